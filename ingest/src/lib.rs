@@ -1,0 +1,1 @@
+//! Feed decoders and connectors.

@@ -1,0 +1,112 @@
+//! Rules evaluated as the model changes: geofences (enter/exit with hysteresis), sensor thresholds
+//! held for a duration, and stale entities. Rules produce [`Alert`]s.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{EntityId, EntityKind, KindFilter, Position, Timestamp};
+
+/// Sequential alert number, never reused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct AlertId(pub u64);
+
+/// Severity, after CAP 1.2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Minor,
+    Moderate,
+    Severe,
+    Extreme,
+}
+
+/// What fired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleKind {
+    GeofenceEnter,
+    GeofenceExit,
+    ThresholdAbove,
+    ThresholdBelow,
+    Stale,
+}
+
+/// An alert raised by a rule about one entity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    pub id: AlertId,
+    pub time: Timestamp,
+    pub entity: EntityId,
+    pub entity_kind: EntityKind,
+    pub external_id: String,
+    /// Id of the rule that fired (from the city config).
+    pub rule: String,
+    pub rule_kind: RuleKind,
+    pub severity: Severity,
+    pub message: String,
+    pub position: Option<Position>,
+}
+
+/// A polygon that raises an alert when matching entities enter or leave it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Geofence {
+    pub id: String,
+    pub name: String,
+    pub area: geo::MultiPolygon<f64>,
+    pub kinds: KindFilter,
+    /// An entity counts as inside once it is this many metres inside the boundary, and as outside
+    /// once it is this many metres outside, so GPS jitter along the edge does not flap.
+    pub hysteresis_m: f64,
+    pub alert_on_enter: bool,
+    pub alert_on_exit: bool,
+    pub severity: Severity,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Comparison {
+    Above,
+    Below,
+}
+
+/// A numeric property above/below a threshold for at least `duration_ms`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThresholdRule {
+    pub id: String,
+    pub name: String,
+    pub kinds: KindFilter,
+    pub property: String,
+    pub comparison: Comparison,
+    pub threshold: f64,
+    pub duration_ms: i64,
+    pub severity: Severity,
+}
+
+/// An entity silent for longer than `factor` × its usual interval (and at least `min_silence_ms`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StaleRule {
+    pub id: String,
+    pub kinds: KindFilter,
+    pub factor: f64,
+    pub min_silence_ms: i64,
+    pub severity: Severity,
+}
+
+/// All rules of a city.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RuleSet {
+    pub geofences: Vec<Geofence>,
+    pub thresholds: Vec<ThresholdRule>,
+    pub stale: Vec<StaleRule>,
+}
+
+/// Runtime state of the rules, kept in snapshots so a restart neither repeats nor forgets alerts.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RuleState {
+    /// (entity, geofence id) pairs currently inside.
+    pub inside: Vec<(EntityId, String)>,
+    /// (entity, threshold rule id, since when the condition holds, alert already raised).
+    pub holding: Vec<(EntityId, String, Timestamp, bool)>,
+    /// (entity, stale rule id) pairs already reported stale and not seen since.
+    pub stale: Vec<(EntityId, String)>,
+}
