@@ -1,6 +1,10 @@
 //! Rules evaluated as the model changes: geofences (enter/exit with hysteresis), sensor thresholds
 //! held for a duration, and stale entities. Rules produce [`Alert`]s.
 
+mod engine;
+
+pub use engine::RuleEngine;
+
 use serde::{Deserialize, Serialize};
 
 use crate::{EntityId, EntityKind, KindFilter, Position, Timestamp};
