@@ -1,1 +1,4 @@
+mod demo;
+mod writer;
+
 fn main() {}
