@@ -1,1 +1,5 @@
-//! Scenario engine.
+//! Scenario engine: what-if simulations over the city model.
+//!
+//! - [`flood`]: 2D local-inertial shallow-water flow on a raster (rain, inflows, tides).
+
+pub mod flood;

@@ -1,0 +1,287 @@
+//! A north-up raster of `f64` values and the ESRI ASCII grid (`.asc`) format.
+//!
+//! Row 0 is the northern row, as in the file; `(row, col)` index `data[row * ncols + col]`.
+//! Missing values are `None` in [`Grid::get`] and stored as NaN in `data`.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use super::error::FloodError;
+
+/// NODATA value written to files when a grid has missing cells.
+pub const DEFAULT_NODATA: f64 = -9999.0;
+
+/// A regular raster with square cells.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Grid {
+    pub ncols: usize,
+    pub nrows: usize,
+    /// X of the lower-left corner of the lower-left cell.
+    pub xll: f64,
+    /// Y of the lower-left corner of the lower-left cell.
+    pub yll: f64,
+    pub cellsize: f64,
+    /// Row-major values, north row first; NaN marks a missing (NODATA) cell.
+    pub data: Vec<f64>,
+}
+
+impl Grid {
+    /// A grid filled with `value`.
+    pub fn filled(ncols: usize, nrows: usize, cellsize: f64, value: f64) -> Self {
+        Self { ncols, nrows, xll: 0.0, yll: 0.0, cellsize, data: vec![value; ncols * nrows] }
+    }
+
+    /// A grid with the same geometry as `self` and the given values.
+    pub fn with_data(&self, data: Vec<f64>) -> Result<Self, FloodError> {
+        if data.len() != self.ncols * self.nrows {
+            return Err(FloodError::InvalidSetup(format!(
+                "grid data has {} values, expected {}",
+                data.len(),
+                self.ncols * self.nrows
+            )));
+        }
+        Ok(Self { data, ..*self })
+    }
+
+    pub fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// The value at `(row, col)`, `None` when outside the grid or NODATA.
+    pub fn get(&self, row: usize, col: usize) -> Option<f64> {
+        if row >= self.nrows || col >= self.ncols {
+            return None;
+        }
+        let v = self.data[row * self.ncols + col];
+        (!v.is_nan()).then_some(v)
+    }
+
+    /// The cell containing map coordinate `(x, y)`, if inside the grid.
+    pub fn cell_at(&self, x: f64, y: f64) -> Option<(usize, usize)> {
+        let col = ((x - self.xll) / self.cellsize).floor();
+        let row_from_south = ((y - self.yll) / self.cellsize).floor();
+        if col < 0.0 || row_from_south < 0.0 || col >= self.ncols as f64 || row_from_south >= self.nrows as f64 {
+            return None;
+        }
+        Some((self.nrows - 1 - row_from_south as usize, col as usize))
+    }
+
+    /// Map coordinate of the centre of `(row, col)`.
+    pub fn cell_centre(&self, row: usize, col: usize) -> (f64, f64) {
+        let x = self.xll + (col as f64 + 0.5) * self.cellsize;
+        let y = self.yll + ((self.nrows - row) as f64 - 0.5) * self.cellsize;
+        (x, y)
+    }
+
+    /// Parses ESRI ASCII grid text. Values may wrap over lines in any way; the count must match.
+    pub fn parse_asc(text: &str) -> Result<Self, FloodError> {
+        let err = |line: usize, message: String| FloodError::GridParse { line, message };
+        let mut header = Header::default();
+        let mut lines = text.lines().enumerate().peekable();
+        // Header lines start with a keyword; the first line starting with a number begins the data.
+        while let Some(&(idx, line)) = lines.peek() {
+            let trimmed = line.trim();
+            if trimmed.is_empty() {
+                lines.next();
+                continue;
+            }
+            let mut parts = trimmed.split_ascii_whitespace();
+            let key = parts.next().unwrap_or_default().to_ascii_lowercase();
+            if !key.starts_with(|c: char| c.is_ascii_alphabetic()) || key == "nan" || key == "inf" {
+                break;
+            }
+            let value = parts.next().ok_or_else(|| err(idx + 1, format!("header key '{key}' has no value")))?;
+            if parts.next().is_some() {
+                return Err(err(idx + 1, format!("header line '{trimmed}' has more than one value")));
+            }
+            header.set(&key, value).map_err(|m| err(idx + 1, m))?;
+            lines.next();
+        }
+        let last_header_line = lines.peek().map_or(text.lines().count(), |&(i, _)| i);
+        let (ncols, nrows, cellsize, xll, yll) = header.finish().map_err(|m| err(last_header_line.max(1), m))?;
+
+        let expected = ncols * nrows;
+        let mut data = Vec::with_capacity(expected);
+        for (idx, line) in lines {
+            for token in line.split_ascii_whitespace() {
+                if data.len() == expected {
+                    return Err(err(idx + 1, format!("more than ncols x nrows = {expected} values")));
+                }
+                let v: f64 = token.parse().map_err(|_| err(idx + 1, format!("'{token}' is not a number")))?;
+                let missing = header.nodata.is_some_and(|nd| v == nd) || v.is_nan();
+                data.push(if missing { f64::NAN } else { v });
+            }
+        }
+        if data.len() != expected {
+            let line = text.lines().count().max(1);
+            return Err(err(line, format!("found {} values, expected ncols x nrows = {expected}", data.len())));
+        }
+        Ok(Self { ncols, nrows, xll, yll, cellsize, data })
+    }
+
+    /// Reads an `.asc` file.
+    pub fn read_asc(path: &Path) -> Result<Self, FloodError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| FloodError::Io { path: path.display().to_string(), source })?;
+        Self::parse_asc(&text)
+    }
+
+    /// Formats as ESRI ASCII grid; NaN cells are written as [`DEFAULT_NODATA`].
+    pub fn to_asc(&self) -> String {
+        let mut out = String::with_capacity(self.data.len() * 8 + 200);
+        // Writing to a String cannot fail.
+        let _ = writeln!(out, "ncols {}", self.ncols);
+        let _ = writeln!(out, "nrows {}", self.nrows);
+        let _ = writeln!(out, "xllcorner {}", self.xll);
+        let _ = writeln!(out, "yllcorner {}", self.yll);
+        let _ = writeln!(out, "cellsize {}", self.cellsize);
+        let _ = writeln!(out, "NODATA_value {DEFAULT_NODATA}");
+        for row in self.data.chunks(self.ncols.max(1)) {
+            for (i, v) in row.iter().enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                }
+                let v = if v.is_nan() { DEFAULT_NODATA } else { *v };
+                let _ = write!(out, "{v}");
+            }
+            out.push('\n');
+        }
+        out
+    }
+
+    /// Writes an `.asc` file.
+    pub fn write_asc(&self, path: &Path) -> Result<(), FloodError> {
+        std::fs::write(path, self.to_asc())
+            .map_err(|source| FloodError::Io { path: path.display().to_string(), source })
+    }
+}
+
+/// Header fields collected while parsing.
+#[derive(Default)]
+struct Header {
+    ncols: Option<usize>,
+    nrows: Option<usize>,
+    cellsize: Option<f64>,
+    x: Option<(f64, bool)>,
+    y: Option<(f64, bool)>,
+    nodata: Option<f64>,
+}
+
+impl Header {
+    fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
+        let num = || value.parse::<f64>().map_err(|_| format!("'{value}' is not a number for '{key}'"));
+        let count = || {
+            value.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| format!("'{key}' must be a positive integer"))
+        };
+        match key {
+            "ncols" => self.ncols = Some(count()?),
+            "nrows" => self.nrows = Some(count()?),
+            "cellsize" => self.cellsize = Some(num()?),
+            "xllcorner" => self.x = Some((num()?, false)),
+            "xllcenter" => self.x = Some((num()?, true)),
+            "yllcorner" => self.y = Some((num()?, false)),
+            "yllcenter" => self.y = Some((num()?, true)),
+            "nodata_value" => self.nodata = Some(num()?),
+            _ => return Err(format!("unknown header key '{key}'")),
+        }
+        Ok(())
+    }
+
+    fn finish(&self) -> Result<(usize, usize, f64, f64, f64), String> {
+        let ncols = self.ncols.ok_or("header lacks ncols")?;
+        let nrows = self.nrows.ok_or("header lacks nrows")?;
+        let cellsize = self.cellsize.ok_or("header lacks cellsize")?;
+        if !(cellsize.is_finite() && cellsize > 0.0) {
+            return Err(format!("cellsize must be positive, got {cellsize}"));
+        }
+        let (x, xc) = self.x.ok_or("header lacks xllcorner/xllcenter")?;
+        let (y, yc) = self.y.ok_or("header lacks yllcorner/yllcenter")?;
+        // A "center" origin refers to the middle of the lower-left cell.
+        let half = 0.5 * cellsize;
+        Ok((ncols, nrows, cellsize, if xc { x - half } else { x }, if yc { y - half } else { y }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SMALL: &str = "ncols 3\nnrows 2\nxllcorner 100\nyllcorner 200\ncellsize 10\nNODATA_value -9999\n\
+                         1 2 3\n4 -9999 6\n";
+
+    #[test]
+    fn parses_values_and_nodata() {
+        let g = Grid::parse_asc(SMALL).unwrap();
+        assert_eq!((g.ncols, g.nrows, g.cellsize), (3, 2, 10.0));
+        assert_eq!(g.get(0, 2), Some(3.0));
+        assert_eq!(g.get(1, 1), None);
+        assert_eq!(g.get(1, 0), Some(4.0));
+        // Lower-left cell (row 1, col 0) spans x 100..110, y 200..210.
+        assert_eq!(g.cell_at(105.0, 205.0), Some((1, 0)));
+        assert_eq!(g.cell_at(125.0, 219.0), Some((0, 2)));
+        assert_eq!(g.cell_at(99.0, 205.0), None);
+        assert_eq!(g.cell_centre(1, 0), (105.0, 205.0));
+    }
+
+    #[test]
+    fn centre_origin_is_shifted_to_corner() {
+        let text = SMALL.replace("xllcorner 100", "xllcenter 105").replace("yllcorner 200", "YLLCENTER 205");
+        let g = Grid::parse_asc(&text).unwrap();
+        assert_eq!((g.xll, g.yll), (100.0, 200.0));
+    }
+
+    #[test]
+    fn round_trips_through_text() {
+        let g = Grid::parse_asc(SMALL).unwrap();
+        let again = Grid::parse_asc(&g.to_asc()).unwrap();
+        assert_eq!(g.ncols, again.ncols);
+        assert_eq!(g.xll, again.xll);
+        for (a, b) in g.data.iter().zip(&again.data) {
+            assert!(a == b || (a.is_nan() && b.is_nan()));
+        }
+    }
+
+    fn parse_error_line(text: &str) -> (usize, String) {
+        match Grid::parse_asc(text) {
+            Err(FloodError::GridParse { line, message }) => (line, message),
+            other => panic!("expected a parse error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn malformed_files_report_the_line() {
+        let (line, msg) = parse_error_line(&SMALL.replace("4 -9999 6", "4 x 6"));
+        assert_eq!(line, 8);
+        assert!(msg.contains("'x'"), "{msg}");
+
+        let (line, msg) = parse_error_line(&SMALL.replace("4 -9999 6\n", "4 5\n"));
+        assert_eq!(line, 8);
+        assert!(msg.contains("found 5 values"), "{msg}");
+
+        let (line, msg) = parse_error_line(&SMALL.replace("4 -9999 6", "4 5 6 7"));
+        assert_eq!(line, 8);
+        assert!(msg.contains("more than"), "{msg}");
+
+        let (line, msg) = parse_error_line(&SMALL.replace("cellsize 10", "cellsize ten"));
+        assert_eq!(line, 5);
+        assert!(msg.contains("not a number"), "{msg}");
+
+        let (line, _) = parse_error_line(&SMALL.replace("nrows 2", "nrows -2"));
+        assert_eq!(line, 2);
+
+        let (_, msg) = parse_error_line(&SMALL.replace("ncols 3\n", ""));
+        assert!(msg.contains("lacks ncols"), "{msg}");
+
+        let (line, msg) = parse_error_line(&SMALL.replace("cellsize 10", "cellsize 10 12"));
+        assert_eq!(line, 5);
+        assert!(msg.contains("more than one value"), "{msg}");
+
+        let (line, msg) = parse_error_line(&SMALL.replace("cellsize 10", "pixelsize 10"));
+        assert_eq!(line, 5);
+        assert!(msg.contains("unknown header key"), "{msg}");
+    }
+}
