@@ -1,10 +1,23 @@
 //! The durable log: every accepted batch is appended (length + CRC32 framing) before it is
 //! acknowledged; snapshots bound replay time. Plain `std::fs`, no async runtime.
 
+mod codec;
+mod records;
+mod recovery;
+mod segment;
+mod snapshot;
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use thiserror::Error;
+
+pub use codec::CodecError;
+pub use records::{decode_parts, decode_record, encode_parts, encode_record};
+pub use segment::LOG_VERSION;
+pub use snapshot::SNAPSHOT_VERSION;
 
 use crate::rules::RuleSet;
 use crate::{EntityId, Observation, Timestamp, Twin, TwinConfig};
@@ -63,59 +76,217 @@ pub struct RecoveryReport {
     pub truncated: Option<(PathBuf, u64, u64)>,
     /// With `repair`: where the log was cut and where the cut-off bytes were moved.
     pub repaired: Option<(PathBuf, u64, PathBuf)>,
+    /// Things the operator should know (an unusable snapshot skipped, a repair): log them.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Error)]
 pub enum StoreError {
     #[error("I/O error on {path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
-    #[error("corrupt log record in {path} at byte offset {offset}: {reason} (start with --repair to cut the log there)")]
+    #[error(
+        "corrupt log record in {path} at byte offset {offset}: {reason} (start with --repair to cut the log there)"
+    )]
     Corrupt { path: PathBuf, offset: u64, reason: String },
     #[error("{path} has format version {found}, this build reads version {expected}")]
     Version { path: PathBuf, found: u32, expected: u32 },
     #[error("corrupt snapshot {path}: {reason}")]
     Snapshot { path: PathBuf, reason: String },
+    #[error("a log record of {bytes} bytes exceeds the limit of {max} bytes; split the batch")]
+    RecordTooLarge { bytes: usize, max: usize },
     #[error(transparent)]
     Model(#[from] crate::Error),
+}
+
+/// Maps an I/O error to `StoreError::Io` naming the file.
+pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
+    move |source| StoreError::Io { path: path.to_path_buf(), source }
 }
 
 /// The durable log of one data directory.
 pub struct Store {
     config: StoreConfig,
+    log_dir: PathBuf,
+    snap_dir: PathBuf,
+    /// The segment being appended to.
+    file: File,
+    path: PathBuf,
+    segment_len: u64,
+    next_seq: u64,
+    unsynced: bool,
+    last_sync: Instant,
+    since_snapshot: u64,
+    /// Set after a failed write or fsync: the file's state is unknown, so nothing more is appended.
+    failed: bool,
+    buf: Vec<u8>,
 }
 
 impl Store {
     /// Opens (or creates) the data directory, loads the newest snapshot and replays the log after it.
-    pub fn open(config: StoreConfig, twin_config: TwinConfig, rules: RuleSet) -> Result<(Store, Twin, RecoveryReport), StoreError> {
-        let _ = (config, twin_config, rules);
-        todo!()
+    pub fn open(
+        config: StoreConfig,
+        twin_config: TwinConfig,
+        rules: RuleSet,
+    ) -> Result<(Store, Twin, RecoveryReport), StoreError> {
+        let recovered = recovery::recover(&config, twin_config, rules)?;
+        let log_dir = config.dir.join("log");
+        let snap_dir = config.dir.join("snapshots");
+        let (file, path) = match recovered.active {
+            Some(seg) => (OpenOptions::new().append(true).open(&seg.path).map_err(io_err(&seg.path))?, seg.path),
+            None => segment::create_segment(&log_dir, recovered.next_seq)?,
+        };
+        let segment_len = file.metadata().map_err(io_err(&path))?.len();
+        let store = Store {
+            config,
+            log_dir,
+            snap_dir,
+            file,
+            path,
+            segment_len,
+            next_seq: recovered.next_seq,
+            unsynced: false,
+            last_sync: Instant::now(),
+            since_snapshot: recovered.replayed_bytes,
+            failed: false,
+            buf: Vec::new(),
+        };
+        Ok((store, recovered.twin, recovered.report))
     }
 
     /// Appends records as one group commit; returns once they are durable per the fsync policy.
     /// Returns the sequence number of the last record.
     pub fn append(&mut self, records: &[LogRecord]) -> Result<u64, StoreError> {
-        let _ = records;
-        todo!()
+        self.check_usable()?;
+        if records.is_empty() {
+            return Ok(self.last_seq());
+        }
+        if self.segment_len >= self.config.segment_bytes && self.segment_len > segment::HEADER_LEN as u64 {
+            self.rotate()?;
+        }
+        self.buf.clear();
+        for (seq, record) in (self.next_seq..).zip(records) {
+            segment::push_frame(&mut self.buf, seq, record)
+                .map_err(|bytes| StoreError::RecordTooLarge { bytes, max: segment::MAX_PAYLOAD })?;
+        }
+        if let Err(source) = self.file.write_all(&self.buf) {
+            // Take back a partial write so that later records do not follow garbage.
+            self.failed = self.file.set_len(self.segment_len).is_err();
+            return Err(StoreError::Io { path: self.path.clone(), source });
+        }
+        let written = self.buf.len() as u64;
+        self.segment_len += written;
+        self.since_snapshot += written;
+        self.next_seq += records.len() as u64;
+        self.unsynced = true;
+        let due = match self.config.fsync {
+            FsyncPolicy::Always => true,
+            FsyncPolicy::Interval(every) => self.last_sync.elapsed() >= every,
+        };
+        if due {
+            self.sync()?;
+        }
+        // Keep a large one-off batch from pinning memory.
+        if self.buf.capacity() > 16 << 20 {
+            self.buf = Vec::new();
+        }
+        Ok(self.last_seq())
     }
 
     /// Forces an fsync now (for `FsyncPolicy::Interval`, call on a timer).
     pub fn sync(&mut self) -> Result<(), StoreError> {
-        todo!()
+        self.check_usable()?;
+        if self.unsynced {
+            if let Err(source) = self.file.sync_data() {
+                // After a failed fsync the kernel may have dropped the dirty pages: stop here.
+                self.failed = true;
+                return Err(StoreError::Io { path: self.path.clone(), source });
+            }
+            self.unsynced = false;
+        }
+        self.last_sync = Instant::now();
+        Ok(())
     }
 
     /// True once enough log has accumulated since the last snapshot.
     pub fn needs_snapshot(&self) -> bool {
-        todo!()
+        self.since_snapshot >= self.config.snapshot_after_bytes
     }
 
     /// Writes a snapshot of `twin` (which must reflect every appended record), then drops log
     /// segments it makes obsolete.
     pub fn snapshot(&mut self, twin: &Twin) -> Result<(), StoreError> {
-        let _ = twin;
-        todo!()
+        // A snapshot must never cover records the log could still lose.
+        self.sync()?;
+        let seq = self.last_seq();
+        snapshot::write_snapshot(&self.snap_dir, seq, &twin.to_parts())?;
+        self.since_snapshot = 0;
+        self.prune()
+    }
+
+    /// Keeps the newest two snapshots and the log after the older of them, so that recovery can
+    /// still fall back to it if the newest turns out unreadable.
+    fn prune(&mut self) -> Result<(), StoreError> {
+        let snapshots = snapshot::list_snapshots(&self.snap_dir)?;
+        let keep_from = snapshots.len().saturating_sub(2);
+        for (_, path) in &snapshots[..keep_from] {
+            std::fs::remove_file(path).map_err(io_err(path))?;
+        }
+        let Some(&(covered, _)) = snapshots.get(keep_from).filter(|_| snapshots.len() >= 2) else {
+            return Ok(());
+        };
+        let segments = segment::list_segments(&self.log_dir)?;
+        let mut removed = false;
+        for pair in segments.windows(2) {
+            // A segment ends right before the next one starts.
+            if pair[1].first_seq <= covered.saturating_add(1) && pair[0].path != self.path {
+                std::fs::remove_file(&pair[0].path).map_err(io_err(&pair[0].path))?;
+                removed = true;
+            }
+        }
+        if removed || keep_from > 0 {
+            segment::sync_dir(&self.log_dir)?;
+            segment::sync_dir(&self.snap_dir)?;
+        }
+        Ok(())
+    }
+
+    fn rotate(&mut self) -> Result<(), StoreError> {
+        self.sync()?;
+        let (file, path) = segment::create_segment(&self.log_dir, self.next_seq)?;
+        self.file = file;
+        self.path = path;
+        self.segment_len = segment::HEADER_LEN as u64;
+        Ok(())
+    }
+
+    fn check_usable(&self) -> Result<(), StoreError> {
+        if self.failed {
+            let source = std::io::Error::other("an earlier write or fsync failed; restart to recover from the log");
+            return Err(StoreError::Io { path: self.path.clone(), source });
+        }
+        Ok(())
+    }
+
+    /// Sequence number of the last appended record (0 when the log is empty).
+    pub fn last_seq(&self) -> u64 {
+        self.next_seq - 1
+    }
+
+    /// Bytes of log appended (or replayed) since the last snapshot.
+    pub fn bytes_since_snapshot(&self) -> u64 {
+        self.since_snapshot
     }
 
     pub fn config(&self) -> &StoreConfig {
         &self.config
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        // Best effort on a clean shutdown; a crash is what the log framing is for.
+        if !self.failed && self.unsynced {
+            let _ = self.file.sync_data();
+        }
     }
 }
