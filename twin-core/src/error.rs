@@ -9,6 +9,8 @@ pub enum Error {
     InvalidObservation { field: &'static str, reason: String },
     #[error("invalid query: {field}: {reason}")]
     InvalidQuery { field: &'static str, reason: String },
+    #[error("invalid model snapshot: {0}")]
+    InvalidParts(String),
     #[error("invalid rule `{rule}`: {reason}")]
     InvalidRule { rule: String, reason: String },
 }

@@ -1,1 +1,191 @@
 //! The two indexes the model keeps consistent: per-kind R-trees of positions and an H3 cell index.
+//!
+//! The index knows positions and kinds only; the model tells it about every insert, move and
+//! removal. Each indexed entity's H3 cell is remembered so a move or removal decrements the right
+//! cell even if the cell-assignment code were to change between versions.
+
+use std::collections::HashMap;
+
+use h3o::{CellIndex, LatLng, Resolution};
+use rstar::primitives::GeomWithData;
+use rstar::{RTree, AABB};
+
+use crate::geodesy::LonLatRect;
+use crate::{EntityId, EntityKind, KindCounts, KindFilter, Position};
+
+/// An R-tree entry: `[lon, lat]` and the entity it belongs to.
+pub(crate) type IndexedPoint = GeomWithData<[f64; 2], EntityId>;
+
+/// H3 cell of a position at `res`; `None` only for non-finite coordinates, which validation refuses.
+pub(crate) fn cell_at(p: Position, res: Resolution) -> Option<CellIndex> {
+    LatLng::new(p.lat, p.lon).ok().map(|ll| ll.to_cell(res))
+}
+
+#[derive(Clone)]
+pub(crate) struct SpatialIndex {
+    resolution: Resolution,
+    /// One tree per kind (indexed by `EntityKind::index`) so kind filters prune whole trees.
+    trees: Vec<RTree<IndexedPoint>>,
+    /// Occupied cells at `resolution` with their per-kind counts; empty cells are removed.
+    cells: HashMap<CellIndex, KindCounts>,
+    /// By entity id: the cell it was counted in, `None` when it is not indexed.
+    entity_cells: Vec<Option<CellIndex>>,
+}
+
+impl SpatialIndex {
+    pub(crate) fn new(resolution: Resolution) -> Self {
+        Self {
+            resolution,
+            trees: (0..EntityKind::COUNT).map(|_| RTree::new()).collect(),
+            cells: HashMap::new(),
+            entity_cells: Vec::new(),
+        }
+    }
+
+    /// Builds both indexes at once (bulk-loaded R-trees are faster to build and to query).
+    pub(crate) fn bulk(resolution: Resolution, items: impl Iterator<Item = (EntityId, EntityKind, Position)>) -> Self {
+        let mut per_kind: Vec<Vec<IndexedPoint>> = vec![Vec::new(); EntityKind::COUNT];
+        let mut index = Self::new(resolution);
+        for (id, kind, pos) in items {
+            per_kind[kind.index()].push(GeomWithData::new([pos.lon, pos.lat], id));
+            index.count_cell(id, kind, pos);
+        }
+        index.trees = per_kind.into_iter().map(RTree::bulk_load).collect();
+        index
+    }
+
+    pub(crate) fn insert(&mut self, id: EntityId, kind: EntityKind, pos: Position) {
+        self.trees[kind.index()].insert(GeomWithData::new([pos.lon, pos.lat], id));
+        self.count_cell(id, kind, pos);
+    }
+
+    pub(crate) fn remove(&mut self, id: EntityId, kind: EntityKind, pos: Position) {
+        let removed = self.trees[kind.index()].remove(&GeomWithData::new([pos.lon, pos.lat], id));
+        debug_assert!(removed.is_some(), "entity {id} was not in the R-tree");
+        self.uncount_cell(id, kind);
+    }
+
+    pub(crate) fn relocate(&mut self, id: EntityId, kind: EntityKind, old: Position, new: Position) {
+        if old == new {
+            return;
+        }
+        let tree = &mut self.trees[kind.index()];
+        let removed = tree.remove(&GeomWithData::new([old.lon, old.lat], id));
+        debug_assert!(removed.is_some(), "entity {id} was not in the R-tree");
+        tree.insert(GeomWithData::new([new.lon, new.lat], id));
+        let new_cell = cell_at(new, self.resolution);
+        if self.cell_of(id) != new_cell {
+            self.uncount_cell(id, kind);
+            self.count_cell(id, kind, new);
+        }
+    }
+
+    fn count_cell(&mut self, id: EntityId, kind: EntityKind, pos: Position) {
+        let Ok(slot) = usize::try_from(id.0) else { return };
+        if self.entity_cells.len() <= slot {
+            self.entity_cells.resize(slot + 1, None);
+        }
+        let cell = cell_at(pos, self.resolution);
+        if let Some(c) = cell {
+            self.cells.entry(c).or_default().0[kind.index()] += 1;
+        }
+        self.entity_cells[slot] = cell;
+    }
+
+    fn uncount_cell(&mut self, id: EntityId, kind: EntityKind) {
+        let Some(cell) = usize::try_from(id.0).ok().and_then(|s| self.entity_cells.get_mut(s)).and_then(Option::take)
+        else {
+            return;
+        };
+        if let Some(counts) = self.cells.get_mut(&cell) {
+            let c = &mut counts.0[kind.index()];
+            *c = c.saturating_sub(1);
+            if counts.total() == 0 {
+                self.cells.remove(&cell);
+            }
+        }
+    }
+
+    pub(crate) fn resolution(&self) -> Resolution {
+        self.resolution
+    }
+
+    pub(crate) fn tree(&self, kind: EntityKind) -> &RTree<IndexedPoint> {
+        &self.trees[kind.index()]
+    }
+
+    pub(crate) fn cell_of(&self, id: EntityId) -> Option<CellIndex> {
+        usize::try_from(id.0).ok().and_then(|s| self.entity_cells.get(s)).copied().flatten()
+    }
+
+    pub(crate) fn cells(&self) -> &HashMap<CellIndex, KindCounts> {
+        &self.cells
+    }
+
+    /// Calls `f` for every indexed point of a kind in `kinds` inside `rect` (edges inclusive).
+    pub(crate) fn for_each_in(&self, rect: &LonLatRect, kinds: KindFilter, mut f: impl FnMut(&IndexedPoint)) {
+        let env = AABB::from_corners(rect.min, rect.max);
+        for kind in kinds.kinds() {
+            self.trees[kind.index()].locate_in_envelope(&env).for_each(&mut f);
+        }
+    }
+}
+
+/// Recomputes both indexes, the key map and the counts from the entities and compares them with
+/// what the model maintains incrementally.
+pub(crate) fn check(
+    index: &SpatialIndex,
+    entities: &[Option<Box<crate::Entity>>],
+    live: usize,
+    counts: KindCounts,
+    keys: &[HashMap<String, EntityId>],
+) -> Result<(), String> {
+    let mut tally = KindCounts::default();
+    let mut cells: HashMap<CellIndex, KindCounts> = HashMap::new();
+    let mut positioned = 0usize;
+    for (slot, e) in entities.iter().enumerate() {
+        let Some(e) = e.as_deref() else {
+            if index.entity_cells.get(slot).copied().flatten().is_some() {
+                return Err(format!("removed entity {slot} still has a cell"));
+            }
+            continue;
+        };
+        if e.id.0 != slot as u64 {
+            return Err(format!("entity {} stored in slot {slot}", e.id));
+        }
+        tally.0[e.kind.index()] += 1;
+        if keys[e.kind.index()].get(&e.external_id) != Some(&e.id) {
+            return Err(format!("key map does not point at entity {}", e.id));
+        }
+        match e.position {
+            Some(p) => {
+                positioned += 1;
+                if !index.tree(e.kind).contains(&GeomWithData::new([p.lon, p.lat], e.id)) {
+                    return Err(format!("entity {} missing from its R-tree", e.id));
+                }
+                let cell = cell_at(p, index.resolution);
+                if index.cell_of(e.id) != cell {
+                    return Err(format!("entity {} has a stale H3 cell", e.id));
+                }
+                if let Some(c) = cell {
+                    cells.entry(c).or_default().0[e.kind.index()] += 1;
+                }
+            }
+            None if index.cell_of(e.id).is_some() => return Err(format!("entity {} has a cell but no position", e.id)),
+            None => {}
+        }
+    }
+    let tree_points: usize = index.trees.iter().map(RTree::size).sum();
+    if tree_points != positioned {
+        return Err(format!("R-trees hold {tree_points} points for {positioned} positioned entities"));
+    }
+    if cells != index.cells {
+        return Err("H3 cell counts differ from a recount".into());
+    }
+    let key_count: usize = keys.iter().map(HashMap::len).sum();
+    let live_count: usize = tally.0.iter().map(|&c| c as usize).sum();
+    if tally != counts || live_count != live || key_count != live {
+        return Err(format!("counts {counts:?} / live {live} / keys {key_count} differ from a tally {tally:?}"));
+    }
+    Ok(())
+}

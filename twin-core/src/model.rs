@@ -1,11 +1,15 @@
 //! The city model: entity state, both indexes and the rules, changed only through `apply_batch`,
 //! `remove` and `tick` so that replaying the durable log rebuilds exactly the same model.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
 
-use crate::query::{BBox, CellCount};
-use crate::rules::{Alert, RuleSet, RuleState};
-use crate::{Entity, EntityId, EntityKind, Error, KindFilter, Observation, Position, Timestamp};
+use crate::index::SpatialIndex;
+use crate::rules::{Alert, AlertId, RuleEngine, RuleSet, RuleState};
+use crate::{Entity, EntityId, EntityKind, Error, KindCounts, Observation, Timestamp, TrackPoint};
+
+/// Weight of the newest interval in `Entity::mean_interval_ms` (exponential smoothing).
+const INTERVAL_ALPHA: f64 = 0.2;
 
 /// Tunables of the model.
 #[derive(Debug, Clone, PartialEq)]
@@ -71,29 +75,111 @@ pub struct TwinParts {
 }
 
 /// The in-memory city model.
-#[derive(Debug, Clone)]
+///
+/// Invariants (checked by [`Twin::check_invariants`]): every live entity with a position is in the
+/// R-tree of its kind exactly once at that position and counted once in the H3 cell of that
+/// position; nothing else is indexed; `(kind, external_id)` maps to exactly the live entities;
+/// `counts` equals a tally of live entities; tracks are in time order within their bounds.
+#[derive(Clone)]
 pub struct Twin {
     config: TwinConfig,
-    rules: RuleSet,
-    // Implementation fields are private; see ARCHITECTURE.md for the invariants.
+    engine: RuleEngine,
+    /// By id (ids are dense and never reused, so `next_id == entities.len()`); boxed so the slots of
+    /// removed entities cost one pointer.
+    entities: Vec<Option<Box<Entity>>>,
+    live: usize,
+    counts: KindCounts,
+    /// Per kind: external id → entity id (per kind so lookups borrow a `&str`).
+    keys: Vec<HashMap<String, EntityId>>,
+    index: SpatialIndex,
     alerts: VecDeque<Alert>,
+    next_alert_id: u64,
+    /// Reused buffer for alerts fresh from the rule engine.
+    fresh: Vec<Alert>,
+}
+
+impl fmt::Debug for Twin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Twin")
+            .field("config", &self.config)
+            .field("entities", &self.live)
+            .field("next_id", &self.entities.len())
+            .field("alerts", &self.alerts.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Twin {
     pub fn new(config: TwinConfig) -> Self {
-        let _ = config;
-        todo!()
+        Self::build(config, RuleEngine::default())
     }
 
-    /// Rebuilds a model from snapshot parts; indexes are recomputed.
+    /// A model with rules; fails when the rules are invalid.
+    pub fn with_rules(config: TwinConfig, rules: RuleSet) -> Result<Self, Error> {
+        Ok(Self::build(config, RuleEngine::new(rules)?))
+    }
+
+    fn build(config: TwinConfig, engine: RuleEngine) -> Self {
+        Self {
+            index: SpatialIndex::new(config.h3_resolution),
+            config,
+            engine,
+            entities: Vec::new(),
+            live: 0,
+            counts: KindCounts::default(),
+            keys: (0..EntityKind::COUNT).map(|_| HashMap::new()).collect(),
+            alerts: VecDeque::new(),
+            next_alert_id: 0,
+            fresh: Vec::new(),
+        }
+    }
+
+    /// Rebuilds a model from snapshot parts; indexes are recomputed. Refuses parts whose ids are
+    /// duplicated or not below `next_id`, whose (kind, external id) keys repeat, or whose positions
+    /// are not WGS84.
     pub fn from_parts(config: TwinConfig, rules: RuleSet, parts: TwinParts) -> Result<Self, Error> {
-        let _ = (config, rules, parts);
-        todo!()
+        let invalid = |reason: String| Error::InvalidParts(reason);
+        let slots =
+            usize::try_from(parts.next_id).map_err(|_| invalid(format!("next_id {} too large", parts.next_id)))?;
+        let mut twin = Self::build(config, RuleEngine::with_state(rules, parts.rule_state)?);
+        twin.entities.resize_with(slots, || None);
+        for e in parts.entities {
+            let slot = usize::try_from(e.id.0).ok().filter(|&s| s < slots);
+            let Some(slot) = slot else {
+                return Err(invalid(format!("entity id {} is not below next_id {}", e.id, parts.next_id)));
+            };
+            if twin.entities[slot].is_some() {
+                return Err(invalid(format!("entity id {} appears twice", e.id)));
+            }
+            if e.position.is_some_and(|p| !p.is_valid()) {
+                return Err(invalid(format!("entity {} has an invalid position", e.id)));
+            }
+            if twin.keys[e.kind.index()].insert(e.external_id.clone(), e.id).is_some() {
+                return Err(invalid(format!("{} `{}` appears twice", e.kind, e.external_id)));
+            }
+            twin.counts.0[e.kind.index()] += 1;
+            twin.live += 1;
+            twin.entities[slot] = Some(Box::new(e));
+        }
+        let positioned = twin.entities.iter().flatten().filter_map(|e| e.position.map(|p| (e.id, e.kind, p)));
+        let index = SpatialIndex::bulk(twin.config.h3_resolution, positioned);
+        twin.index = index;
+        let max_alert = parts.alerts.iter().map(|a| a.id.0.saturating_add(1)).max().unwrap_or(0);
+        twin.next_alert_id = parts.next_alert_id.max(max_alert);
+        let skip = parts.alerts.len().saturating_sub(twin.config.alert_capacity);
+        twin.alerts = parts.alerts.into_iter().skip(skip).collect();
+        Ok(twin)
     }
 
     /// Copies out what a snapshot needs.
     pub fn to_parts(&self) -> TwinParts {
-        todo!()
+        TwinParts {
+            entities: self.entities().cloned().collect(),
+            next_id: self.entities.len() as u64,
+            alerts: self.alerts.iter().cloned().collect(),
+            next_alert_id: self.next_alert_id,
+            rule_state: self.engine.state(),
+        }
     }
 
     pub fn config(&self) -> &TwinConfig {
@@ -101,47 +187,205 @@ impl Twin {
     }
 
     pub fn rules(&self) -> &RuleSet {
-        &self.rules
+        self.engine.rules()
     }
 
     /// Replaces the rules (geofences, thresholds, stale detection); runtime state of rules that keep
-    /// their id is kept.
-    pub fn set_rules(&mut self, rules: RuleSet) {
-        let _ = rules;
-        todo!()
+    /// their id is kept. Invalid rules are refused and the old ones stay.
+    pub fn set_rules(&mut self, rules: RuleSet) -> Result<(), Error> {
+        self.engine.set_rules(rules)
     }
 
     /// Applies observations in order. Invalid ones are refused and reported; the others apply.
+    ///
+    /// An observation for a known entity whose time is older than the entity's `last_seen` is late:
+    /// its position (if any) is inserted into the track in time order and nothing else changes, so
+    /// the latest state never moves backwards and no rule runs. It is still reported as `Upserted`.
     pub fn apply_batch(&mut self, batch: &[Observation]) -> Applied {
-        let _ = batch;
-        todo!()
+        let mut out = Applied { changes: Vec::with_capacity(batch.len()), ..Applied::default() };
+        for (i, obs) in batch.iter().enumerate() {
+            if let Err(e) = obs.validate() {
+                out.rejected.push((i, e));
+                continue;
+            }
+            let id = match self.keys[obs.kind.index()].get(obs.external_id.as_str()) {
+                Some(&id) => self.update(id, obs),
+                None => self.create(obs),
+            };
+            out.changes.push(Change::Upserted(id));
+            self.number_alerts(&mut out.alerts);
+        }
+        out
+    }
+
+    fn create(&mut self, obs: &Observation) -> EntityId {
+        let id = EntityId(self.entities.len() as u64);
+        let mut track = VecDeque::new();
+        if let Some(position) = obs.position {
+            if self.config.track_capacity > 0 {
+                track.push_back(TrackPoint { time: obs.time, position, heading: obs.heading, speed: obs.speed });
+            }
+            self.index.insert(id, obs.kind, position);
+        }
+        let entity = Entity {
+            id,
+            kind: obs.kind,
+            external_id: obs.external_id.clone(),
+            source: obs.source.clone(),
+            last_seen: obs.time,
+            position: obs.position,
+            heading: obs.heading,
+            speed: obs.speed,
+            status: obs.status.clone(),
+            properties: obs.properties.clone(),
+            track,
+            mean_interval_ms: 0.0,
+        };
+        self.keys[obs.kind.index()].insert(obs.external_id.clone(), id);
+        self.counts.0[obs.kind.index()] += 1;
+        self.live += 1;
+        self.engine.on_update(&entity, obs.time, &mut self.fresh);
+        self.entities.push(Some(Box::new(entity)));
+        id
+    }
+
+    fn update(&mut self, id: EntityId, obs: &Observation) -> EntityId {
+        let Some(e) = usize::try_from(id.0).ok().and_then(|s| self.entities.get_mut(s)).and_then(|e| e.as_deref_mut())
+        else {
+            debug_assert!(false, "key map points at missing entity {id}");
+            return id;
+        };
+        let (cap, max_age) = (self.config.track_capacity, self.config.track_max_age_ms);
+        let point = obs.position.map(|position| TrackPoint {
+            time: obs.time,
+            position,
+            heading: obs.heading,
+            speed: obs.speed,
+        });
+        if obs.time < e.last_seen {
+            if let Some(p) = point {
+                let at = e.track.partition_point(|q| q.time <= p.time);
+                e.track.insert(at, p);
+                trim_track(&mut e.track, cap, max_age);
+            }
+            return id;
+        }
+        let dt = (obs.time.as_millis() - e.last_seen.as_millis()) as f64;
+        if dt > 0.0 {
+            e.mean_interval_ms = if e.mean_interval_ms > 0.0 {
+                e.mean_interval_ms + INTERVAL_ALPHA * (dt - e.mean_interval_ms)
+            } else {
+                dt
+            };
+        }
+        let old = e.position;
+        if obs.position.is_some() {
+            e.position = obs.position;
+        }
+        if obs.heading.is_some() {
+            e.heading = obs.heading;
+        }
+        if obs.speed.is_some() {
+            e.speed = obs.speed;
+        }
+        if obs.status.is_some() {
+            e.status.clone_from(&obs.status);
+        }
+        for (k, v) in &obs.properties {
+            match e.properties.get_mut(k) {
+                Some(slot) => slot.clone_from(v),
+                None => {
+                    e.properties.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        e.last_seen = obs.time;
+        if e.source != obs.source {
+            e.source.clone_from(&obs.source);
+        }
+        if let Some(p) = point {
+            e.track.push_back(p);
+            trim_track(&mut e.track, cap, max_age);
+            match old {
+                Some(o) => self.index.relocate(id, e.kind, o, p.position),
+                None => self.index.insert(id, e.kind, p.position),
+            }
+        }
+        self.engine.on_update(e, obs.time, &mut self.fresh);
+        id
+    }
+
+    /// Gives fresh alerts their ids, keeps them in the ring and hands them out.
+    fn number_alerts(&mut self, out: &mut Vec<Alert>) {
+        for mut alert in self.fresh.drain(..) {
+            alert.id = AlertId(self.next_alert_id);
+            self.next_alert_id += 1;
+            if self.config.alert_capacity > 0 {
+                if self.alerts.len() >= self.config.alert_capacity {
+                    self.alerts.pop_front();
+                }
+                self.alerts.push_back(alert.clone());
+            }
+            out.push(alert);
+        }
     }
 
     /// Deletes an entity (operator action). Returns its last state.
     pub fn remove(&mut self, id: EntityId) -> Option<Entity> {
-        let _ = id;
-        todo!()
+        let e = self.take(id)?;
+        self.engine.on_remove(id);
+        Some(e)
     }
 
-    /// Time passes: expires entities per `TwinConfig::expiry_ms` and evaluates time-based rules
-    /// (stale entities, threshold durations). Deterministic in `now`, so the log records ticks.
+    fn take(&mut self, id: EntityId) -> Option<Entity> {
+        let e = *usize::try_from(id.0).ok().and_then(|s| self.entities.get_mut(s)).and_then(Option::take)?;
+        if let Some(p) = e.position {
+            self.index.remove(id, e.kind, p);
+        }
+        self.keys[e.kind.index()].remove(e.external_id.as_str());
+        self.counts.0[e.kind.index()] -= 1;
+        self.live -= 1;
+        Some(e)
+    }
+
+    /// Time passes: expires entities per `TwinConfig::expiry_ms` (silent for strictly longer than
+    /// the expiry) and evaluates time-based rules (stale entities, threshold durations).
+    /// Deterministic in `now`, so the log records ticks.
     pub fn tick(&mut self, now: Timestamp) -> Applied {
-        let _ = now;
-        todo!()
+        let mut out = Applied::default();
+        let expiry = self.config.expiry_ms;
+        if expiry.iter().any(Option::is_some) {
+            let expired: Vec<EntityId> = self
+                .entities()
+                .filter(|e| {
+                    expiry[e.kind.index()]
+                        .is_some_and(|ms| now.as_millis().saturating_sub(e.last_seen.as_millis()) > ms)
+                })
+                .map(|e| e.id)
+                .collect();
+            for id in expired {
+                if let Some(e) = self.take(id) {
+                    self.engine.on_remove(id);
+                    out.changes.push(Change::Removed(e));
+                }
+            }
+        }
+        let live = self.entities.iter().filter_map(|e| e.as_deref());
+        self.engine.on_tick(now, live, &mut self.fresh);
+        self.number_alerts(&mut out.alerts);
+        out
     }
 
     pub fn get(&self, id: EntityId) -> Option<&Entity> {
-        let _ = id;
-        todo!()
+        usize::try_from(id.0).ok().and_then(|s| self.entities.get(s)).and_then(|e| e.as_deref())
     }
 
     pub fn id_of(&self, kind: EntityKind, external_id: &str) -> Option<EntityId> {
-        let _ = (kind, external_id);
-        todo!()
+        self.keys[kind.index()].get(external_id).copied()
     }
 
     pub fn len(&self) -> usize {
-        todo!()
+        self.live
     }
 
     pub fn is_empty(&self) -> bool {
@@ -150,49 +394,57 @@ impl Twin {
 
     /// All entities in id order.
     pub fn entities(&self) -> impl Iterator<Item = &Entity> + '_ {
-        std::iter::empty()
+        self.entities.iter().filter_map(|e| e.as_deref())
     }
 
     /// Live entities per kind.
-    pub fn counts(&self) -> crate::KindCounts {
-        todo!()
-    }
-
-    /// Entities with a position inside `bbox` (edges inclusive), in id order.
-    pub fn in_bbox(&self, bbox: BBox, kinds: KindFilter) -> Vec<&Entity> {
-        let _ = (bbox, kinds);
-        todo!()
-    }
-
-    /// Entities within `radius_m` metres (great-circle, [`crate::geodesy::distance_m`]) of `center`,
-    /// nearest first (ties by id), with their distance.
-    pub fn within_radius(&self, center: Position, radius_m: f64, kinds: KindFilter) -> Vec<(&Entity, f64)> {
-        let _ = (center, radius_m, kinds);
-        todo!()
-    }
-
-    /// The `k` entities nearest to `center` by great-circle distance, nearest first (ties by id).
-    pub fn nearest(&self, center: Position, k: usize, kinds: KindFilter) -> Vec<(&Entity, f64)> {
-        let _ = (center, k, kinds);
-        todo!()
-    }
-
-    /// Entities whose position lies inside or on the boundary of `area`, in id order.
-    pub fn within_polygon(&self, area: &geo::MultiPolygon<f64>, kinds: KindFilter) -> Vec<&Entity> {
-        let _ = (area, kinds);
-        todo!()
-    }
-
-    /// Counts per kind aggregated to H3 cells at `resolution` (≤ the index resolution): every cell
-    /// whose centroid lies in `bbox`, with all matching entities whose position falls in the cell.
-    /// Cells with no matching entity are omitted. Sorted by cell index.
-    pub fn h3_counts(&self, bbox: BBox, resolution: h3o::Resolution, kinds: KindFilter) -> Result<Vec<CellCount>, Error> {
-        let _ = (bbox, resolution, kinds);
-        todo!()
+    pub fn counts(&self) -> KindCounts {
+        self.counts
     }
 
     /// The most recent alerts, oldest first (bounded by `TwinConfig::alert_capacity`).
     pub fn alerts(&self) -> &VecDeque<Alert> {
         &self.alerts
+    }
+
+    pub(crate) fn index(&self) -> &SpatialIndex {
+        &self.index
+    }
+
+    /// Checks every invariant of the model against a recomputation from the entities. Slow (a full
+    /// scan); for tests.
+    #[doc(hidden)]
+    pub fn check_invariants(&self) -> Result<(), String> {
+        crate::index::check(self.index(), &self.entities, self.live, self.counts, &self.keys)?;
+        for e in self.entities() {
+            let times_sorted = e.track.iter().zip(e.track.iter().skip(1)).all(|(a, b)| a.time <= b.time);
+            if !times_sorted || e.track.len() > self.config.track_capacity {
+                return Err(format!("entity {}: track out of order or over capacity", e.id));
+            }
+            if e.track.back().is_some_and(|p| p.time > e.last_seen) {
+                return Err(format!("entity {}: track newer than last_seen", e.id));
+            }
+        }
+        let ids_rise = self.alerts.iter().zip(self.alerts.iter().skip(1)).all(|(a, b)| a.id < b.id);
+        if !ids_rise || self.alerts.len() > self.config.alert_capacity {
+            return Err("alert ring out of order or over capacity".into());
+        }
+        if self.alerts.back().is_some_and(|a| a.id.0 >= self.next_alert_id) {
+            return Err("alert id not below next_alert_id".into());
+        }
+        Ok(())
+    }
+}
+
+/// Drops the oldest points beyond the capacity or older than `max_age_ms` before the newest point.
+fn trim_track(track: &mut VecDeque<TrackPoint>, capacity: usize, max_age_ms: i64) {
+    while track.len() > capacity {
+        track.pop_front();
+    }
+    if let Some(newest) = track.back().map(|p| p.time) {
+        let cutoff = newest.as_millis().saturating_sub(max_age_ms);
+        while track.front().is_some_and(|p| p.time.as_millis() < cutoff) {
+            track.pop_front();
+        }
     }
 }

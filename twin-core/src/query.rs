@@ -1,8 +1,12 @@
-//! Query argument and result types.
+//! Query argument and result types, and the model's read-only spatial queries.
 
+use std::collections::{BTreeMap, HashMap};
+
+use geo::{BoundingRect, Intersects};
 use serde::{Deserialize, Serialize};
 
-use crate::{EntityKind, Error, Position};
+use crate::geodesy::{cap_envelopes, distance_m, LonLatRect};
+use crate::{Entity, EntityId, EntityKind, Error, KindFilter, Position, Twin};
 
 /// A lon/lat box in degrees; edges are inclusive. `min_lon > max_lon` is rejected (no antimeridian
 /// wrap: split such a box in two).
@@ -39,6 +43,10 @@ impl BBox {
     pub fn contains(&self, p: Position) -> bool {
         p.lon >= self.min_lon && p.lon <= self.max_lon && p.lat >= self.min_lat && p.lat <= self.max_lat
     }
+
+    fn rect(&self) -> LonLatRect {
+        LonLatRect { min: [self.min_lon, self.min_lat], max: [self.max_lon, self.max_lat] }
+    }
 }
 
 /// Entity counts per kind, indexed by [`EntityKind::index`].
@@ -63,4 +71,117 @@ impl KindCounts {
 pub struct CellCount {
     pub cell: h3o::CellIndex,
     pub counts: KindCounts,
+}
+
+impl Twin {
+    /// Entities with a position inside `bbox` (edges inclusive), in id order.
+    pub fn in_bbox(&self, bbox: BBox, kinds: KindFilter) -> Vec<&Entity> {
+        let mut ids = Vec::new();
+        self.index().for_each_in(&bbox.rect(), kinds, |p| ids.push(p.data));
+        self.resolve_sorted(ids)
+    }
+
+    /// Entities within `radius_m` metres (great-circle, [`crate::geodesy::distance_m`]) of `center`,
+    /// nearest first (ties by id), with their distance. An invalid center or a negative radius
+    /// matches nothing; an infinite radius matches every positioned entity.
+    pub fn within_radius(&self, center: Position, radius_m: f64, kinds: KindFilter) -> Vec<(&Entity, f64)> {
+        if !center.is_valid() {
+            return Vec::new();
+        }
+        let (rects, n) = cap_envelopes(center, radius_m);
+        let mut hits: Vec<(EntityId, f64)> = Vec::new();
+        for rect in &rects[..n] {
+            self.index().for_each_in(rect, kinds, |p| {
+                let [lon, lat] = *p.geom();
+                let d = distance_m(center, Position { lon, lat });
+                if d <= radius_m {
+                    hits.push((p.data, d));
+                }
+            });
+        }
+        hits.sort_unstable_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+        hits.into_iter().filter_map(|(id, d)| self.get(id).map(|e| (e, d))).collect()
+    }
+
+    /// The `k` entities nearest to `center` by great-circle distance, nearest first (ties by id).
+    ///
+    /// The R-trees' planar nearest-neighbour search proposes `k` candidates per kind; the k-th
+    /// smallest great-circle distance D among them bounds the answer (at least `k` entities lie
+    /// within D), so an exact radius query at D followed by a cut to `k` is exact.
+    pub fn nearest(&self, center: Position, k: usize, kinds: KindFilter) -> Vec<(&Entity, f64)> {
+        if k == 0 || !center.is_valid() {
+            return Vec::new();
+        }
+        let q = [center.lon, center.lat];
+        let mut dists: Vec<f64> = Vec::with_capacity(k * 2);
+        for kind in kinds.kinds() {
+            let tree = self.index().tree(kind);
+            if tree.size() > 0 {
+                dists.extend(tree.nearest_neighbor_iter(&q).take(k).map(|p| {
+                    let [lon, lat] = *p.geom();
+                    distance_m(center, Position { lon, lat })
+                }));
+            }
+        }
+        let bound =
+            if dists.len() < k { f64::INFINITY } else { *dists.select_nth_unstable_by(k - 1, f64::total_cmp).1 };
+        let mut found = self.within_radius(center, bound, kinds);
+        found.truncate(k);
+        found
+    }
+
+    /// Entities whose position lies inside or on the boundary of `area`, in id order.
+    pub fn within_polygon(&self, area: &geo::MultiPolygon<f64>, kinds: KindFilter) -> Vec<&Entity> {
+        let Some(bounds) = area.bounding_rect() else { return Vec::new() };
+        let rect = LonLatRect { min: [bounds.min().x, bounds.min().y], max: [bounds.max().x, bounds.max().y] };
+        let mut ids = Vec::new();
+        self.index().for_each_in(&rect, kinds, |p| {
+            let [lon, lat] = *p.geom();
+            if area.intersects(&geo::Point::new(lon, lat)) {
+                ids.push(p.data);
+            }
+        });
+        self.resolve_sorted(ids)
+    }
+
+    /// Counts per kind aggregated to H3 cells at `resolution` (≤ the index resolution): every cell
+    /// whose centroid lies in `bbox`, with all matching entities whose position falls in the cell.
+    /// "Falls in" is H3's hierarchy: an entity belongs to the ancestor at `resolution` of its cell at
+    /// the index resolution. Cells with no matching entity are omitted. Sorted by cell index.
+    pub fn h3_counts(
+        &self,
+        bbox: BBox,
+        resolution: h3o::Resolution,
+        kinds: KindFilter,
+    ) -> Result<Vec<CellCount>, Error> {
+        let index_res = self.index().resolution();
+        if resolution > index_res {
+            return Err(Error::InvalidQuery {
+                field: "res",
+                reason: format!("{resolution} is finer than the index resolution {index_res}"),
+            });
+        }
+        let mut centroid_inside: HashMap<h3o::CellIndex, bool> = HashMap::new();
+        let mut acc: BTreeMap<h3o::CellIndex, KindCounts> = BTreeMap::new();
+        for (cell, counts) in self.index().cells() {
+            let Some(parent) = cell.parent(resolution) else { continue };
+            let inside = *centroid_inside.entry(parent).or_insert_with(|| {
+                let c = h3o::LatLng::from(parent);
+                bbox.contains(Position::new(c.lng(), c.lat()))
+            });
+            if !inside {
+                continue;
+            }
+            let slot = acc.entry(parent).or_default();
+            for kind in kinds.kinds() {
+                slot.0[kind.index()] += counts.get(kind);
+            }
+        }
+        Ok(acc.into_iter().filter(|(_, c)| c.total() > 0).map(|(cell, counts)| CellCount { cell, counts }).collect())
+    }
+
+    fn resolve_sorted(&self, mut ids: Vec<EntityId>) -> Vec<&Entity> {
+        ids.sort_unstable();
+        ids.into_iter().filter_map(|id| self.get(id)).collect()
+    }
 }
