@@ -1,7 +1,13 @@
 //! Rules evaluated as the model changes: geofences (enter/exit with hysteresis), sensor thresholds
 //! held for a duration, and stale entities. Rules produce [`Alert`]s.
 
+mod describe;
 mod engine;
+mod fence_shape;
+mod geofence;
+mod stale;
+mod threshold;
+mod validate;
 
 pub use engine::RuleEngine;
 
@@ -113,4 +119,17 @@ pub struct RuleState {
     pub holding: Vec<(EntityId, String, Timestamp, bool)>,
     /// (entity, stale rule id) pairs already reported stale and not seen since.
     pub stale: Vec<(EntityId, String)>,
+}
+
+/// Rule indices per entity kind (indexed by `EntityKind::index`), so an update only visits the
+/// rules that can apply to it.
+fn by_kind<T>(rules: &[T], kinds: impl Fn(&T) -> KindFilter) -> Vec<Vec<u32>> {
+    EntityKind::ALL
+        .iter()
+        .map(|k| (0..rules.len()).filter(|&i| kinds(&rules[i]).contains(*k)).map(|i| i as u32).collect())
+        .collect()
+}
+
+fn for_kind(by_kind: &[Vec<u32>], kind: EntityKind) -> &[u32] {
+    by_kind.get(kind.index()).map_or(&[][..], Vec::as_slice)
 }
