@@ -1,4 +1,156 @@
-mod demo;
-mod writer;
+//! `citytwin`: the CLI around the server library.
 
-fn main() {}
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use citytwin::boot::{self, ServerOptions};
+use citytwin::cli::{default_demo_config, Cli, Command, CommonArgs, FsyncArg};
+use citytwin::config::LoadedConfig;
+use citytwin::writer::WriterConfig;
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+use twin_core::store::FsyncPolicy;
+use twin_layers::ReferenceLayers;
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let (config_path, common, demo) = match cli.command {
+        Command::Demo { config, common } => (config.unwrap_or_else(default_demo_config), common, true),
+        Command::Serve { config, common } => (config, common, false),
+    };
+    let config = LoadedConfig::load(&config_path)?;
+    let layers = load_layers(&config)?;
+    let opts = server_options(&config, &common);
+    let data_dir = opts.data_dir.clone();
+    std::fs::create_dir_all(&data_dir).with_context(|| format!("cannot create data dir {}", data_dir.display()))?;
+    let running = {
+        let layers = layers.clone();
+        tokio::task::spawn_blocking(move || boot::start(opts, layers)).await??
+    };
+    let state = running.state.clone();
+    if demo {
+        start_demo(&config, &running.state, layers);
+    }
+    let listener = tokio::net::TcpListener::bind(common.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", common.listen))?;
+    let addr = listener.local_addr()?;
+    // Tests and scripts parse this line.
+    println!("listening on http://{addr}");
+    std::io::stdout().flush()?;
+    tracing::info!(%addr, city = %config.raw.city.name, data_dir = %data_dir.display(), "serving");
+    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    });
+    let mut graceful = stop_rx.clone();
+    let serve = axum::serve(listener, citytwin::app::app(state)).with_graceful_shutdown(async move {
+        let _ = graceful.wait_for(|s| *s).await;
+    });
+    // Live streams (SSE, WebSocket) never end on their own: give open requests a moment, then stop.
+    let deadline = async {
+        let _ = stop_rx.wait_for(|s| *s).await;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    };
+    tokio::select! {
+        res = serve => res?,
+        () = deadline => tracing::info!("closing remaining live connections"),
+    }
+    tracing::info!("shutting down: flushing the durable log");
+    tokio::task::spawn_blocking(move || running.shutdown()).await?;
+    Ok(())
+}
+
+fn load_layers(config: &LoadedConfig) -> anyhow::Result<Arc<ReferenceLayers>> {
+    let layers = ReferenceLayers::load(&config.raw.layers, &config.base_dir)
+        .with_context(|| format!("loading reference layers of {}", config.path.display()))?;
+    for l in &layers.layers {
+        tracing::info!(layer = %l.name, features = l.features.len(), "reference layer loaded");
+    }
+    Ok(Arc::new(layers))
+}
+
+fn server_options(config: &LoadedConfig, common: &CommonArgs) -> ServerOptions {
+    let fsync = match common.fsync {
+        None => config.fsync_policy(),
+        Some(FsyncArg::Always) => FsyncPolicy::Always,
+        Some(FsyncArg::Interval) => {
+            FsyncPolicy::Interval(Duration::from_millis(config.raw.store.fsync_interval_ms.max(1)))
+        }
+    };
+    ServerOptions {
+        data_dir: common.data_dir.clone(),
+        fsync,
+        repair: common.repair,
+        snapshot_after_bytes: Some(config.raw.store.snapshot_after_mb.saturating_mul(1 << 20)),
+        writer: WriterConfig { queue_capacity: common.queue_capacity, ..WriterConfig::default() },
+        body_limit: common.body_limit,
+        city_name: config.raw.city.name.clone(),
+        city_bbox: config.bbox,
+        twin: config.twin.clone(),
+        rules: config.rules.clone(),
+    }
+}
+
+fn start_demo(config: &LoadedConfig, state: &citytwin::state::AppState, layers: Arc<ReferenceLayers>) {
+    let _ = (config, state, layers, Path::new(""));
+    tracing::warn!("the demo simulators are not built into this binary yet");
+    // Wired once the demo module provides `run`:
+    // let ctx = citytwin::demo::DemoContext { ingest: state.ingest.clone(), layers,
+    //     base_dir: config.base_dir.clone(), city_bbox: config.bbox };
+    // tokio::spawn(citytwin::demo::run(config.raw.demo.clone(), ctx));
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for SIGINT");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => tracing::info!("SIGINT received"),
+        _ = term => tracing::info!("SIGTERM received"),
+    }
+}

@@ -1,0 +1,72 @@
+//! The router: every route, the fallback and the middleware, built by one function.
+
+use axum::extract::DefaultBodyLimit;
+use axum::middleware;
+use axum::routing::{get, post};
+use axum::Router;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+
+use crate::metrics::track_http;
+use crate::problem::{not_found_fallback, Problem};
+use crate::routes::{self, entities, ingest, layers, live, ops};
+use crate::state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "CityTwin API", description = "Live city model: entities, queries, ingest, live deltas."),
+    paths(
+        ops::healthz,
+        ops::stats,
+        ops::alerts,
+        ops::metrics,
+        ops::openapi,
+        entities::list,
+        entities::one,
+        entities::track,
+        entities::nearest,
+        entities::within,
+        entities::h3,
+        ingest::observations,
+        layers::list,
+        layers::one,
+        live::ws,
+        live::events,
+    ),
+    components(schemas(
+        Problem,
+        ingest::IngestResponse,
+        ingest::RejectedItem,
+        ops::Stats,
+        routes::docs::Feature,
+        routes::docs::FeatureCollection
+    ))
+)]
+pub struct ApiDoc;
+
+pub fn app(state: AppState) -> Router {
+    let body_limit = state.body_limit;
+    Router::new()
+        .route("/", get(ops::index))
+        .route("/healthz", get(ops::healthz))
+        .route("/openapi.json", get(ops::openapi))
+        .route("/metrics", get(ops::metrics))
+        .route("/api/stats", get(ops::stats))
+        .route("/api/alerts", get(ops::alerts))
+        .route("/api/entities", get(entities::list))
+        .route("/api/entities/{id}", get(entities::one))
+        .route("/api/entities/{id}/track", get(entities::track))
+        .route("/api/nearest", get(entities::nearest))
+        .route("/api/within", post(entities::within))
+        .route("/api/h3", get(entities::h3))
+        .route("/api/layers", get(layers::list))
+        .route("/api/layers/{name}", get(layers::one))
+        .route("/ingest/observations", post(ingest::observations))
+        .route("/ws", get(live::ws))
+        .route("/events", get(live::events))
+        .fallback(not_found_fallback)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(middleware::from_fn_with_state(state.metrics.clone(), track_http))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

@@ -1,0 +1,17 @@
+//! The `citytwin` server: the city model over HTTP (REST, GeoJSON), WebSocket and SSE, with the
+//! durable ingest writer. `main.rs` is only the CLI around [`boot::start`] and [`app::app`].
+
+pub mod app;
+pub mod boot;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod geojson;
+pub mod ingest_parse;
+pub mod live;
+pub mod metrics;
+pub mod params;
+pub mod problem;
+pub mod routes;
+pub mod state;
+pub mod writer;

@@ -1,0 +1,297 @@
+//! Live fan-out: the writer publishes each commit's changes on a broadcast channel; every WebSocket or
+//! SSE client runs a session that filters them by its subscription and sends batched deltas.
+//! Slow clients never block the writer: a client that lags behind the channel gets a fresh snapshot.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::RwLock;
+use serde_json::{json, Value};
+use tokio::sync::{broadcast, mpsc};
+use twin_core::{Applied, BBox, Change, EntityId, EntityKind, KindFilter, Position, Twin};
+
+use crate::geojson::{alert_json, entity_feature};
+
+/// How often a session flushes its pending delta.
+pub const DELTA_INTERVAL: Duration = Duration::from_millis(100);
+
+/// An entity as published: what filtering needs plus its ready-made GeoJSON feature.
+#[derive(Debug)]
+pub struct EntityView {
+    pub id: EntityId,
+    pub kind: EntityKind,
+    pub position: Option<Position>,
+    pub feature: Value,
+}
+
+#[derive(Debug)]
+pub enum LiveEvent {
+    Delta { seq: u64, upserts: Vec<Arc<EntityView>>, removes: Vec<EntityId> },
+    Alert { kind: EntityKind, position: Option<Position>, alert: Value },
+}
+
+/// The broadcast side, held by the writer and the app state.
+#[derive(Clone)]
+pub struct LiveHub {
+    tx: broadcast::Sender<Arc<LiveEvent>>,
+}
+
+impl LiveHub {
+    pub fn new(capacity: usize) -> Self {
+        Self { tx: broadcast::channel(capacity.max(1)).0 }
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<LiveEvent>> {
+        self.tx.subscribe()
+    }
+
+    /// Publishes what one commit changed; the last state of each entity wins within the commit.
+    pub fn publish(&self, seq: u64, twin: &Twin, applied: Applied) {
+        if self.tx.receiver_count() == 0 {
+            return;
+        }
+        // entity → still present after the commit?
+        let mut last: HashMap<EntityId, bool> = HashMap::new();
+        let mut order = Vec::new();
+        for c in &applied.changes {
+            let (id, present) = match c {
+                Change::Upserted(id) => (*id, true),
+                Change::Removed(e) => (e.id, false),
+            };
+            if last.insert(id, present).is_none() {
+                order.push(id);
+            }
+        }
+        let mut upserts = Vec::new();
+        let mut removes = Vec::new();
+        for id in order {
+            match (last.get(&id), twin.get(id)) {
+                (Some(true), Some(e)) => upserts.push(Arc::new(EntityView {
+                    id,
+                    kind: e.kind,
+                    position: e.position,
+                    feature: entity_feature(e),
+                })),
+                _ => removes.push(id),
+            }
+        }
+        if !upserts.is_empty() || !removes.is_empty() {
+            let _ = self.tx.send(Arc::new(LiveEvent::Delta { seq, upserts, removes }));
+        }
+        for a in &applied.alerts {
+            let event = LiveEvent::Alert { kind: a.entity_kind, position: a.position, alert: alert_json(a) };
+            let _ = self.tx.send(Arc::new(event));
+        }
+    }
+}
+
+/// What a client wants: entities of these kinds inside this box (all when `None`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Subscription {
+    pub bbox: Option<BBox>,
+    pub kinds: KindFilter,
+}
+
+impl Default for Subscription {
+    fn default() -> Self {
+        Self { bbox: None, kinds: KindFilter::ALL }
+    }
+}
+
+impl Subscription {
+    pub fn matches(&self, kind: EntityKind, position: Option<Position>) -> bool {
+        self.kinds.contains(kind) && self.bbox.is_none_or(|b| position.is_some_and(|p| b.contains(p)))
+    }
+
+    /// Parses `{"type":"subscribe","bbox":[..],"kinds":[..]}`.
+    pub fn from_message(text: &str) -> Result<Self, String> {
+        let v: Value = serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))?;
+        if v.get("type").and_then(Value::as_str) != Some("subscribe") {
+            return Err("expected {\"type\":\"subscribe\", ...}".into());
+        }
+        let bbox = match v.get("bbox") {
+            None | Some(Value::Null) => None,
+            Some(b) => {
+                let nums: Option<Vec<f64>> = b.as_array().map(|a| a.iter().filter_map(Value::as_f64).collect());
+                match nums.as_deref() {
+                    Some(&[a, b, c, d]) => Some(BBox::new(a, b, c, d).map_err(|e| format!("bbox: {e}"))?),
+                    _ => return Err("bbox: expected [minLon, minLat, maxLon, maxLat]".into()),
+                }
+            }
+        };
+        let kinds = match v.get("kinds") {
+            None | Some(Value::Null) => KindFilter::ALL,
+            Some(Value::Array(list)) => list
+                .iter()
+                .map(|k| {
+                    k.as_str()
+                        .and_then(|s| s.parse::<EntityKind>().ok())
+                        .ok_or_else(|| format!("kinds: unknown kind {k}"))
+                })
+                .collect::<Result<_, _>>()?,
+            Some(_) => return Err("kinds: expected an array of kind names".into()),
+        };
+        Ok(Self { bbox, kinds })
+    }
+}
+
+/// A message to one client.
+#[derive(Debug, Clone)]
+pub enum ServerMsg {
+    Snapshot(Vec<Value>),
+    Delta { seq: u64, upserts: Vec<Value>, removes: Vec<u64> },
+    Alert(Value),
+    Error(String),
+}
+
+impl ServerMsg {
+    /// SSE event name (also the `type` field).
+    pub fn name(&self) -> &'static str {
+        match self {
+            ServerMsg::Snapshot(_) => "snapshot",
+            ServerMsg::Delta { .. } => "delta",
+            ServerMsg::Alert(_) => "alert",
+            ServerMsg::Error(_) => "error",
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        let v = match self {
+            ServerMsg::Snapshot(f) => json!({"type": "snapshot", "features": f}),
+            ServerMsg::Delta { seq, upserts, removes } => {
+                json!({"type": "delta", "seq": seq, "upserts": upserts, "removes": removes})
+            }
+            ServerMsg::Alert(a) => json!({"type": "alert", "alert": a}),
+            ServerMsg::Error(d) => json!({"type": "error", "detail": d}),
+        };
+        v.to_string()
+    }
+}
+
+/// Current entities matching `sub`, as features.
+pub fn snapshot(twin: &RwLock<Twin>, sub: &Subscription) -> (Vec<Value>, HashSet<EntityId>) {
+    let twin = twin.read();
+    let hits: Vec<_> = match sub.bbox {
+        Some(b) => twin.in_bbox(b, sub.kinds),
+        None => twin.entities().filter(|e| sub.kinds.contains(e.kind)).collect(),
+    };
+    let ids = hits.iter().map(|e| e.id).collect();
+    (hits.into_iter().map(entity_feature).collect(), ids)
+}
+
+/// One client's session: snapshot, then batched deltas and alerts until the client goes away.
+/// `control` carries re-subscriptions (WebSocket); when it closes the subscription stays as it is.
+pub async fn run_session(
+    twin: Arc<RwLock<Twin>>,
+    hub: LiveHub,
+    mut sub: Subscription,
+    mut control: Option<mpsc::Receiver<Subscription>>,
+    out: mpsc::Sender<ServerMsg>,
+) {
+    let mut rx = hub.subscribe();
+    let (features, mut known) = snapshot(&twin, &sub);
+    if out.send(ServerMsg::Snapshot(features)).await.is_err() {
+        return;
+    }
+    let mut up: HashMap<EntityId, Arc<EntityView>> = HashMap::new();
+    let mut rm: HashSet<EntityId> = HashSet::new();
+    let mut seq = 0;
+    let mut flush = tokio::time::interval(DELTA_INTERVAL);
+    loop {
+        let next_sub = async {
+            match control.as_mut() {
+                Some(c) => c.recv().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            ev = rx.recv() => match ev {
+                Ok(ev) => match &*ev {
+                    LiveEvent::Delta { seq: s, upserts, removes } => {
+                        seq = *s;
+                        for v in upserts {
+                            if sub.matches(v.kind, v.position) {
+                                known.insert(v.id);
+                                rm.remove(&v.id);
+                                up.insert(v.id, v.clone());
+                            } else if known.remove(&v.id) {
+                                // Left the subscription (moved out of the box): the client drops it.
+                                up.remove(&v.id);
+                                rm.insert(v.id);
+                            }
+                        }
+                        for id in removes {
+                            up.remove(id);
+                            if known.remove(id) {
+                                rm.insert(*id);
+                            }
+                        }
+                    }
+                    LiveEvent::Alert { kind, position, alert } => {
+                        if sub.kinds.contains(*kind) && (sub.bbox.is_none() || sub.matches(*kind, *position))
+                            && out.send(ServerMsg::Alert(alert.clone())).await.is_err()
+                        {
+                            return;
+                        }
+                    }
+                },
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::debug!(missed = n, "live client lagged; resending a snapshot");
+                    up.clear();
+                    rm.clear();
+                    let (features, ids) = snapshot(&twin, &sub);
+                    known = ids;
+                    if out.send(ServerMsg::Snapshot(features)).await.is_err() {
+                        return;
+                    }
+                }
+                Err(broadcast::error::RecvError::Closed) => return,
+            },
+            new_sub = next_sub => match new_sub {
+                Some(s) => {
+                    sub = s;
+                    up.clear();
+                    rm.clear();
+                    let (features, ids) = snapshot(&twin, &sub);
+                    known = ids;
+                    if out.send(ServerMsg::Snapshot(features)).await.is_err() {
+                        return;
+                    }
+                }
+                None => control = None,
+            },
+            _ = flush.tick() => {
+                if out.is_closed() {
+                    return;
+                }
+                if up.is_empty() && rm.is_empty() {
+                    continue;
+                }
+                let upserts = up.drain().map(|(_, v)| v.feature.clone()).collect();
+                let removes = rm.drain().map(|id| id.0).collect();
+                if out.send(ServerMsg::Delta { seq, upserts, removes }).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_subscriptions() {
+        let s =
+            Subscription::from_message(r#"{"type":"subscribe","bbox":[108,16,108.3,16.2],"kinds":["bus"]}"#).unwrap();
+        assert!(s.matches(EntityKind::Bus, Some(Position::new(108.1, 16.1))));
+        assert!(!s.matches(EntityKind::Bus, Some(Position::new(109.0, 16.1))));
+        assert!(!s.matches(EntityKind::Vessel, Some(Position::new(108.1, 16.1))));
+        assert!(!s.matches(EntityKind::Bus, None));
+        let all = Subscription::from_message(r#"{"type":"subscribe"}"#).unwrap();
+        assert!(all.matches(EntityKind::Drone, None));
+        assert!(Subscription::from_message(r#"{"type":"subscribe","kinds":["car"]}"#).unwrap_err().contains("car"));
+    }
+}

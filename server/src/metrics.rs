@@ -1,0 +1,145 @@
+//! Prometheus metrics, hand-written (text exposition format 0.0.4): a few counters, gauges and one
+//! histogram do not justify a metrics framework.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use parking_lot::Mutex;
+use twin_core::KindCounts;
+
+/// Upper bounds (seconds) of the append-latency histogram.
+const APPEND_BUCKETS: [f64; 12] = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0];
+
+#[derive(Default)]
+pub struct Metrics {
+    /// source → (accepted, rejected)
+    ingest: Mutex<BTreeMap<String, (u64, u64)>>,
+    /// (method, route, status) → count
+    http: Mutex<BTreeMap<(String, String, u16), u64>>,
+    append_buckets: [AtomicU64; APPEND_BUCKETS.len()],
+    append_count: AtomicU64,
+    append_sum_ns: AtomicU64,
+    pub ws_clients: AtomicI64,
+    pub sse_clients: AtomicI64,
+}
+
+/// Decrements a client gauge when the session ends.
+pub struct ClientGuard<'a>(&'a AtomicI64);
+
+impl<'a> ClientGuard<'a> {
+    pub fn new(gauge: &'a AtomicI64) -> Self {
+        gauge.fetch_add(1, Ordering::Relaxed);
+        Self(gauge)
+    }
+}
+
+impl Drop for ClientGuard<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl Metrics {
+    pub fn count_ingest(&self, source: &str, accepted: u64, rejected: u64) {
+        let mut m = self.ingest.lock();
+        let e = m.entry(source.to_owned()).or_default();
+        e.0 += accepted;
+        e.1 += rejected;
+    }
+
+    pub fn observe_append(&self, d: Duration) {
+        let secs = d.as_secs_f64();
+        if let Some(i) = APPEND_BUCKETS.iter().position(|b| secs <= *b) {
+            self.append_buckets[i].fetch_add(1, Ordering::Relaxed);
+        }
+        self.append_count.fetch_add(1, Ordering::Relaxed);
+        self.append_sum_ns.fetch_add(d.as_nanos().min(u128::from(u64::MAX)) as u64, Ordering::Relaxed);
+    }
+
+    pub fn count_http(&self, method: &str, route: &str, status: u16) {
+        *self.http.lock().entry((method.to_owned(), route.to_owned(), status)).or_default() += 1;
+    }
+
+    /// The exposition text; `counts`, `queue_depth`, `log_seq` and `uptime` are read by the caller.
+    pub fn render(&self, counts: &KindCounts, queue_depth: usize, log_seq: u64, uptime: Duration) -> String {
+        let mut s = String::with_capacity(4096);
+        let _ = self.write_all(&mut s, counts, queue_depth, log_seq, uptime);
+        s
+    }
+
+    fn write_all(
+        &self,
+        s: &mut String,
+        counts: &KindCounts,
+        queue_depth: usize,
+        log_seq: u64,
+        uptime: Duration,
+    ) -> std::fmt::Result {
+        let ingest = self.ingest.lock().clone();
+        writeln!(s, "# HELP citytwin_ingest_accepted_total Observations accepted (durable and applied), by source.")?;
+        writeln!(s, "# TYPE citytwin_ingest_accepted_total counter")?;
+        for (src, (a, _)) in &ingest {
+            writeln!(s, "citytwin_ingest_accepted_total{{source=\"{}\"}} {a}", escape(src))?;
+        }
+        writeln!(s, "# HELP citytwin_ingest_rejected_total Observations refused, by source.")?;
+        writeln!(s, "# TYPE citytwin_ingest_rejected_total counter")?;
+        for (src, (_, r)) in &ingest {
+            writeln!(s, "citytwin_ingest_rejected_total{{source=\"{}\"}} {r}", escape(src))?;
+        }
+        writeln!(s, "# HELP citytwin_ingest_queue_depth Batches waiting for the writer.")?;
+        writeln!(s, "# TYPE citytwin_ingest_queue_depth gauge")?;
+        writeln!(s, "citytwin_ingest_queue_depth {queue_depth}")?;
+        writeln!(s, "# HELP citytwin_log_seq Sequence number of the last durable log record.")?;
+        writeln!(s, "# TYPE citytwin_log_seq gauge")?;
+        writeln!(s, "citytwin_log_seq {log_seq}")?;
+        writeln!(s, "# HELP citytwin_log_append_seconds Latency of one group commit to the durable log.")?;
+        writeln!(s, "# TYPE citytwin_log_append_seconds histogram")?;
+        let mut cumulative = 0;
+        for (b, c) in APPEND_BUCKETS.iter().zip(&self.append_buckets) {
+            cumulative += c.load(Ordering::Relaxed);
+            writeln!(s, "citytwin_log_append_seconds_bucket{{le=\"{b}\"}} {cumulative}")?;
+        }
+        let count = self.append_count.load(Ordering::Relaxed);
+        writeln!(s, "citytwin_log_append_seconds_bucket{{le=\"+Inf\"}} {count}")?;
+        writeln!(s, "citytwin_log_append_seconds_sum {}", self.append_sum_ns.load(Ordering::Relaxed) as f64 / 1e9)?;
+        writeln!(s, "citytwin_log_append_seconds_count {count}")?;
+        writeln!(s, "# HELP citytwin_entities Live entities, by kind.")?;
+        writeln!(s, "# TYPE citytwin_entities gauge")?;
+        for k in twin_core::EntityKind::ALL {
+            writeln!(s, "citytwin_entities{{kind=\"{k}\"}} {}", counts.get(*k))?;
+        }
+        writeln!(s, "# HELP citytwin_live_clients Connected live clients, by transport.")?;
+        writeln!(s, "# TYPE citytwin_live_clients gauge")?;
+        writeln!(s, "citytwin_live_clients{{transport=\"ws\"}} {}", self.ws_clients.load(Ordering::Relaxed))?;
+        writeln!(s, "citytwin_live_clients{{transport=\"sse\"}} {}", self.sse_clients.load(Ordering::Relaxed))?;
+        writeln!(s, "# HELP citytwin_http_requests_total HTTP requests, by method, route and status.")?;
+        writeln!(s, "# TYPE citytwin_http_requests_total counter")?;
+        for ((m, r, st), c) in self.http.lock().iter() {
+            writeln!(s, "citytwin_http_requests_total{{method=\"{m}\",route=\"{}\",status=\"{st}\"}} {c}", escape(r))?;
+        }
+        writeln!(s, "# HELP citytwin_uptime_seconds Seconds since start.")?;
+        writeln!(s, "# TYPE citytwin_uptime_seconds gauge")?;
+        writeln!(s, "citytwin_uptime_seconds {}", uptime.as_secs_f64())?;
+        Ok(())
+    }
+}
+
+fn escape(v: &str) -> String {
+    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+/// Middleware counting requests by matched route (not raw path, to bound the label set).
+pub async fn track_http(State(metrics): State<std::sync::Arc<Metrics>>, req: Request, next: Next) -> Response {
+    let route = req.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = req.method().to_string();
+    let started = Instant::now();
+    let res = next.run(req).await;
+    tracing::debug!(%method, %route, status = res.status().as_u16(), elapsed_us = started.elapsed().as_micros() as u64, "request");
+    metrics.count_http(&method, &route, res.status().as_u16());
+    res
+}

@@ -1,0 +1,171 @@
+//! Entity queries: list by bbox/kind, one entity, its track, nearest, within a polygon, H3 aggregation.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde_json::{json, Value};
+use twin_core::{EntityId, EntityKind, Position};
+
+use crate::geojson::{entity_feature, entity_feature_with_distance, feature_collection, parse_area, rfc3339};
+use crate::params::Params;
+use crate::problem::Problem;
+use crate::routes::body_problem;
+use crate::routes::docs::{Feature, FeatureCollection};
+use crate::state::AppState;
+
+const DEFAULT_LIMIT: usize = 10_000;
+const MAX_LIMIT: usize = 1_000_000;
+const MAX_K: usize = 10_000;
+
+fn entity_id(raw: &str) -> Result<EntityId, Problem> {
+    raw.parse::<u64>()
+        .map(EntityId)
+        .map_err(|_| Problem::bad_param("id", format!("`{raw}` is not an entity id (an integer)")))
+}
+
+/// Entities as a GeoJSON FeatureCollection.
+#[utoipa::path(get, path = "/api/entities", tag = "entities",
+    params(
+        ("bbox" = Option<String>, Query, description = "minLon,minLat,maxLon,maxLat; only entities with a position inside"),
+        ("kind" = Option<String>, Query, description = "comma list of kinds, e.g. bus,vessel"),
+        ("limit" = Option<usize>, Query, description = "most features returned (default 10000)"),
+    ),
+    responses((status = 200, body = FeatureCollection), (status = 400, body = Problem, content_type = "application/problem+json")))]
+pub async fn list(State(st): State<AppState>, p: Params) -> Result<Json<Value>, Problem> {
+    let bbox = p.bbox()?;
+    let kinds = p.kinds()?;
+    let limit = p.usize("limit", MAX_LIMIT)?.unwrap_or(DEFAULT_LIMIT);
+    let twin = st.twin.read();
+    let features: Vec<Value> = match bbox {
+        Some(b) => twin.in_bbox(b, kinds).into_iter().take(limit).map(entity_feature).collect(),
+        None => twin.entities().filter(|e| kinds.contains(e.kind)).take(limit).map(entity_feature).collect(),
+    };
+    Ok(Json(feature_collection(features)))
+}
+
+/// One entity as a GeoJSON Feature.
+#[utoipa::path(get, path = "/api/entities/{id}", tag = "entities",
+    params(("id" = u64, Path, description = "entity id")),
+    responses((status = 200, body = Feature), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn one(State(st): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
+    let id = entity_id(&id)?;
+    let twin = st.twin.read();
+    let e = twin.get(id).ok_or_else(|| Problem::not_found(format!("no entity {id}")))?;
+    Ok(Json(entity_feature(e)))
+}
+
+/// The entity's recent track as a LineString Feature with a `times` array (RFC 3339, one per vertex).
+#[utoipa::path(get, path = "/api/entities/{id}/track", tag = "entities",
+    params(("id" = u64, Path, description = "entity id"),
+        ("from" = Option<String>, Query, description = "RFC 3339, inclusive"),
+        ("to" = Option<String>, Query, description = "RFC 3339, inclusive")),
+    responses((status = 200, body = Feature), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn track(State(st): State<AppState>, Path(id): Path<String>, p: Params) -> Result<Json<Value>, Problem> {
+    let id = entity_id(&id)?;
+    let from = p.time("from")?;
+    let to = p.time("to")?;
+    let twin = st.twin.read();
+    let e = twin.get(id).ok_or_else(|| Problem::not_found(format!("no entity {id}")))?;
+    let points: Vec<_> =
+        e.track.iter().filter(|t| from.is_none_or(|f| t.time >= f) && to.is_none_or(|x| t.time <= x)).collect();
+    let coords: Vec<[f64; 2]> = points.iter().map(|t| [t.position.lon, t.position.lat]).collect();
+    let times: Vec<String> = points.iter().map(|t| rfc3339(t.time)).collect();
+    let mut f = entity_feature(e);
+    f["geometry"] = json!({"type": "LineString", "coordinates": coords});
+    f["properties"]["times"] = json!(times);
+    Ok(Json(f))
+}
+
+/// The k entities nearest to a point (great-circle), nearest first, each with `distance_m`.
+#[utoipa::path(get, path = "/api/nearest", tag = "entities",
+    params(("lon" = f64, Query), ("lat" = f64, Query),
+        ("k" = Option<usize>, Query, description = "how many (default 10)"),
+        ("kind" = Option<String>, Query, description = "comma list of kinds")),
+    responses((status = 200, body = FeatureCollection), (status = 400, body = Problem, content_type = "application/problem+json")))]
+pub async fn nearest(State(st): State<AppState>, p: Params) -> Result<Json<Value>, Problem> {
+    let lon = p.required_f64("lon")?;
+    let lat = p.required_f64("lat")?;
+    let center = Position::new(lon, lat);
+    if !center.is_valid() {
+        let field = if (-180.0..=180.0).contains(&lon) { "lat" } else { "lon" };
+        return Err(Problem::bad_param(field, format!("({lon}, {lat}) is not a WGS84 position")));
+    }
+    let k = p.usize("k", MAX_K)?.unwrap_or(10);
+    let kinds = p.kinds()?;
+    let twin = st.twin.read();
+    let features =
+        twin.nearest(center, k, kinds).into_iter().map(|(e, d)| entity_feature_with_distance(e, d)).collect();
+    Ok(Json(feature_collection(features)))
+}
+
+/// Entities inside a GeoJSON Polygon, MultiPolygon or a Feature holding one.
+#[utoipa::path(post, path = "/api/within", tag = "entities",
+    params(("kind" = Option<String>, Query, description = "comma list of kinds")),
+    request_body(content = Object, description = "GeoJSON Polygon, MultiPolygon or Feature", content_type = "application/geo+json"),
+    responses((status = 200, body = FeatureCollection),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn within(
+    State(st): State<AppState>,
+    p: Params,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, Problem> {
+    let kinds = p.kinds()?;
+    let body = body.map_err(|e| body_problem(&e, st.body_limit))?;
+    let v: Value = serde_json::from_slice(&body).map_err(|e| {
+        Problem::new(StatusCode::BAD_REQUEST, "malformed-json", format!("body is not JSON: {e}")).field("body")
+    })?;
+    let area = parse_area(&v)
+        .map_err(|r| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-geometry", r).field("geometry"))?;
+    let twin = st.twin.read();
+    let features = twin.within_polygon(&area, kinds).into_iter().map(entity_feature).collect();
+    Ok(Json(feature_collection(features)))
+}
+
+/// Counts per kind in H3 cells of a bbox: hexagon polygons with `h3`, `total` and one count per kind.
+#[utoipa::path(get, path = "/api/h3", tag = "entities",
+    params(("res" = Option<u8>, Query, description = "H3 resolution ≤ the model's (default: min(8, model))"),
+        ("bbox" = Option<String>, Query, description = "default: the city bbox"),
+        ("kind" = Option<String>, Query, description = "comma list of kinds")),
+    responses((status = 200, body = FeatureCollection), (status = 400, body = Problem, content_type = "application/problem+json")))]
+pub async fn h3(State(st): State<AppState>, p: Params) -> Result<Json<Value>, Problem> {
+    let kinds = p.kinds()?;
+    let bbox = p.bbox()?.unwrap_or(st.city_bbox);
+    let twin = st.twin.read();
+    let base = twin.config().h3_resolution;
+    let res = match p.usize("res", 15)? {
+        Some(r) => h3o::Resolution::try_from(r as u8).map_err(|e| Problem::bad_param("res", e.to_string()))?,
+        None => base.min(h3o::Resolution::Eight),
+    };
+    if res > base {
+        return Err(Problem::bad_param("res", format!("`res` must be ≤ the model's H3 resolution {}", u8::from(base))));
+    }
+    let cells = twin.h3_counts(bbox, res, kinds).map_err(|e| Problem::bad_param("bbox", e.to_string()))?;
+    drop(twin);
+    let features = cells
+        .into_iter()
+        .map(|c| {
+            let mut ring: Vec<[f64; 2]> = c.cell.boundary().iter().map(|ll| [ll.lng(), ll.lat()]).collect();
+            if let Some(first) = ring.first().copied() {
+                ring.push(first);
+            }
+            let mut props = serde_json::Map::new();
+            props.insert("h3".into(), Value::from(c.cell.to_string()));
+            props.insert("total".into(), Value::from(c.counts.total()));
+            for (k, n) in c.counts.iter() {
+                props.insert(k.as_str().into(), Value::from(n));
+            }
+            json!({"type": "Feature", "id": c.cell.to_string(),
+                "geometry": {"type": "Polygon", "coordinates": [ring]}, "properties": props})
+        })
+        .collect();
+    Ok(Json(feature_collection(features)))
+}
+
+/// Known kinds, for clients building filters.
+pub fn kind_names() -> Vec<&'static str> {
+    EntityKind::ALL.iter().map(|k| k.as_str()).collect()
+}

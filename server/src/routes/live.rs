@@ -1,0 +1,103 @@
+//! `GET /ws` (WebSocket) and `GET /events` (Server-Sent Events): the same live session over two transports.
+
+use std::convert::Infallible;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::Response;
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+
+use crate::live::{run_session, ServerMsg, Subscription};
+use crate::metrics::{ClientGuard, Metrics};
+use crate::params::Params;
+use crate::problem::Problem;
+use crate::state::AppState;
+
+/// Messages a session may queue for a client before it counts as lagging.
+const OUT_BUFFER: usize = 64;
+
+/// WebSocket: send `{"type":"subscribe","bbox":[..]?,"kinds":[..]?}` (again to change it); receive
+/// `snapshot`, then `delta` (every ~100 ms) and `alert` messages.
+#[utoipa::path(get, path = "/ws", tag = "live", responses((status = 101, description = "WebSocket upgrade")))]
+pub async fn ws(State(st): State<AppState>, upgrade: WebSocketUpgrade) -> Response {
+    upgrade.on_upgrade(move |socket| ws_session(socket, st))
+}
+
+async fn ws_session(socket: WebSocket, st: AppState) {
+    let _guard = ClientGuard::new(&st.metrics.ws_clients);
+    let (mut sink, mut stream) = socket.split();
+    let (out_tx, mut out_rx) = mpsc::channel::<ServerMsg>(OUT_BUFFER);
+    let (ctl_tx, ctl_rx) = mpsc::channel::<Subscription>(4);
+    let mut ctl_rx = Some(ctl_rx);
+    let mut session = None;
+    loop {
+        tokio::select! {
+            incoming = stream.next() => match incoming {
+                Some(Ok(Message::Text(text))) => match Subscription::from_message(text.as_str()) {
+                    Ok(sub) => match ctl_rx.take() {
+                        Some(ctl) => {
+                            let task = run_session(st.twin.clone(), st.hub.clone(), sub, Some(ctl), out_tx.clone());
+                            session = Some(tokio::spawn(task));
+                        }
+                        None => {
+                            if ctl_tx.send(sub).await.is_err() {
+                                break;
+                            }
+                        }
+                    },
+                    Err(detail) => {
+                        let msg = ServerMsg::Error(detail).to_json();
+                        if sink.send(Message::Text(msg.into())).await.is_err() {
+                            break;
+                        }
+                    }
+                },
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                Some(Ok(_)) => {}
+            },
+            Some(msg) = out_rx.recv() => {
+                if sink.send(Message::Text(msg.to_json().into())).await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    if let Some(task) = session {
+        task.abort();
+    }
+}
+
+/// Server-Sent Events with the same messages as `/ws`; event names `snapshot`, `delta`, `alert`.
+#[utoipa::path(get, path = "/events", tag = "live",
+    params(("bbox" = Option<String>, Query), ("kind" = Option<String>, Query)),
+    responses((status = 200, content_type = "text/event-stream", description = "event stream"),
+        (status = 400, body = Problem, content_type = "application/problem+json")))]
+pub async fn events(
+    State(st): State<AppState>,
+    p: Params,
+) -> Result<Sse<impl futures_util::Stream<Item = Result<Event, Infallible>>>, Problem> {
+    let sub = Subscription { bbox: p.bbox()?, kinds: p.kinds()? };
+    let (out_tx, out_rx) = mpsc::channel::<ServerMsg>(OUT_BUFFER);
+    st.metrics.sse_clients.fetch_add(1, Ordering::Relaxed);
+    let gauge = SseGauge(st.metrics.clone());
+    tokio::spawn(async move {
+        let _gauge = gauge;
+        run_session(st.twin.clone(), st.hub.clone(), sub, None, out_tx).await;
+    });
+    let stream = ReceiverStream::new(out_rx).map(|m| Ok(Event::default().event(m.name()).data(m.to_json())));
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+/// Decrements the SSE client gauge when the session task ends.
+struct SseGauge(Arc<Metrics>);
+
+impl Drop for SseGauge {
+    fn drop(&mut self) {
+        self.0.sse_clients.fetch_sub(1, Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,23 @@
+//! HTTP handlers, one file per resource.
+
+pub mod docs;
+pub mod entities;
+pub mod ingest;
+pub mod layers;
+pub mod live;
+pub mod ops;
+
+use axum::extract::rejection::BytesRejection;
+use axum::http::StatusCode;
+
+use crate::problem::Problem;
+
+/// A body that could not be read: over the limit (413) or broken.
+pub fn body_problem(e: &BytesRejection, limit: usize) -> Problem {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "body-too-large", format!("the body is larger than {limit} bytes"))
+            .field("body")
+    } else {
+        Problem::new(StatusCode::BAD_REQUEST, "unreadable-body", e.body_text()).field("body")
+    }
+}

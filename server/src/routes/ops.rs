@@ -1,0 +1,83 @@
+//! Operations: health, stats, alerts, Prometheus metrics, the OpenAPI document and the index page.
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{Html, IntoResponse};
+use axum::Json;
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+use utoipa::{OpenApi, ToSchema};
+
+use crate::geojson::alert_json;
+use crate::params::Params;
+use crate::problem::Problem;
+use crate::state::AppState;
+
+/// Liveness: the process answers and the writer accepts work.
+#[utoipa::path(get, path = "/healthz", tag = "ops", responses((status = 200, description = "ok")))]
+pub async fn healthz() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Stats {
+    pub city: String,
+    /// Live entities.
+    pub total: u64,
+    /// Live entities per kind (kinds with none are omitted).
+    #[schema(value_type = Object)]
+    pub counts: Map<String, Value>,
+    /// Sequence number of the last durable log record.
+    pub log_seq: u64,
+    pub uptime_s: f64,
+    pub alerts: usize,
+    pub queue_depth: usize,
+}
+
+/// Counts per kind, total, log sequence and uptime.
+#[utoipa::path(get, path = "/api/stats", tag = "ops", responses((status = 200, body = Stats)))]
+pub async fn stats(State(st): State<AppState>) -> Json<Stats> {
+    let (counts, alerts) = {
+        let twin = st.twin.read();
+        (twin.counts(), twin.alerts().len())
+    };
+    Json(Stats {
+        city: st.city_name.clone(),
+        total: counts.total(),
+        counts: counts.iter().map(|(k, n)| (k.as_str().to_owned(), Value::from(n))).collect(),
+        log_seq: st.log_seq(),
+        uptime_s: st.started.elapsed().as_secs_f64(),
+        alerts,
+        queue_depth: st.queue_depth(),
+    })
+}
+
+/// Most recent alerts, newest first.
+#[utoipa::path(get, path = "/api/alerts", tag = "ops",
+    params(("limit" = Option<usize>, Query, description = "default 100")),
+    responses((status = 200, description = "{alerts: [...]}, newest first"), (status = 400, body = Problem, content_type = "application/problem+json")))]
+pub async fn alerts(State(st): State<AppState>, p: Params) -> Result<Json<Value>, Problem> {
+    let limit = p.usize("limit", 100_000)?.unwrap_or(100);
+    let twin = st.twin.read();
+    let list: Vec<Value> = twin.alerts().iter().rev().take(limit).map(alert_json).collect();
+    Ok(Json(json!({ "alerts": list })))
+}
+
+/// Prometheus text exposition.
+#[utoipa::path(get, path = "/metrics", tag = "ops", responses((status = 200, content_type = "text/plain", description = "Prometheus text format")))]
+pub async fn metrics(State(st): State<AppState>) -> impl IntoResponse {
+    let counts = st.twin.read().counts();
+    let text = st.metrics.render(&counts, st.queue_depth(), st.log_seq(), st.started.elapsed());
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text)
+}
+
+/// This document.
+#[utoipa::path(get, path = "/openapi.json", tag = "ops", responses((status = 200, description = "OpenAPI 3 document")))]
+pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(crate::app::ApiDoc::openapi())
+}
+
+/// A plain page with counts per kind and links to the API, until the web viewer exists.
+pub async fn index() -> Html<&'static str> {
+    Html(include_str!("../../assets/index.html"))
+}

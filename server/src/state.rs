@@ -1,0 +1,40 @@
+//! What every handler can reach.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Instant;
+
+use parking_lot::RwLock;
+use twin_core::{BBox, Twin};
+use twin_layers::ReferenceLayers;
+
+use crate::live::LiveHub;
+use crate::metrics::Metrics;
+use crate::writer::IngestHandle;
+
+/// Default largest request body (16 MiB).
+pub const DEFAULT_BODY_LIMIT: usize = 16 << 20;
+
+#[derive(Clone)]
+pub struct AppState {
+    /// Readers take read locks; only the writer thread takes the write lock.
+    pub twin: Arc<RwLock<Twin>>,
+    pub ingest: IngestHandle,
+    pub hub: LiveHub,
+    pub layers: Arc<ReferenceLayers>,
+    pub metrics: Arc<Metrics>,
+    pub city_name: String,
+    pub city_bbox: BBox,
+    pub started: Instant,
+    pub body_limit: usize,
+}
+
+impl AppState {
+    pub fn log_seq(&self) -> u64 {
+        self.ingest.shared().seq.load(Ordering::Relaxed)
+    }
+
+    pub fn queue_depth(&self) -> usize {
+        self.ingest.shared().queue_depth.load(Ordering::Relaxed)
+    }
+}

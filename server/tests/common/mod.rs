@@ -1,0 +1,115 @@
+//! Shared helpers: a server core over a temp data dir, requests through `oneshot`.
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::Router;
+use citytwin::boot::{self, Running, ServerOptions};
+use citytwin::state::AppState;
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+use twin_core::{EntityKind, Observation, Timestamp};
+use twin_layers::ReferenceLayers;
+
+pub struct TestServer {
+    pub running: Option<Running>,
+    pub state: AppState,
+    pub dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    pub fn start() -> Self {
+        Self::start_with(|_| {})
+    }
+
+    pub fn start_with(f: impl FnOnce(&mut ServerOptions)) -> Self {
+        Self::start_full(f, ReferenceLayers::default())
+    }
+
+    pub fn start_full(f: impl FnOnce(&mut ServerOptions), layers: ReferenceLayers) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut opts = ServerOptions::new(dir.path());
+        f(&mut opts);
+        let running = boot::start(opts, Arc::new(layers)).unwrap();
+        let state = running.state.clone();
+        Self { running: Some(running), state, dir }
+    }
+
+    pub fn app(&self) -> Router {
+        citytwin::app::app(self.state.clone())
+    }
+
+    /// Submits through the ingest handle (as a feed would) and waits until durable.
+    pub async fn submit(&self, batch: Vec<Observation>) {
+        let n = batch.len();
+        let res = self.state.ingest.submit("test", batch).await.unwrap();
+        assert_eq!(res.accepted, n, "rejected: {:?}", res.rejected);
+    }
+
+    pub async fn get(&self, uri: &str) -> (StatusCode, String, Value) {
+        send(self.app(), Request::get(uri).body(Body::empty()).unwrap()).await
+    }
+
+    pub async fn post(&self, uri: &str, content_type: &str, body: impl Into<Body>) -> (StatusCode, String, Value) {
+        let req = Request::post(uri).header("content-type", content_type).body(body.into()).unwrap();
+        send(self.app(), req).await
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(r) = self.running.take() {
+            r.shutdown();
+        }
+    }
+}
+
+/// (status, content type, JSON body or Null)
+pub async fn send(app: Router, req: Request<Body>) -> (StatusCode, String, Value) {
+    let res = app.oneshot(req).await.unwrap();
+    let status = res.status();
+    let ct = res.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    (status, ct, json)
+}
+
+pub fn obs(kind: EntityKind, id: &str, t_ms: i64, lon: f64, lat: f64) -> Observation {
+    Observation::new(kind, id, Timestamp::from_millis(t_ms)).at(lon, lat)
+}
+
+/// 2026-11-23T08:00:00Z
+pub const T0: i64 = 1_795_420_800_000;
+
+/// Great-circle distance (haversine on the IUGG mean sphere), written independently of the model.
+pub fn haversine_m(lon1: f64, lat1: f64, lon2: f64, lat2: f64) -> f64 {
+    let r = 6_371_008.8_f64;
+    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
+    let dp = p2 - p1;
+    let dl = (lon2 - lon1).to_radians();
+    let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+    2.0 * r * a.sqrt().atan2((1.0 - a).sqrt())
+}
+
+/// External ids of a FeatureCollection, sorted.
+pub fn external_ids(fc: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = fc["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["properties"]["external_id"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    ids
+}
+
+pub fn assert_problem(status: StatusCode, ct: &str, body: &Value, expected: StatusCode) {
+    assert_eq!(status, expected, "body: {body}");
+    assert_eq!(ct, "application/problem+json");
+    assert_eq!(body["status"].as_u64(), Some(u64::from(expected.as_u16())));
+    assert!(body["type"].is_string() && body["title"].is_string() && body["detail"].is_string(), "{body}");
+}
