@@ -234,12 +234,18 @@ impl Observation {
         }
         if let Some(h) = self.heading {
             if !h.is_finite() || !(0.0..=360.0).contains(&h) {
-                return Err(crate::Error::InvalidObservation { field: "heading", reason: format!("{h} is not in [0, 360]") });
+                return Err(crate::Error::InvalidObservation {
+                    field: "heading",
+                    reason: format!("{h} is not in [0, 360]"),
+                });
             }
         }
         if let Some(s) = self.speed {
             if !s.is_finite() || s < 0.0 {
-                return Err(crate::Error::InvalidObservation { field: "speed", reason: format!("{s} is not a speed in m/s") });
+                return Err(crate::Error::InvalidObservation {
+                    field: "speed",
+                    reason: format!("{s} is not a speed in m/s"),
+                });
             }
         }
         for (k, v) in &self.properties {
@@ -294,5 +300,67 @@ impl Entity {
             .iter()
             .find_map(|k| self.properties.get(*k).and_then(PropertyValue::as_str))
             .unwrap_or(&self.external_id)
+    }
+}
+
+impl Entity {
+    /// Merges an observation that is not older than `last_seen` into the latest state: fields present
+    /// in it replace ours, properties merge key by key, and the observation interval is smoothed
+    /// with weight `alpha` (the first interval is taken as it is; repeated times are ignored).
+    pub(crate) fn merge_latest(&mut self, obs: &Observation, alpha: f64) {
+        let dt = obs.time.as_millis().saturating_sub(self.last_seen.as_millis()) as f64;
+        if dt > 0.0 {
+            self.mean_interval_ms = if self.mean_interval_ms > 0.0 {
+                self.mean_interval_ms + alpha * (dt - self.mean_interval_ms)
+            } else {
+                dt
+            };
+        }
+        if obs.position.is_some() {
+            self.position = obs.position;
+        }
+        if obs.heading.is_some() {
+            self.heading = obs.heading;
+        }
+        if obs.speed.is_some() {
+            self.speed = obs.speed;
+        }
+        if obs.status.is_some() {
+            self.status.clone_from(&obs.status);
+        }
+        for (k, v) in &obs.properties {
+            match self.properties.get_mut(k) {
+                Some(slot) => slot.clone_from(v),
+                None => {
+                    self.properties.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        self.last_seen = obs.time;
+        if self.source != obs.source {
+            self.source.clone_from(&obs.source);
+        }
+    }
+
+    /// Inserts a track point in time order (after points of the same time), then drops the oldest
+    /// points beyond `capacity` or older than `max_age_ms` before the newest point.
+    pub(crate) fn record_track(&mut self, point: TrackPoint, capacity: usize, max_age_ms: i64) {
+        let at = self.track.partition_point(|q| q.time <= point.time);
+        self.track.insert(at, point);
+        while self.track.len() > capacity {
+            self.track.pop_front();
+        }
+        if let Some(newest) = self.track.back().map(|p| p.time) {
+            let cutoff = newest.as_millis().saturating_sub(max_age_ms);
+            while self.track.front().is_some_and(|p| p.time.as_millis() < cutoff) {
+                self.track.pop_front();
+            }
+        }
+    }
+
+    /// Track in time order, within `capacity`, and not newer than `last_seen`.
+    pub(crate) fn track_is_consistent(&self, capacity: usize) -> bool {
+        let sorted = self.track.iter().zip(self.track.iter().skip(1)).all(|(a, b)| a.time <= b.time);
+        sorted && self.track.len() <= capacity && self.track.back().is_none_or(|p| p.time <= self.last_seen)
     }
 }

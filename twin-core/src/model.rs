@@ -51,7 +51,8 @@ pub enum Change {
     /// Created or updated; read the new state with `Twin::get`.
     Upserted(EntityId),
     /// Removed (expired or deleted); carries the last state so tiles and live clients can react.
-    Removed(Entity),
+    /// Boxed so the far more common `Upserted` stays small in large change lists.
+    Removed(Box<Entity>),
 }
 
 /// Result of applying a batch or a tick.
@@ -220,14 +221,10 @@ impl Twin {
 
     fn create(&mut self, obs: &Observation) -> EntityId {
         let id = EntityId(self.entities.len() as u64);
-        let mut track = VecDeque::new();
         if let Some(position) = obs.position {
-            if self.config.track_capacity > 0 {
-                track.push_back(TrackPoint { time: obs.time, position, heading: obs.heading, speed: obs.speed });
-            }
             self.index.insert(id, obs.kind, position);
         }
-        let entity = Entity {
+        let mut entity = Entity {
             id,
             kind: obs.kind,
             external_id: obs.external_id.clone(),
@@ -238,9 +235,12 @@ impl Twin {
             speed: obs.speed,
             status: obs.status.clone(),
             properties: obs.properties.clone(),
-            track,
+            track: VecDeque::new(),
             mean_interval_ms: 0.0,
         };
+        if let Some(p) = track_point(obs) {
+            entity.record_track(p, self.config.track_capacity, self.config.track_max_age_ms);
+        }
         self.keys[obs.kind.index()].insert(obs.external_id.clone(), id);
         self.counts.0[obs.kind.index()] += 1;
         self.live += 1;
@@ -256,56 +256,17 @@ impl Twin {
             return id;
         };
         let (cap, max_age) = (self.config.track_capacity, self.config.track_max_age_ms);
-        let point = obs.position.map(|position| TrackPoint {
-            time: obs.time,
-            position,
-            heading: obs.heading,
-            speed: obs.speed,
-        });
+        let point = track_point(obs);
         if obs.time < e.last_seen {
             if let Some(p) = point {
-                let at = e.track.partition_point(|q| q.time <= p.time);
-                e.track.insert(at, p);
-                trim_track(&mut e.track, cap, max_age);
+                e.record_track(p, cap, max_age);
             }
             return id;
         }
-        let dt = (obs.time.as_millis() - e.last_seen.as_millis()) as f64;
-        if dt > 0.0 {
-            e.mean_interval_ms = if e.mean_interval_ms > 0.0 {
-                e.mean_interval_ms + INTERVAL_ALPHA * (dt - e.mean_interval_ms)
-            } else {
-                dt
-            };
-        }
         let old = e.position;
-        if obs.position.is_some() {
-            e.position = obs.position;
-        }
-        if obs.heading.is_some() {
-            e.heading = obs.heading;
-        }
-        if obs.speed.is_some() {
-            e.speed = obs.speed;
-        }
-        if obs.status.is_some() {
-            e.status.clone_from(&obs.status);
-        }
-        for (k, v) in &obs.properties {
-            match e.properties.get_mut(k) {
-                Some(slot) => slot.clone_from(v),
-                None => {
-                    e.properties.insert(k.clone(), v.clone());
-                }
-            }
-        }
-        e.last_seen = obs.time;
-        if e.source != obs.source {
-            e.source.clone_from(&obs.source);
-        }
+        e.merge_latest(obs, INTERVAL_ALPHA);
         if let Some(p) = point {
-            e.track.push_back(p);
-            trim_track(&mut e.track, cap, max_age);
+            e.record_track(p, cap, max_age);
             match old {
                 Some(o) => self.index.relocate(id, e.kind, o, p.position),
                 None => self.index.insert(id, e.kind, p.position),
@@ -366,7 +327,7 @@ impl Twin {
             for id in expired {
                 if let Some(e) = self.take(id) {
                     self.engine.on_remove(id);
-                    out.changes.push(Change::Removed(e));
+                    out.changes.push(Change::Removed(Box::new(e)));
                 }
             }
         }
@@ -416,14 +377,8 @@ impl Twin {
     #[doc(hidden)]
     pub fn check_invariants(&self) -> Result<(), String> {
         crate::index::check(self.index(), &self.entities, self.live, self.counts, &self.keys)?;
-        for e in self.entities() {
-            let times_sorted = e.track.iter().zip(e.track.iter().skip(1)).all(|(a, b)| a.time <= b.time);
-            if !times_sorted || e.track.len() > self.config.track_capacity {
-                return Err(format!("entity {}: track out of order or over capacity", e.id));
-            }
-            if e.track.back().is_some_and(|p| p.time > e.last_seen) {
-                return Err(format!("entity {}: track newer than last_seen", e.id));
-            }
+        if let Some(e) = self.entities().find(|e| !e.track_is_consistent(self.config.track_capacity)) {
+            return Err(format!("entity {}: track out of order, over capacity or newer than last_seen", e.id));
         }
         let ids_rise = self.alerts.iter().zip(self.alerts.iter().skip(1)).all(|(a, b)| a.id < b.id);
         if !ids_rise || self.alerts.len() > self.config.alert_capacity {
@@ -436,15 +391,6 @@ impl Twin {
     }
 }
 
-/// Drops the oldest points beyond the capacity or older than `max_age_ms` before the newest point.
-fn trim_track(track: &mut VecDeque<TrackPoint>, capacity: usize, max_age_ms: i64) {
-    while track.len() > capacity {
-        track.pop_front();
-    }
-    if let Some(newest) = track.back().map(|p| p.time) {
-        let cutoff = newest.as_millis().saturating_sub(max_age_ms);
-        while track.front().is_some_and(|p| p.time.as_millis() < cutoff) {
-            track.pop_front();
-        }
-    }
+fn track_point(obs: &Observation) -> Option<TrackPoint> {
+    obs.position.map(|position| TrackPoint { time: obs.time, position, heading: obs.heading, speed: obs.speed })
 }

@@ -1,6 +1,7 @@
 //! Property tests: after any random sequence of operations every query answers what a brute-force
 //! scan of all entities answers, the model agrees with a tiny reference of what it should hold, and
 //! its internal invariants hold.
+#![allow(clippy::unwrap_used)] // tests may unwrap: a panic is a failure with a message
 
 use std::collections::{BTreeMap, HashMap};
 

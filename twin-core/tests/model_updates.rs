@@ -1,5 +1,6 @@
 //! How observations become entity state: creation, merging, late data, tracks, expiry, removal,
 //! snapshots and query argument checks.
+#![allow(clippy::unwrap_used)] // tests may unwrap: a panic is a failure with a message
 
 use h3o::Resolution;
 use twin_core::{
