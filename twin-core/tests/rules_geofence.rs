@@ -1,5 +1,7 @@
 //! Geofence enter/exit, hysteresis against GPS jitter, kind filters and many fences.
 
+#![allow(clippy::unwrap_used)] // tests may unwrap
+
 mod rules_support;
 
 use rules_support::*;

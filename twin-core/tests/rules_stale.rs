@@ -1,5 +1,7 @@
 //! Stale rule: silent longer than max(factor × usual interval, minimum silence).
 
+#![allow(clippy::unwrap_used)] // tests may unwrap
+
 mod rules_support;
 
 use rules_support::*;
@@ -39,14 +41,14 @@ fn silent_longer_than_factor_times_interval_alerts_once_per_silence() {
     let b = bus_seen(100_000, 10_000.0);
     let mut out = Vec::new();
     e.on_update(&b, Timestamp(100_000), &mut out);
-    assert!(tick(&mut e, &[b.clone()], 130_000).is_empty(), "exactly 3× is not longer than 3×");
-    let alerts = tick(&mut e, &[b.clone()], 131_000);
+    assert!(tick(&mut e, std::slice::from_ref(&b), 130_000).is_empty(), "exactly 3× is not longer than 3×");
+    let alerts = tick(&mut e, std::slice::from_ref(&b), 131_000);
     assert_eq!(alerts.len(), 1);
     let a = &alerts[0];
     assert_eq!((a.rule.as_str(), a.rule_kind, a.time), ("bus-silent", RuleKind::Stale, Timestamp(131_000)));
     assert_eq!(a.message, "bus 43B-003 silent for 31 s (usually reports every 10 s; rule bus-silent)");
     assert_eq!(a.position, Some(ORIGIN));
-    assert!(tick(&mut e, &[b.clone()], 500_000).is_empty(), "same silence");
+    assert!(tick(&mut e, std::slice::from_ref(&b), 500_000).is_empty(), "same silence");
     assert_eq!(e.state().stale, vec![(b.id, "bus-silent".to_owned())]);
 
     // Seen again: the silence is over, and a new one alerts again.
@@ -54,7 +56,7 @@ fn silent_longer_than_factor_times_interval_alerts_once_per_silence() {
     e.on_update(&b2, Timestamp(600_000), &mut out);
     assert!(out.is_empty());
     assert_eq!(e.state().stale, vec![]);
-    assert!(tick(&mut e, &[b2.clone()], 620_000).is_empty());
+    assert!(tick(&mut e, std::slice::from_ref(&b2), 620_000).is_empty());
     assert_eq!(tick(&mut e, &[b2], 640_000).len(), 1);
 }
 
@@ -62,8 +64,8 @@ fn silent_longer_than_factor_times_interval_alerts_once_per_silence() {
 fn minimum_silence_wins_over_a_short_interval() {
     let mut e = engine(stale_rule(3.0, 120_000));
     let b = bus_seen(0, 1_000.0);
-    assert!(tick(&mut e, &[b.clone()], 60_000).is_empty());
-    assert!(tick(&mut e, &[b.clone()], 120_000).is_empty());
+    assert!(tick(&mut e, std::slice::from_ref(&b), 60_000).is_empty());
+    assert!(tick(&mut e, std::slice::from_ref(&b), 120_000).is_empty());
     assert_eq!(tick(&mut e, &[b], 120_001).len(), 1);
 }
 

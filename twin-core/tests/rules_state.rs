@@ -1,5 +1,7 @@
 //! Rule state: snapshot round-trip, resuming mid-episode, replacing rules.
 
+#![allow(clippy::unwrap_used)] // tests may unwrap
+
 mod rules_support;
 
 use rules_support::*;
@@ -34,7 +36,7 @@ fn rules() -> RuleSet {
 
 #[derive(Clone)]
 enum Event {
-    Update(Entity),
+    Update(Box<Entity>),
     Tick(i64),
 }
 
@@ -52,13 +54,13 @@ fn scenario() -> Vec<Event> {
             let x = -400.0 + s as f64 * 5.0 + rng.signed_unit() * 5.0;
             bus_e = moved(bus_e, offset(ORIGIN, x, rng.signed_unit() * 5.0), t);
             bus_e.mean_interval_ms = if s == 0 { 0.0 } else { 1000.0 };
-            events.push(Event::Update(bus_e.clone()));
+            events.push(Event::Update(Box::new(bus_e.clone())));
         }
         if s % 10 == 0 {
             let level = 20.0 + 15.0 * ((s as f64) / 40.0).sin() + rng.signed_unit();
             sensor = with_value(sensor, "level", PropertyValue::Float(level), t);
             sensor.mean_interval_ms = if s == 0 { 0.0 } else { 10_000.0 };
-            events.push(Event::Update(sensor.clone()));
+            events.push(Event::Update(Box::new(sensor.clone())));
         }
         if s % 3 == 2 {
             events.push(Event::Tick(t + 500));
@@ -74,8 +76,8 @@ fn run(engine: &mut RuleEngine, latest: &mut Vec<Entity>, events: &[Event]) -> V
         match ev {
             Event::Update(e) => {
                 match latest.iter_mut().find(|x| x.id == e.id) {
-                    Some(slot) => *slot = e.clone(),
-                    None => latest.push(e.clone()),
+                    Some(slot) => *slot = (**e).clone(),
+                    None => latest.push((**e).clone()),
                 }
                 latest.sort_by_key(|x| x.id);
                 engine.on_update(e, e.last_seen, &mut out);

@@ -1,5 +1,7 @@
 //! Threshold rules: held for a duration (via updates and via ticks), reset, zero duration.
 
+#![allow(clippy::unwrap_used)] // tests may unwrap
+
 mod rules_support;
 
 use rules_support::*;

@@ -1,5 +1,7 @@
 //! Invalid rules are refused with an error naming the rule.
 
+#![allow(clippy::unwrap_used)] // tests may unwrap
+
 mod rules_support;
 
 use geo::{polygon, MultiPolygon};
