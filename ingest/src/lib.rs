@@ -1,1 +1,6 @@
 //! Feed decoders and connectors.
+//!
+//! Decoders are pure functions from bytes to values (no I/O, no async runtime), so they can be
+//! tested on captures, fuzzed and benchmarked in isolation.
+
+pub mod ais;
