@@ -16,7 +16,7 @@ fn batch(first: usize, n: usize, population: usize, t: i64) -> Vec<Observation> 
     (first..first + n)
         .map(|i| {
             let e = i % population;
-            let kind = if e % 3 == 0 { EntityKind::Vessel } else { EntityKind::Bus };
+            let kind = if e.is_multiple_of(3) { EntityKind::Vessel } else { EntityKind::Bus };
             let (fx, fy) = ((e % 1000) as f64 / 1000.0, (e / 1000 % 1000) as f64 / 1000.0);
             let jitter = ((i / population) % 100) as f64 * 1e-5;
             let mut o = Observation::new(kind, format!("veh-{e:07}"), Timestamp(t))

@@ -1,4 +1,5 @@
 //! The binary codec: every value round-trips, and no input bytes make the decoder panic.
+#![allow(clippy::unwrap_used)] // tests may unwrap: a panic is a failure with a message
 
 use std::collections::VecDeque;
 

@@ -1,5 +1,6 @@
 //! Damaged logs: a torn tail is cut, damage in the middle stops start-up naming file and offset,
 //! and `repair` cuts there, moving the rest aside.
+#![allow(clippy::unwrap_used)] // tests may unwrap: a panic is a failure with a message
 
 mod store_common;
 

@@ -1,4 +1,5 @@
 //! Append, snapshot and reopen: the recovered model equals one built by applying the same records.
+#![allow(clippy::unwrap_used)] // tests may unwrap: a panic is a failure with a message
 
 mod store_common;
 

@@ -191,6 +191,7 @@ pub(crate) fn valid_frame_after(data: &[u8], from: usize, expected_seq: u64) -> 
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
     use crate::Timestamp;

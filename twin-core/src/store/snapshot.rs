@@ -111,6 +111,7 @@ pub(crate) fn read_snapshot(path: &Path) -> Result<(u64, TwinParts), SnapshotPro
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
 
