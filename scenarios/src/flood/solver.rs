@@ -69,6 +69,8 @@ pub struct Simulation {
     edge_min_bed: [f64; 4],
     pub(crate) t: f64,
     pub(crate) steps: u64,
+    /// Steps in which the outflow limiter had to act.
+    limited_steps: u64,
     h_max: f64,
     pub(crate) volumes: Volumes,
     pub(crate) active_cells: usize,
@@ -129,6 +131,7 @@ impl Simulation {
             edge_min_bed,
             t: 0.0,
             steps: 0,
+            limited_steps: 0,
             h_max: h.iter().copied().fold(0.0, f64::max),
             volumes: Volumes::default(),
             compute_time: Duration::ZERO,
@@ -148,6 +151,11 @@ impl Simulation {
     /// Steps taken so far.
     pub fn steps(&self) -> u64 {
         self.steps
+    }
+
+    /// Steps in which some cell would have run dry and its outflow was scaled down.
+    pub fn limited_steps(&self) -> u64 {
+        self.limited_steps
     }
 
     /// Water depth per cell (m), DEM layout.
@@ -240,6 +248,7 @@ impl Simulation {
         if self.row_stats.iter().any(|s| s.negative) {
             self.limit_outflows(&k);
             self.continuity_sweep(&k, true);
+            self.limited_steps += 1;
         }
         self.volumes.rain += rain * self.active_cells as f64 * self.dx * self.dx;
         self.volumes.outflow += self.boundary_outflow() * dt * self.dx;
