@@ -95,15 +95,20 @@ impl Client {
         accepted
     }
 
-    /// Polls `url` until `done` holds for its JSON, or panics with the last answer at `deadline`.
-    pub fn poll_json(&self, url: &str, timeout: Duration, mut done: impl FnMut(&Value) -> bool) -> Value {
+    /// Polls `url` until `done` holds for its JSON; at the deadline, an error with the last answer.
+    pub fn poll_json(
+        &self,
+        url: &str,
+        timeout: Duration,
+        mut done: impl FnMut(&Value) -> bool,
+    ) -> Result<Value, String> {
         let deadline = Instant::now() + timeout;
         loop {
             let last = match self.get(url) {
                 Ok(r) if r.is_success() => {
                     let v = r.json();
                     if done(&v) {
-                        return v;
+                        return Ok(v);
                     }
                     crate::server::tail(&v.to_string(), 1500).to_owned()
                 }
@@ -111,7 +116,7 @@ impl Client {
                 Err(e) => format!("error: {e}"),
             };
             if Instant::now() > deadline {
-                panic!("GET {url}: condition not met within {timeout:?}; last answer: {last}");
+                return Err(format!("GET {url}: condition not met within {timeout:?}; last answer: {last}"));
             }
             std::thread::sleep(Duration::from_millis(200));
         }

@@ -204,6 +204,11 @@ impl Server {
         read_lossy(&self.stdout_path)
     }
 
+    /// The last lines of stderr, for failure messages.
+    pub fn stderr_tail(&self) -> String {
+        format!("--- citytwin stderr (tail) ---\n{}", tail(&self.stderr_text(), 4000))
+    }
+
     /// stdout and stderr together: log lines may go to either.
     pub fn output_text(&self) -> String {
         format!("{}\n{}", self.stdout_text(), self.stderr_text())
@@ -213,6 +218,10 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         self.kill9();
+        // A failing test shows what the server said; the harness captures this with the test output.
+        if thread::panicking() {
+            eprintln!("{}", self.stderr_tail());
+        }
     }
 }
 

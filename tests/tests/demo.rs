@@ -29,7 +29,8 @@ fn demo_serves_live_moving_entities_in_da_nang() {
     let url = server.url(&format!("/api/entities?bbox={}&limit=100000", bbox_param(DA_NANG_BBOX)));
 
     // The spec asks for this within a minute; a loaded CI machine gets some slack on top.
-    let first = client.poll_json(&url, Duration::from_secs(90), |v| features(v).len() >= 90);
+    let first =
+        client.poll_json(&url, Duration::from_secs(90), |v| features(v).len() >= 90).unwrap_or_else(|e| panic!("{e}"));
     for f in features(&first) {
         let (lon, lat) = point(f).unwrap_or_else(|| panic!("entity without a point: {f}"));
         assert!(
