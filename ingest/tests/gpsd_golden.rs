@@ -7,43 +7,10 @@
 use serde_json::Value;
 use twin_ingest::ais::{decode_text, to_gpsd_json, AisMessage};
 
+mod common;
+use common::{diff, gpsd_file as data};
+
 const SUPPORTED: [u64; 10] = [1, 2, 3, 4, 5, 18, 19, 21, 24, 27];
-
-fn data(name: &str) -> String {
-    let path = format!("{}/tests/data/ais/gpsd/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-/// Compares the fields of `gpsd` with `ours`; returns a list of differences.
-fn diff(gpsd: &Value, ours: &Value, tolerance: f64) -> Vec<String> {
-    let mut out = Vec::new();
-    let (Some(g), Some(o)) = (gpsd.as_object(), ours.as_object()) else {
-        return vec!["not objects".into()];
-    };
-    for (k, gv) in g {
-        if matches!(k.as_str(), "class" | "device" | "scaled") {
-            continue;
-        }
-        let Some(ov) = o.get(k) else {
-            out.push(format!("{k}: missing (gpsd {gv})"));
-            continue;
-        };
-        let same = match (gv, ov) {
-            (Value::Number(a), Value::Number(b)) => {
-                (a.as_f64().unwrap_or(f64::NAN) - b.as_f64().unwrap_or(f64::NAN)).abs() <= tolerance
-            }
-            // gpsd writes the data-terminal flag as 0/1 and some flags as bools.
-            (Value::Number(a), Value::Bool(b)) | (Value::Bool(b), Value::Number(a)) => {
-                a.as_u64() == Some(u64::from(*b))
-            }
-            _ => gv == ov,
-        };
-        if !same {
-            out.push(format!("{k}: gpsd {gv} ours {ov}"));
-        }
-    }
-    out
-}
 
 #[test]
 fn sample_aivdm_matches_gpsd_scaled_json() {

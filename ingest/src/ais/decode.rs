@@ -244,7 +244,8 @@ fn static_data(b: &Bits, header: Header) -> Result<AisMessage, AisError> {
                 mothership_mmsi: auxiliary.then(|| b.u(132, 30)),
             })))
         }
-        _ => Err(AisError::BadField("type 24 part number")),
+        // Parts C and D are not defined by ITU-R M.1371-5; some units send them anyway.
+        _ => Ok(AisMessage::Unsupported(Unsupported { header, bits: b.len() })),
     }
 }
 
