@@ -149,6 +149,7 @@ pub fn write_geometry(g: &Geometry<f64>) -> Value {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
 

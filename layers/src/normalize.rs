@@ -151,6 +151,7 @@ pub(crate) fn text(props: &Map<String, Value>, key: &str) -> Option<String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
     use serde_json::json;

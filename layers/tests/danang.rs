@@ -1,5 +1,7 @@
 //! The loader and the road graph on the real Da Nang layers shipped in `data/`.
 
+#![allow(clippy::unwrap_used)] // tests may unwrap
+
 use std::path::{Path, PathBuf};
 
 use twin_core::geodesy::distance_m;

@@ -1,5 +1,7 @@
 //! Malformed layer files fail with errors that name the file and the feature.
 
+#![allow(clippy::unwrap_used)] // tests may unwrap
+
 use std::io::Write;
 
 use twin_layers::{Layer, LayerError, LayerPaths, ReferenceLayers};

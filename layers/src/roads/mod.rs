@@ -187,4 +187,5 @@ impl RoadGraph {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests;

@@ -120,6 +120,10 @@ impl BusFleet {
         self.buses.len()
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.buses.is_empty()
+    }
+
     /// One observation per bus at `now`.
     pub fn step(&self, now: Timestamp) -> Vec<Observation> {
         let t_s = now.as_millis() as f64 / 1000.0;

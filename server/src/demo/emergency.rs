@@ -126,6 +126,10 @@ impl EmergencyFleet {
         self.units.len()
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.units.is_empty()
+    }
+
     pub fn count(&self, kind: EntityKind) -> usize {
         self.units.iter().filter(|u| u.kind == kind).count()
     }

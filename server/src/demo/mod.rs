@@ -247,4 +247,5 @@ async fn submit_with_retry(ingest: &IngestHandle, source: &str, batch: Vec<Obser
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests;

@@ -164,6 +164,10 @@ impl VesselFleet {
         self.vessels.len()
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.vessels.is_empty()
+    }
+
     pub fn count(&self, kind: EntityKind) -> usize {
         self.vessels.iter().filter(|v| v.kind == kind).count()
     }
