@@ -45,6 +45,9 @@ impl GeofenceRules {
 
     pub(crate) fn on_update(&mut self, fences: &[Geofence], entity: &Entity, now: Timestamp, out: &mut Vec<Alert>) {
         let Some(p) = entity.position else { return };
+        if self.shapes.is_empty() {
+            return;
+        }
         let mut candidates = std::mem::take(&mut self.scratch);
         candidates.clear();
         candidates.extend(self.index.locate_all_at_point(&[p.lon, p.lat]).map(|b| b.data));

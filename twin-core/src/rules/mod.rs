@@ -1,5 +1,18 @@
 //! Rules evaluated as the model changes: geofences (enter/exit with hysteresis), sensor thresholds
 //! held for a duration, and stale entities. Rules produce [`Alert`]s.
+//!
+//! - Geofence: an entity becomes inside once it is inside the area and at least `hysteresis_m`
+//!   metres from its boundary, and outside once it is outside and at least that far away; closer
+//!   to the boundary its state stands. Metres come from a local equirectangular projection around
+//!   the entity (see `fence_shape`), accurate at city scale. Fences are found through an R-tree of
+//!   their bounds grown by the band, so thousands of fences cost one lookup per update.
+//! - Threshold: one alert per episode once `property` has been above/below `threshold` for
+//!   `duration_ms` (checked on updates and on ticks); the episode ends when it stops holding.
+//! - Stale: one alert per silence longer than `max(factor × mean interval, min_silence_ms)`, once
+//!   the entity has a mean interval; it ends when the entity is seen again.
+//!
+//! Validation ([`RuleEngine::new`]) refuses duplicate or empty ids, empty or invalid polygons,
+//! non-WGS84 coordinates, non-finite thresholds, negative durations or bands and factors ≤ 1.
 
 mod describe;
 mod engine;
