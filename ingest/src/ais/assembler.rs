@@ -72,12 +72,14 @@ impl Assembler {
     /// Adds a sentence. Returns the message bits when this sentence completes one, `None` while
     /// fragments are still missing. Single-sentence messages never touch the state.
     pub fn push(&mut self, s: &Sentence<'_>, now_ms: i64) -> Result<Option<(Bits, Meta)>, AisError> {
+        if !self.pending.is_empty() {
+            self.expire(now_ms);
+        }
         if s.total == 1 {
             let bits = Bits::from_armored(s.payload, s.fill_bits)?;
             let meta = Meta { time_ms: s.tag.time_ms, source: s.tag.source.map(str::to_owned) };
             return Ok(Some((bits, meta)));
         }
-        self.expire(now_ms);
         // Check a fragment on arrival so a bad one is reported on its own line.
         if let Some(&c) = s.payload.iter().find(|&&c| sixbit_value(c).is_none()) {
             return Err(AisError::BadArmor(c as char));

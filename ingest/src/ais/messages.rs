@@ -67,11 +67,12 @@ pub struct Dimensions {
 }
 
 impl Dimensions {
-    /// Length and beam in metres, when both ends of each are known.
-    pub fn length_beam(&self) -> (Option<u16>, Option<u8>) {
-        let len = (self.to_bow > 0 && self.to_stern > 0).then(|| self.to_bow + self.to_stern);
-        let beam = (self.to_port > 0 && self.to_starboard > 0).then(|| self.to_port.saturating_add(self.to_starboard));
-        (len, beam)
+    /// Length and beam in metres. A zero side is legitimate (reference point at the bow or on
+    /// the side), so only a zero sum means "not available".
+    pub fn length_beam(&self) -> (Option<u16>, Option<u16>) {
+        let len = self.to_bow + self.to_stern;
+        let beam = u16::from(self.to_port) + u16::from(self.to_starboard);
+        ((len > 0).then_some(len), (beam > 0).then_some(beam))
     }
 }
 
