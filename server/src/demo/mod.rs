@@ -248,4 +248,7 @@ async fn submit_with_retry(ingest: &IngestHandle, source: &str, batch: Vec<Obser
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)] // tests may unwrap
+mod live_tests;
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests;

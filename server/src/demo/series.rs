@@ -42,8 +42,10 @@ pub fn parse_rain_csv(path: &Path, text: &str) -> Result<Vec<Sample>, SeriesErro
             line: i + 1,
             reason: format!("{value:?} is not a number"),
         })?;
-        // KNMI uses small negative values for "less than 0.05 mm": treat them as dry.
-        out.push(Sample { time: time.to_owned(), value: (m_per_h * 1000.0).max(0.0) });
+        // KNMI reports 0.1 mm steps (round away float noise from the unit change) and small
+        // negative values for "less than 0.05 mm": treat those as dry.
+        let mm = (m_per_h * 10_000.0).round() / 10.0;
+        out.push(Sample { time: time.to_owned(), value: mm.max(0.0) });
     }
     if out.is_empty() {
         return Err(SeriesError::Empty { path: p });
