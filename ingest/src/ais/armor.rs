@@ -179,7 +179,7 @@ mod tests {
     #[test]
     fn reads_fields_across_bytes() {
         // "w" = 111111, "0" = 000000, "1" = 000001
-        let b = Bits::from_armored(b"w01", 0).unwrap();
+        let b = Bits::from_armored(b"w01", 0).expect("test input is valid");
         assert_eq!(b.len(), 18);
         assert_eq!(b.u(0, 6), 63);
         assert_eq!(b.u(4, 4), 0b1100);
@@ -192,7 +192,7 @@ mod tests {
 
     #[test]
     fn fill_bits_are_cleared() {
-        let b = Bits::from_armored(b"w", 4).unwrap();
+        let b = Bits::from_armored(b"w", 4).expect("test input is valid");
         assert_eq!(b.len(), 2);
         assert_eq!(b.u(0, 6), 0b110000);
         assert!(matches!(Bits::from_armored(b"w", 6), Err(AisError::BadFillBits(6))));
@@ -202,7 +202,7 @@ mod tests {
     #[test]
     fn text_stops_at_padding() {
         // "H" -> 24 ('X'), "0" -> 0 ('@'); "1" -> 1 ('A')
-        let b = Bits::from_armored(b"H01", 0).unwrap();
+        let b = Bits::from_armored(b"H01", 0).expect("test input is valid");
         assert_eq!(b.text(0, 3), "X");
     }
 }

@@ -158,8 +158,8 @@ mod tests {
         let s = parse_sentence("!AIVDM,2,1,3,B,55?MbV02;H;s<HtKR20EHE:0@T4@Dn2222222216L961O5Gf0NSQEp6ClRp8,0*1C\r\n");
         // Checksum of this variant is not 1C (sequence id changed), so it must be rejected.
         assert!(matches!(s, Err(AisError::BadChecksum { given: 0x1C, .. })));
-        let s =
-            parse_sentence("!AIVDM,2,1,1,A,55?MbV02;H;s<HtKR20EHE:0@T4@Dn2222222216L961O5Gf0NSQEp6ClRp8,0*1C").unwrap();
+        let s = parse_sentence("!AIVDM,2,1,1,A,55?MbV02;H;s<HtKR20EHE:0@T4@Dn2222222216L961O5Gf0NSQEp6ClRp8,0*1C")
+            .expect("test input is valid");
         assert_eq!((s.total, s.number, s.seq_id, s.channel), (2, 1, Some(1), Some(b'A')));
         assert_eq!(s.fill_bits, 0);
         assert!(!s.own_ship);
@@ -169,7 +169,7 @@ mod tests {
     #[test]
     fn tag_block_time_and_source() {
         let line = r"\g:1-2-27300,n:636994,s:b003669710,c:1428621738*5F\!SAVDM,2,1,2,B,55Mw@A7J1adAL@?;7WPl58F0U<h4pB222222220t1PN5553fN4g?`4iSp5Rc,0*26";
-        let s = parse_sentence(line).unwrap();
+        let s = parse_sentence(line).expect("test input is valid");
         assert_eq!(s.tag.source, Some("b003669710"));
         assert_eq!(s.tag.time_ms, Some(1_428_621_738_000));
         assert_eq!(&s.talker, b"SA");
@@ -180,7 +180,7 @@ mod tests {
         let inner = "s:rx1,c:1700000000123";
         let cs = inner.bytes().fold(0u8, |a, c| a ^ c);
         let line = format!("\\{inner}*{cs:02X}\\!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4A");
-        let s = parse_sentence(&line).unwrap();
+        let s = parse_sentence(&line).expect("test input is valid");
         assert_eq!(s.tag.time_ms, Some(1_700_000_000_123));
         assert_eq!(s.tag.source, Some("rx1"));
     }
