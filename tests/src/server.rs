@@ -125,7 +125,6 @@ impl Server {
                 });
             }
             if let Ok(Some(status)) = child.try_wait() {
-                // Let the last writes land before reading the files.
                 return Launch::Exited { status, stdout: read_lossy(&stdout_path), stderr: read_lossy(&stderr_path) };
             }
             if Instant::now() > deadline {
