@@ -20,6 +20,7 @@ mod boundary;
 mod error;
 mod forcing;
 mod grid;
+mod limiter;
 mod outputs;
 mod setup;
 mod solver;

@@ -1,10 +1,10 @@
 //! The time loop of the local-inertial solver: state, adaptive time step, forcings, volumes.
 //!
 //! One step: (1) face discharges from the depths (parallel over rows), (2) new depths by
-//! continuity into a second buffer. If any depth would go negative, every cell's outflow is
-//! scaled to the water it holds (`factor = h / outflow`, applied to each face by its upwind
-//! cell) and continuity is redone; depths are therefore never negative and volume is conserved.
-//! Sums are taken per row and added in row order, so results are the same on any thread count.
+//! continuity into a second buffer, (3) cells that would go negative have their outflow scaled
+//! to the water they hold ([`super::limiter`]); depths are never negative and volume is
+//! conserved. Sums are taken per row and added in row order, so results are the same on any
+//! thread count.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -14,6 +14,7 @@ use rayon::prelude::*;
 use super::boundary::{Boundaries, EdgeRule};
 use super::error::FloodError;
 use super::forcing::{Inflow, Series};
+use super::limiter::LimiterState;
 use super::setup::{FloodSetup, InitialWater, Manning, SolverConfig};
 use super::sweep::{self, CellRow, RowFaces, RowStats, StepConstants};
 
@@ -42,7 +43,8 @@ pub struct Volumes {
     pub outflow: f64,
 }
 
-/// A running flood simulation.
+/// A running flood simulation. Cloning it forks the run.
+#[derive(Clone)]
 pub struct Simulation {
     pub(crate) ncols: usize,
     pub(crate) nrows: usize,
@@ -64,7 +66,8 @@ pub struct Simulation {
     pub(crate) max_depth: Vec<f64>,
     pub(crate) first_wet: Vec<f64>,
     row_stats: Vec<RowStats>,
-    factor: Vec<f64>,
+    /// Scratch marks for the limiter (allocated on first use).
+    limited: Vec<bool>,
     /// Lowest active bed along each edge (north, south, east, west), for the time step.
     edge_min_bed: [f64; 4],
     pub(crate) t: f64,
@@ -127,7 +130,7 @@ impl Simulation {
             max_depth: vec![0.0; cells],
             first_wet: vec![f64::NAN; cells],
             row_stats: vec![RowStats::default(); nrows],
-            factor: Vec::new(),
+            limited: Vec::new(),
             edge_min_bed,
             t: 0.0,
             steps: 0,
@@ -244,15 +247,14 @@ impl Simulation {
         // Level boundaries use the level at the middle of the step.
         let rules = self.boundaries.at(self.t + 0.5 * dt);
         self.flux_sweep(&rules, &k);
-        self.continuity_sweep(&k, false);
+        self.continuity_sweep(&k);
+        let mut h_max = self.row_stats.iter().map(|s| s.h_max).fold(0.0, f64::max);
         if self.row_stats.iter().any(|s| s.negative) {
-            self.limit_outflows(&k);
-            self.continuity_sweep(&k, true);
+            h_max = h_max.max(self.limit_outflows(&k));
             self.limited_steps += 1;
         }
         self.volumes.rain += rain * self.active_cells as f64 * self.dx * self.dx;
         self.volumes.outflow += self.boundary_outflow() * dt * self.dx;
-        let mut h_max = self.row_stats.iter().map(|s| s.h_max).fold(0.0, f64::max);
         let finite = self.row_stats.iter().all(|s| s.sum.is_finite());
         for inflow in &self.inflows {
             let volume = inflow.discharge_m3_s.integral(self.t, self.t + dt);
@@ -308,7 +310,7 @@ impl Simulation {
         sweep::edge_y_faces(qy_south, &qy_old[nr * nc..], row(nr - 1), south, 1.0, k);
     }
 
-    fn continuity_sweep(&mut self, k: &StepConstants, clamp: bool) {
+    fn continuity_sweep(&mut self, k: &StepConstants) {
         let nc = self.ncols;
         let (h, qx, qy, active) = (&self.h, &self.qx_next, &self.qy_next, &self.active);
         self.h_next
@@ -323,36 +325,28 @@ impl Simulation {
                     qs: &qy[(r + 1) * nc..(r + 2) * nc],
                 };
                 let cells = r * nc..(r + 1) * nc;
-                *stats = sweep::continuity(h_new, &h[cells.clone()], faces, &active[cells], k, clamp);
+                *stats = sweep::continuity(h_new, &h[cells.clone()], faces, &active[cells], k);
             });
     }
 
-    /// Scales outflows so that no cell sends more water than it holds.
-    fn limit_outflows(&mut self, k: &StepConstants) {
+    /// Corrects cells that would go negative; returns the largest depth it set.
+    fn limit_outflows(&mut self, k: &StepConstants) -> f64 {
         let nc = self.ncols;
-        self.factor.resize(self.h.len(), 1.0);
-        let (h, qx, qy) = (&self.h, &self.qx_next, &self.qy_next);
-        self.factor.par_chunks_mut(nc).enumerate().with_min_len(MIN_ROWS_PER_TASK).for_each(|(r, f)| {
-            let faces = RowFaces {
-                qx: &qx[r * (nc + 1)..(r + 1) * (nc + 1)],
-                qn: &qy[r * nc..(r + 1) * nc],
-                qs: &qy[(r + 1) * nc..(r + 2) * nc],
-            };
-            sweep::outflow_factors(f, &h[r * nc..(r + 1) * nc], faces, k);
-        });
-        let factor = &self.factor;
-        let nr = self.nrows;
-        let frow = |r: usize| &factor[r * nc..(r + 1) * nc];
-        self.qx_next
-            .par_chunks_mut(nc + 1)
-            .enumerate()
-            .with_min_len(MIN_ROWS_PER_TASK)
-            .for_each(|(r, q)| sweep::limit_x_faces(q, frow(r)));
-        self.qy_next.par_chunks_mut(nc).enumerate().with_min_len(MIN_ROWS_PER_TASK).for_each(|(fr, q)| {
-            let up = fr.checked_sub(1).map(frow);
-            let down = (fr < nr).then(|| frow(fr));
-            sweep::limit_y_faces(q, up, down);
-        });
+        let negative: Vec<usize> = (0..self.nrows)
+            .filter(|&r| self.row_stats[r].negative)
+            .flat_map(|r| (r * nc..(r + 1) * nc).filter(|&i| self.h_next[i] < 0.0))
+            .collect();
+        self.limited.resize(self.h.len(), false);
+        LimiterState {
+            ncols: nc,
+            h: &self.h,
+            h_next: &mut self.h_next,
+            qx: &mut self.qx_next,
+            qy: &mut self.qy_next,
+            active: &self.active,
+            limited: &mut self.limited,
+        }
+        .run(negative, k)
     }
 
     /// Net outward discharge summed over all boundary faces (m²/s per unit width, summed).

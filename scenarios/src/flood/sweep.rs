@@ -7,6 +7,7 @@
 //! number of threads.
 
 use super::boundary::{pow_7_3, EdgeRule};
+use super::limiter::cell_depth;
 
 /// Constants of one time step shared by all kernels.
 #[derive(Debug, Clone, Copy)]
@@ -124,65 +125,26 @@ pub(crate) struct RowFaces<'a> {
 }
 
 /// New depths of one row: net inflow through the four faces plus rain on active cells.
-/// With `clamp`, round-off negatives after limiting become zero.
+/// Depths may come out negative here; [`super::limiter`] corrects those cells.
 pub(crate) fn continuity(
     h_new: &mut [f64],
     h: &[f64],
     faces: RowFaces<'_>,
     active: &[bool],
     k: &StepConstants,
-    clamp: bool,
 ) -> RowStats {
     let n = h_new.len();
     let (h, active) = (&h[..n], &active[..n]);
     let (qw, qe) = (&faces.qx[..n], &faces.qx[1..=n]);
     let (qn, qs) = (&faces.qn[..n], &faces.qs[..n]);
-    let scale = k.dt * k.inv_dx;
     let mut stats = RowStats::default();
     for c in 0..n {
         let rain = if active[c] { k.rain } else { 0.0 };
-        let mut v = h[c] + scale * ((qw[c] - qe[c]) + (qn[c] - qs[c])) + rain;
-        if clamp {
-            v = v.max(0.0);
-        }
+        let v = cell_depth(h[c], qw[c], qe[c], qn[c], qs[c], rain, k);
         stats.negative |= v < 0.0;
         stats.h_max = stats.h_max.max(v);
         stats.sum += v;
         h_new[c] = v;
     }
     stats
-}
-
-/// Fraction of its planned outflow that each cell of a row can supply from the water it holds.
-pub(crate) fn outflow_factors(factor: &mut [f64], h: &[f64], faces: RowFaces<'_>, k: &StepConstants) {
-    let n = factor.len();
-    let scale = k.dt * k.inv_dx;
-    for c in 0..n {
-        let out = scale
-            * (faces.qx[c + 1].max(0.0) + (-faces.qx[c]).max(0.0) + faces.qs[c].max(0.0) + (-faces.qn[c]).max(0.0));
-        factor[c] = if out > h[c] { h[c] / out } else { 1.0 };
-    }
-}
-
-/// Scales the east-west faces of a row by the factor of the cell each face draws from.
-/// A boundary face drawing from outside the grid is not limited.
-pub(crate) fn limit_x_faces(qx: &mut [f64], factor: &[f64]) {
-    let n = factor.len();
-    for (f, q) in qx.iter_mut().enumerate() {
-        let source = if *q > 0.0 { f.checked_sub(1) } else { (f < n).then_some(f) };
-        if let Some(s) = source {
-            *q *= factor[s];
-        }
-    }
-}
-
-/// Scales a row of north-south faces; `up`/`down` are the factors of the cell rows north and
-/// south of it (`None` outside the grid).
-pub(crate) fn limit_y_faces(qy: &mut [f64], up: Option<&[f64]>, down: Option<&[f64]>) {
-    for (c, q) in qy.iter_mut().enumerate() {
-        let source = if *q > 0.0 { up } else { down };
-        if let Some(f) = source {
-            *q *= f[c];
-        }
-    }
 }

@@ -1,0 +1,119 @@
+//! Keeps depths non-negative without losing volume.
+//!
+//! After the continuity sweep a few cells may end below zero: their planned outflow exceeded the
+//! water they hold. Each such cell has all of its outflows scaled by `h / outflow`, so it sends
+//! exactly what it holds; its downstream neighbours are recomputed, and any that now go negative
+//! (they lost part of their inflow) are treated the same way in the next round. Cells are handled
+//! in ascending index order on one thread, so the result does not depend on the thread count,
+//! and the work is proportional to the number of affected cells, not to the grid.
+
+use super::sweep::StepConstants;
+
+/// The grids the limiter reads and corrects.
+pub(crate) struct LimiterState<'a> {
+    pub ncols: usize,
+    pub h: &'a [f64],
+    pub h_next: &'a mut [f64],
+    pub qx: &'a mut [f64],
+    pub qy: &'a mut [f64],
+    pub active: &'a [bool],
+    /// Scratch marks, one per cell, all false on entry and on return.
+    pub limited: &'a mut [bool],
+}
+
+/// New depth of one cell from its four faces (the same arithmetic as the continuity sweep).
+#[inline(always)]
+pub(crate) fn cell_depth(h: f64, qw: f64, qe: f64, qn: f64, qs: f64, rain: f64, k: &StepConstants) -> f64 {
+    h + k.dt * k.inv_dx * ((qw - qe) + (qn - qs)) + rain
+}
+
+impl LimiterState<'_> {
+    /// Corrects the cells listed in `negative` (ascending) and returns the largest depth it set.
+    pub(crate) fn run(&mut self, mut negative: Vec<usize>, k: &StepConstants) -> f64 {
+        let mut touched = Vec::new();
+        let mut h_max: f64 = 0.0;
+        while !negative.is_empty() {
+            let mut recompute = Vec::new();
+            for &i in &negative {
+                self.scale_outflows(i, k);
+                self.limited[i] = true;
+                touched.push(i);
+                recompute.push(i);
+                recompute.extend(self.downstream(i));
+            }
+            recompute.sort_unstable();
+            recompute.dedup();
+            negative.clear();
+            for j in recompute {
+                let v = self.recompute(j, k);
+                if self.limited[j] {
+                    // Its outflow is at most what it holds: only round-off can make it negative.
+                    self.h_next[j] = v.max(0.0);
+                    h_max = h_max.max(self.h_next[j]);
+                } else {
+                    self.h_next[j] = v;
+                    h_max = h_max.max(v);
+                    if v < 0.0 {
+                        negative.push(j);
+                    }
+                }
+            }
+        }
+        for i in touched {
+            self.limited[i] = false;
+        }
+        h_max
+    }
+
+    fn faces(&self, i: usize) -> [usize; 4] {
+        let (r, c) = (i / self.ncols, i % self.ncols);
+        let west = r * (self.ncols + 1) + c;
+        [west, west + 1, r * self.ncols + c, (r + 1) * self.ncols + c]
+    }
+
+    /// Scales every outflow of cell `i` so that together they carry at most its water.
+    fn scale_outflows(&mut self, i: usize, k: &StepConstants) {
+        let [w, e, n, s] = self.faces(i);
+        let out = k.dt
+            * k.inv_dx
+            * (self.qx[e].max(0.0) + (-self.qx[w]).max(0.0) + self.qy[s].max(0.0) + (-self.qy[n]).max(0.0));
+        if out <= self.h[i] {
+            return;
+        }
+        let f = self.h[i] / out;
+        if self.qx[e] > 0.0 {
+            self.qx[e] *= f;
+        }
+        if self.qx[w] < 0.0 {
+            self.qx[w] *= f;
+        }
+        if self.qy[s] > 0.0 {
+            self.qy[s] *= f;
+        }
+        if self.qy[n] < 0.0 {
+            self.qy[n] *= f;
+        }
+    }
+
+    /// Cells inside the grid that receive water from cell `i`.
+    fn downstream(&self, i: usize) -> impl Iterator<Item = usize> {
+        let nc = self.ncols;
+        let nr = self.h.len() / nc;
+        let (r, c) = (i / nc, i % nc);
+        let [w, e, n, s] = self.faces(i);
+        [
+            (self.qx[e] > 0.0 && c + 1 < nc).then_some(i + 1),
+            (self.qx[w] < 0.0 && c > 0).then(|| i - 1),
+            (self.qy[s] > 0.0 && r + 1 < nr).then_some(i + nc),
+            (self.qy[n] < 0.0 && r > 0).then(|| i - nc),
+        ]
+        .into_iter()
+        .flatten()
+    }
+
+    fn recompute(&self, j: usize, k: &StepConstants) -> f64 {
+        let [w, e, n, s] = self.faces(j);
+        let rain = if self.active[j] { k.rain } else { 0.0 };
+        cell_depth(self.h[j], self.qx[w], self.qx[e], self.qy[n], self.qy[s], rain, k)
+    }
+}
