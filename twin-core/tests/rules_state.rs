@@ -176,3 +176,27 @@ fn set_rules_keeps_state_of_surviving_ids_and_rejects_bad_rules_without_change()
     assert!(engine.set_rules(bad).is_err());
     assert_eq!(engine.rules(), &next);
 }
+
+#[test]
+fn state_of_rules_that_no_longer_apply_never_fires() {
+    let mut engine = RuleEngine::new(rules()).unwrap();
+    let mut out = Vec::new();
+    let sensor = with_value(entity(2, EntityKind::FloodSensor, "FS-9"), "level", PropertyValue::Float(40.0), 0);
+    engine.on_update(&sensor, Timestamp(0), &mut out);
+    let bus_in = moved(bus(1), ORIGIN, 0);
+    engine.on_update(&bus_in, Timestamp(0), &mut out);
+    assert_eq!(out.len(), 1, "bus entered zone-a");
+    assert_eq!(engine.state().holding.len(), 1);
+
+    // Same ids, but the threshold now watches rain gauges and zone-a only vessels.
+    let mut next = rules();
+    next.thresholds[0].kinds = KindFilter::only(EntityKind::RainGauge);
+    next.geofences[0].kinds = KindFilter::only(EntityKind::Vessel);
+    engine.set_rules(next).unwrap();
+    out.clear();
+    engine.on_tick(Timestamp(60_000), [&bus_in, &sensor].into_iter(), &mut out);
+    engine.on_update(&moved(bus(1), offset(ORIGIN, 5000.0, 0.0), 1000), Timestamp(1000), &mut out);
+    assert_eq!(out, vec![]);
+    assert_eq!(engine.state().holding, vec![]);
+    assert_eq!(engine.state().inside, vec![]);
+}

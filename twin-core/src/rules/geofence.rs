@@ -60,10 +60,14 @@ impl GeofenceRules {
         let mut now_inside = current;
         for &i in &candidates {
             let Some(fence) = fences.get(i as usize) else { continue };
+            let was_inside = now_inside.binary_search(&i);
             if !fence.kinds.contains(entity.kind) {
+                // Only after a rule change: the fence no longer watches this kind; forget quietly.
+                if let Ok(pos) = was_inside {
+                    now_inside.remove(pos);
+                }
                 continue;
             }
-            let was_inside = now_inside.binary_search(&i);
             match (self.shapes[i as usize].classify(p, fence.hysteresis_m), was_inside) {
                 (Side::Inside, Err(pos)) => {
                     now_inside.insert(pos, i);

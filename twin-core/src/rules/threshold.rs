@@ -57,7 +57,8 @@ impl ThresholdRules {
         due
     }
 
-    /// Fires the due episodes of `entity` (from [`Self::due`]).
+    /// Fires the due episodes of `entity` (from [`Self::due`]). An episode whose rule no longer
+    /// applies (the rules were replaced since it began) is dropped instead.
     pub(crate) fn fire(
         &mut self,
         rules: &[ThresholdRule],
@@ -67,10 +68,13 @@ impl ThresholdRules {
         out: &mut Vec<Alert>,
     ) {
         for &r in due {
-            let (Some(rule), Some(ep)) = (rules.get(r as usize), self.episodes.get_mut(&(entity.id, r))) else {
-                continue;
-            };
-            fire_if_due(rule, ep, entity, now, out);
+            let Some(rule) = rules.get(r as usize) else { continue };
+            let key = (entity.id, r);
+            if !rule.kinds.contains(entity.kind) || holds(rule, entity).is_none() {
+                self.episodes.remove(&key);
+            } else if let Some(ep) = self.episodes.get_mut(&key) {
+                fire_if_due(rule, ep, entity, now, out);
+            }
         }
     }
 
