@@ -8,8 +8,8 @@ fn main() -> std::io::Result<()> {
     let text = std::fs::read_to_string(path)?;
     for r in twin_ingest::ais::decode_text(&text) {
         match r {
-            Ok(d) => println!("{} {}", d.line, twin_ingest::ais::to_gpsd_json(&d.message)),
-            Err(e) => println!("{}", serde_json::json!({"error": e.error.to_string(), "line": e.line})),
+            Ok(d) => println!("{}", twin_ingest::ais::to_gpsd_json(&d.message)),
+            Err(e) => println!("{}", twin_ingest::ais::error_to_json(&e)),
         }
     }
     Ok(())

@@ -202,3 +202,13 @@ fn receiver_metadata_after_checksum_is_accepted() {
     assert_eq!(m.msg_type(), 10);
     assert!(matches!(m, AisMessage::Unsupported(_)));
 }
+
+#[test]
+fn errors_render_as_cli_json() {
+    let out = decode_text(&format!("{GOOD}\nfoobar\n"));
+    let Some(Err(e)) = out.get(1) else { panic!("second line must fail") };
+    let v = twin_ingest::ais::error_to_json(e);
+    assert_eq!(v["line"], 2);
+    assert_eq!(v["reason"], "not_ais");
+    assert!(v["error"].as_str().is_some_and(|s| s.contains("not an AIS sentence")));
+}

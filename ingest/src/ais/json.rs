@@ -5,6 +5,7 @@
 use serde_json::{json, Map, Value};
 
 use super::messages::*;
+use super::stream::DecodeError;
 
 /// One message as a gpsd `class:"AIS"` object.
 pub fn to_gpsd_json(msg: &AisMessage) -> Value {
@@ -160,6 +161,11 @@ pub fn to_gpsd_json(msg: &AisMessage) -> Value {
         o.extend(f);
     }
     Value::Object(o)
+}
+
+/// A line that could not be decoded, as the `decode` CLI prints it.
+pub fn error_to_json(e: &DecodeError) -> Value {
+    json!({ "error": e.error.to_string(), "reason": e.error.reason(), "line": e.line })
 }
 
 fn add_dimensions(v: &mut Value, d: &Dimensions) {

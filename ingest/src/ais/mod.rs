@@ -24,11 +24,12 @@ pub mod json;
 pub mod messages;
 pub mod nmea;
 pub mod stream;
+mod texts;
 pub mod to_observation;
 
 pub use decode::decode_bits;
 pub use error::AisError;
-pub use json::to_gpsd_json;
+pub use json::{error_to_json, to_gpsd_json};
 pub use messages::AisMessage;
 pub use nmea::{parse_sentence, Sentence, TagBlock};
 pub use stream::{decode_text, DecodeError, Decoded, Decoder, DecoderStats};
