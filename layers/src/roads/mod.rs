@@ -167,22 +167,21 @@ impl RoadGraph {
         &self.outgoing[n.0 as usize]
     }
 
-    /// The node closest (great-circle) to `p` among `candidates`, or among all nodes with `None`.
-    /// A linear scan: city road graphs have thousands of nodes and this runs at set-up time.
+    /// The node closest to `p` among `candidates`, or among all nodes with `None`. Distances are
+    /// compared in a local equirectangular frame (exact enough at city scale, and cheap). A linear
+    /// scan: city road graphs have thousands of nodes and this runs at set-up time.
     pub fn nearest_node(&self, p: Position, candidates: Option<&[NodeId]>) -> Option<NodeId> {
-        let d = |n: NodeId| {
+        let kx = p.lat.to_radians().cos();
+        let d2 = |n: NodeId| {
             let c = self.node(n);
-            distance_m(p, Position::new(c.x, c.y))
+            let (dx, dy) = ((c.x - p.lon) * kx, c.y - p.lat);
+            dx * dx + dy * dy
         };
-        let all: Vec<NodeId>;
-        let pool = match candidates {
-            Some(c) => c,
-            None => {
-                all = (0..self.nodes.len() as u32).map(NodeId).collect();
-                &all
-            }
-        };
-        pool.iter().copied().min_by(|a, b| d(*a).total_cmp(&d(*b)))
+        let best = |it: &mut dyn Iterator<Item = NodeId>| it.min_by(|a, b| d2(*a).total_cmp(&d2(*b)));
+        match candidates {
+            Some(c) => best(&mut c.iter().copied()),
+            None => best(&mut (0..self.nodes.len() as u32).map(NodeId)),
+        }
     }
 }
 
