@@ -213,3 +213,39 @@ fn hand_built_payload_decodes() {
     expected.source = "http".into();
     assert_eq!(decode_record(&bytes).unwrap(), (3, LogRecord::Observations(vec![expected])));
 }
+
+/// Large snapshots are split into chunks decoded in parallel: order and contents must survive.
+#[test]
+fn many_entities_round_trip_across_chunks() {
+    let entities: Vec<Entity> = (0..100_003u64)
+        .map(|i| {
+            let obs = Observation::new(
+                EntityKind::from_index(i as usize % EntityKind::COUNT).unwrap(),
+                format!("e{i}"),
+                Timestamp(i as i64),
+            );
+            Entity {
+                id: EntityId(i),
+                kind: obs.kind,
+                external_id: obs.external_id,
+                source: "s".into(),
+                last_seen: obs.time,
+                position: Some(Position { lon: i as f64 * 1e-3, lat: 1.0 }),
+                heading: None,
+                speed: Some(1.5),
+                status: None,
+                properties: Properties::new(),
+                track: VecDeque::new(),
+                mean_interval_ms: 0.0,
+            }
+        })
+        .collect();
+    let parts = TwinParts { entities, next_id: 100_003, ..TwinParts::default() };
+    let bytes = encoded_parts(&parts);
+    assert_eq!(decode_parts(&bytes).unwrap(), parts);
+    // Damage inside a later chunk is still found.
+    let mut bad = bytes.clone();
+    let at = bad.len() * 3 / 4;
+    bad.truncate(at);
+    assert!(decode_parts(&bad).is_err());
+}

@@ -91,11 +91,12 @@ impl<'a> Reader<'a> {
         self.pos
     }
 
-    fn remaining(&self) -> usize {
+    pub(crate) fn remaining(&self) -> usize {
         self.data.len() - self.pos
     }
 
-    fn take(&mut self, n: usize) -> Result<&'a [u8], CodecError> {
+    /// The next `n` bytes, raw.
+    pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8], CodecError> {
         if self.remaining() < n {
             return Err(CodecError::Eof { at: self.pos, needed: n - self.remaining() });
         }

@@ -1,6 +1,7 @@
 //! The durable log: every accepted batch is appended (length + CRC32 framing) before it is
 //! acknowledged; snapshots bound replay time. Plain `std::fs`, no async runtime.
 
+mod chunks;
 mod codec;
 mod records;
 mod recovery;

@@ -3,6 +3,7 @@
 
 use std::collections::VecDeque;
 
+use super::chunks;
 use super::codec::{CodecError, Reader, Writer};
 use super::LogRecord;
 use crate::rules::RuleState;
@@ -13,7 +14,7 @@ use crate::{
 
 // Smallest encodings, used to refuse impossible counts before allocating.
 const MIN_OBSERVATION: usize = 4 + 1 + 4 + 8 + 4 + 4;
-const MIN_ENTITY: usize = 8 + 1 + 4 + 4 + 8 + 4 + 4 + 4 + 8;
+pub(crate) const MIN_ENTITY: usize = 8 + 1 + 4 + 4 + 8 + 4 + 4 + 4 + 8;
 const MIN_ALERT: usize = 8 + 8 + 8 + 1 + 4 + 4 + 1 + 1 + 4 + 1;
 const MIN_TRACK_POINT: usize = 8 + 16 + 2;
 const MIN_PROPERTY: usize = 4 + 2;
@@ -80,10 +81,9 @@ pub fn encode_parts(buf: &mut Vec<u8>, parts: &TwinParts) {
     let mut w = Writer::new(buf);
     w.u64(parts.next_id);
     w.u64(parts.next_alert_id);
-    w.len(parts.entities.len());
-    for e in &parts.entities {
-        put_entity(&mut w, e);
-    }
+    drop(w);
+    chunks::put_entities(buf, &parts.entities);
+    let mut w = Writer::new(buf);
     w.len(parts.alerts.len());
     for a in &parts.alerts {
         put_alert(&mut w, a);
@@ -96,11 +96,7 @@ pub fn decode_parts(data: &[u8]) -> Result<TwinParts, CodecError> {
     let mut r = Reader::new(data);
     let next_id = r.u64()?;
     let next_alert_id = r.u64()?;
-    let n = r.count("entity", MIN_ENTITY)?;
-    let mut entities = Vec::with_capacity(n);
-    for _ in 0..n {
-        entities.push(get_entity(&mut r)?);
-    }
+    let entities = chunks::get_entities(&mut r)?;
     let n = r.count("alert", MIN_ALERT)?;
     let mut alerts = Vec::with_capacity(n);
     for _ in 0..n {
@@ -200,7 +196,7 @@ fn get_observation(r: &mut Reader<'_>) -> Result<Observation, CodecError> {
     })
 }
 
-fn put_entity(w: &mut Writer<'_>, e: &Entity) {
+pub(crate) fn put_entity(w: &mut Writer<'_>, e: &Entity) {
     w.u64(e.id.0);
     put_kind(w, e.kind);
     w.str(&e.external_id);
@@ -221,7 +217,7 @@ fn put_entity(w: &mut Writer<'_>, e: &Entity) {
     w.f64(e.mean_interval_ms);
 }
 
-fn get_entity(r: &mut Reader<'_>) -> Result<Entity, CodecError> {
+pub(crate) fn get_entity(r: &mut Reader<'_>) -> Result<Entity, CodecError> {
     let id = EntityId(r.u64()?);
     let kind = get_kind(r)?;
     let external_id = r.str()?;
