@@ -69,7 +69,7 @@ fn simulated(o: &Observation) -> bool {
 #[test]
 fn buses_drive_on_real_roads_and_move() {
     let l = layers(false);
-    let fleet = BusFleet::new(&graph(&l), 24, 48);
+    let fleet = BusFleet::new(&graph(&l), 40, 48);
     assert!(fleet.len() >= 20);
     assert!(fleet.routes().iter().all(|r| r.track.length_m() > 3_000.0));
     let mut plates = std::collections::HashSet::new();
@@ -182,7 +182,7 @@ fn vessels_stay_at_sea() {
     // The check itself works: a point in Hải Châu is land, the middle of the bay is not.
     assert!(land.contains(Position::new(108.2160, 16.0600)));
     assert!(!land.contains(Position::new(108.1750, 16.1400)));
-    let fleet = VesselFleet::new(20, 16, 50);
+    let fleet = VesselFleet::new(26, 24, 50);
     assert!(fleet.len() >= 30);
     assert!(fleet.count(EntityKind::FishingBoat) >= 10 && fleet.count(EntityKind::Vessel) >= 10);
     // Every 20 s over 8 simulated hours covers each loop (the longest takes ~3.5 h) many times.
