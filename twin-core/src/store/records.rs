@@ -78,10 +78,8 @@ pub fn decode_record(payload: &[u8]) -> Result<(u64, LogRecord), CodecError> {
 
 /// Appends the encoding of snapshot contents.
 pub fn encode_parts(buf: &mut Vec<u8>, parts: &TwinParts) {
-    let mut w = Writer::new(buf);
-    w.u64(parts.next_id);
-    w.u64(parts.next_alert_id);
-    drop(w);
+    Writer::new(buf).u64(parts.next_id);
+    Writer::new(buf).u64(parts.next_alert_id);
     chunks::put_entities(buf, &parts.entities);
     let mut w = Writer::new(buf);
     w.len(parts.alerts.len());
