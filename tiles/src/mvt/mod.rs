@@ -1,0 +1,373 @@
+//! A Mapbox Vector Tile 2.1 encoder: layers with deduplicated key/value tables and features whose
+//! geometry is a packed stream of MoveTo/LineTo/ClosePath commands with zigzag deltas.
+
+pub mod clip;
+mod wire;
+
+use std::collections::HashMap;
+
+use wire::{put_bytes_field, put_key, put_packed_field, put_varint_field, FIXED64};
+
+/// Default tile extent (units per tile side).
+pub const EXTENT: u32 = 4096;
+
+/// A point in tile units (y grows downwards).
+pub type TilePoint = (i32, i32);
+
+/// Geometry already in tile units.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TileGeometry {
+    Points(Vec<TilePoint>),
+    Lines(Vec<Vec<TilePoint>>),
+    /// Each polygon: exterior ring first, then holes. Rings need not repeat the first point and may
+    /// come in any winding: the encoder writes exteriors clockwise on screen and holes the other way.
+    Polygons(Vec<Vec<Vec<TilePoint>>>),
+}
+
+/// An attribute value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MvtValue {
+    String(String),
+    Double(f64),
+    Int(i64),
+    Uint(u64),
+    Bool(bool),
+}
+
+impl From<&str> for MvtValue {
+    fn from(s: &str) -> Self {
+        MvtValue::String(s.to_owned())
+    }
+}
+impl From<String> for MvtValue {
+    fn from(s: String) -> Self {
+        MvtValue::String(s)
+    }
+}
+impl From<f64> for MvtValue {
+    fn from(v: f64) -> Self {
+        MvtValue::Double(v)
+    }
+}
+impl From<i64> for MvtValue {
+    fn from(v: i64) -> Self {
+        MvtValue::Int(v)
+    }
+}
+impl From<u64> for MvtValue {
+    fn from(v: u64) -> Self {
+        MvtValue::Uint(v)
+    }
+}
+impl From<bool> for MvtValue {
+    fn from(v: bool) -> Self {
+        MvtValue::Bool(v)
+    }
+}
+
+/// Hashable identity of a value for the dedup table (doubles by bit pattern).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum ValueKey {
+    S(String),
+    D(u64),
+    I(i64),
+    U(u64),
+    B(bool),
+}
+
+impl MvtValue {
+    fn key(&self) -> ValueKey {
+        match self {
+            MvtValue::String(s) => ValueKey::S(s.clone()),
+            MvtValue::Double(d) => ValueKey::D(d.to_bits()),
+            MvtValue::Int(i) => ValueKey::I(*i),
+            MvtValue::Uint(u) => ValueKey::U(*u),
+            MvtValue::Bool(b) => ValueKey::B(*b),
+        }
+    }
+
+    fn encode(&self, out: &mut Vec<u8>) {
+        match self {
+            MvtValue::String(s) => put_bytes_field(out, 1, s.as_bytes()),
+            MvtValue::Double(d) => {
+                put_key(out, 3, FIXED64);
+                out.extend_from_slice(&d.to_le_bytes());
+            }
+            // Negative integers go in sint_value (zigzag) so they stay short; others in uint_value.
+            MvtValue::Int(i) if *i < 0 => put_varint_field(out, 6, wire::zigzag(*i)),
+            MvtValue::Int(i) => put_varint_field(out, 5, *i as u64),
+            MvtValue::Uint(u) => put_varint_field(out, 5, *u),
+            MvtValue::Bool(b) => put_varint_field(out, 7, u64::from(*b)),
+        }
+    }
+}
+
+/// Builds one layer; features are encoded as they are added.
+#[derive(Debug)]
+pub struct LayerBuilder {
+    name: String,
+    extent: u32,
+    features: Vec<u8>,
+    count: usize,
+    keys: Vec<String>,
+    key_index: HashMap<String, u32>,
+    values: Vec<MvtValue>,
+    value_index: HashMap<ValueKey, u32>,
+    tags: Vec<u32>,
+    commands: Vec<u32>,
+    scratch: Vec<u8>,
+    feature: Vec<u8>,
+}
+
+impl LayerBuilder {
+    pub fn new(name: impl Into<String>, extent: u32) -> Self {
+        Self {
+            name: name.into(),
+            extent,
+            features: Vec::new(),
+            count: 0,
+            keys: Vec::new(),
+            key_index: HashMap::new(),
+            values: Vec::new(),
+            value_index: HashMap::new(),
+            tags: Vec::new(),
+            commands: Vec::new(),
+            scratch: Vec::new(),
+            feature: Vec::new(),
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Adds a feature; returns false (adding nothing) when the geometry has nothing left to draw
+    /// after dropping repeated points and degenerate lines and rings.
+    pub fn add_feature(&mut self, id: Option<u64>, geometry: &TileGeometry, attrs: &[(&str, MvtValue)]) -> bool {
+        self.commands.clear();
+        let kind = match geometry {
+            TileGeometry::Points(pts) => {
+                encode_points(pts, &mut self.commands);
+                1
+            }
+            TileGeometry::Lines(lines) => {
+                encode_lines(lines, &mut self.commands);
+                2
+            }
+            TileGeometry::Polygons(polys) => {
+                encode_polygons(polys, &mut self.commands);
+                3
+            }
+        };
+        if self.commands.is_empty() {
+            return false;
+        }
+        self.tags.clear();
+        for (k, v) in attrs {
+            let ki = match self.key_index.get(*k) {
+                Some(i) => *i,
+                None => {
+                    let i = self.keys.len() as u32;
+                    self.keys.push((*k).to_owned());
+                    self.key_index.insert((*k).to_owned(), i);
+                    i
+                }
+            };
+            let vk = v.key();
+            let vi = match self.value_index.get(&vk) {
+                Some(i) => *i,
+                None => {
+                    let i = self.values.len() as u32;
+                    self.values.push(v.clone());
+                    self.value_index.insert(vk, i);
+                    i
+                }
+            };
+            self.tags.push(ki);
+            self.tags.push(vi);
+        }
+        self.feature.clear();
+        if let Some(id) = id {
+            put_varint_field(&mut self.feature, 1, id);
+        }
+        if !self.tags.is_empty() {
+            put_packed_field(&mut self.feature, 2, &self.tags, &mut self.scratch);
+        }
+        put_varint_field(&mut self.feature, 3, kind);
+        put_packed_field(&mut self.feature, 4, &self.commands, &mut self.scratch);
+        put_bytes_field(&mut self.features, 2, &self.feature);
+        self.count += 1;
+        true
+    }
+
+    /// The encoded `Layer` message.
+    pub fn finish(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.features.len() + 64 + self.keys.len() * 8);
+        put_bytes_field(&mut out, 1, self.name.as_bytes());
+        out.extend_from_slice(&self.features);
+        for k in &self.keys {
+            put_bytes_field(&mut out, 3, k.as_bytes());
+        }
+        let mut v = Vec::new();
+        for value in &self.values {
+            v.clear();
+            value.encode(&mut v);
+            put_bytes_field(&mut out, 4, &v);
+        }
+        put_varint_field(&mut out, 5, u64::from(self.extent));
+        put_varint_field(&mut out, 15, 2);
+        out
+    }
+}
+
+/// Encodes a tile from its layers; empty layers are left out, so a tile with nothing is zero bytes.
+pub fn encode_tile(layers: &[LayerBuilder]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for l in layers.iter().filter(|l| !l.is_empty()) {
+        put_bytes_field(&mut out, 3, &l.finish());
+    }
+    out
+}
+
+fn command(id: u32, count: usize) -> u32 {
+    (id & 0x7) | ((count as u32) << 3)
+}
+
+fn delta(cursor: &mut TilePoint, p: TilePoint, out: &mut Vec<u32>) {
+    out.push(wire::zigzag(i64::from(p.0) - i64::from(cursor.0)) as u32);
+    out.push(wire::zigzag(i64::from(p.1) - i64::from(cursor.1)) as u32);
+    *cursor = p;
+}
+
+fn encode_points(pts: &[TilePoint], out: &mut Vec<u32>) {
+    if pts.is_empty() {
+        return;
+    }
+    out.push(command(1, pts.len()));
+    let mut cursor = (0, 0);
+    for p in pts {
+        delta(&mut cursor, *p, out);
+    }
+}
+
+/// Consecutive duplicates removed (and the closing point of a ring).
+fn dedup(points: &[TilePoint], ring: bool) -> Vec<TilePoint> {
+    let mut v: Vec<TilePoint> = Vec::with_capacity(points.len());
+    for p in points {
+        if v.last() != Some(p) {
+            v.push(*p);
+        }
+    }
+    if ring {
+        while v.len() > 1 && v.first() == v.last() {
+            v.pop();
+        }
+    }
+    v
+}
+
+fn encode_lines(lines: &[Vec<TilePoint>], out: &mut Vec<u32>) {
+    let mut cursor = (0, 0);
+    for line in lines {
+        let pts = dedup(line, false);
+        if pts.len() < 2 {
+            continue;
+        }
+        out.push(command(1, 1));
+        delta(&mut cursor, pts[0], out);
+        out.push(command(2, pts.len() - 1));
+        for p in &pts[1..] {
+            delta(&mut cursor, *p, out);
+        }
+    }
+}
+
+/// Twice the signed area in screen coordinates (y down): positive means clockwise on screen,
+/// which MVT 2.1 requires of exterior rings.
+pub fn ring_area2(ring: &[TilePoint]) -> i64 {
+    let n = ring.len();
+    (0..n)
+        .map(|i| {
+            let (a, b) = (ring[i], ring[(i + 1) % n]);
+            i64::from(a.0) * i64::from(b.1) - i64::from(b.0) * i64::from(a.1)
+        })
+        .sum()
+}
+
+fn encode_polygons(polys: &[Vec<Vec<TilePoint>>], out: &mut Vec<u32>) {
+    let mut cursor = (0, 0);
+    for poly in polys {
+        let mut rings = poly.iter();
+        let Some(exterior) = rings.next() else { continue };
+        // A polygon whose exterior collapsed is dropped with its holes.
+        if !encode_ring(exterior, true, &mut cursor, out) {
+            continue;
+        }
+        for hole in rings {
+            encode_ring(hole, false, &mut cursor, out);
+        }
+    }
+}
+
+fn encode_ring(ring: &[TilePoint], exterior: bool, cursor: &mut TilePoint, out: &mut Vec<u32>) -> bool {
+    let mut pts = dedup(ring, true);
+    let area = ring_area2(&pts);
+    if pts.len() < 3 || area == 0 {
+        return false;
+    }
+    if (area > 0) != exterior {
+        pts.reverse();
+    }
+    out.push(command(1, 1));
+    delta(cursor, pts[0], out);
+    out.push(command(2, pts.len() - 1));
+    for p in &pts[1..] {
+        delta(cursor, *p, out);
+    }
+    out.push(command(7, 1));
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spec_examples_encode_as_in_the_spec() {
+        // MVT 2.1 spec §4.3.5: point (25,17) → [9, 50, 34].
+        let mut c = Vec::new();
+        encode_points(&[(25, 17)], &mut c);
+        assert_eq!(c, [9, 50, 34]);
+        // Linestring (2,2) (2,10) (10,10) → [9,4,4,18,0,16,16,0].
+        c.clear();
+        encode_lines(&[vec![(2, 2), (2, 10), (10, 10)]], &mut c);
+        assert_eq!(c, [9, 4, 4, 18, 0, 16, 16, 0]);
+        // Polygon (3,6) (8,12) (20,34) → [9,6,12,18,10,12,24,44,15].
+        c.clear();
+        encode_polygons(&[vec![vec![(3, 6), (8, 12), (20, 34), (3, 6)]]], &mut c);
+        assert_eq!(c, [9, 6, 12, 18, 10, 12, 24, 44, 15]);
+    }
+
+    #[test]
+    fn winding_is_fixed_and_degenerates_dropped() {
+        let ccw = vec![(0, 0), (0, 10), (10, 10), (10, 0)];
+        assert!(ring_area2(&ccw) < 0);
+        let mut c = Vec::new();
+        let mut cursor = (0, 0);
+        assert!(encode_ring(&ccw, true, &mut cursor, &mut c));
+        // The encoder reversed it: after MoveTo(10,0) comes a LineTo that starts at (10,10).
+        assert_eq!(&c[..3], &[9, 20, 0]);
+        let mut l = LayerBuilder::new("x", EXTENT);
+        assert!(!l.add_feature(None, &TileGeometry::Lines(vec![vec![(1, 1), (1, 1)]]), &[]));
+        assert!(!l.add_feature(None, &TileGeometry::Polygons(vec![vec![vec![(0, 0), (5, 5), (10, 10)]]]), &[]));
+        assert!(l.is_empty());
+    }
+}
