@@ -111,37 +111,68 @@ fn apply(c: &mut Criterion) {
     group.finish();
 }
 
-/// Per-query latencies of a plain loop (criterion reports means, not tails).
+/// CPU time this thread has run, from the kernel's scheduler statistics (the machine is shared, so
+/// wall time alone overstates costs). `None` where the file is missing.
+fn thread_cpu() -> Option<Duration> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    s.split_whitespace().next()?.parse().ok().map(Duration::from_nanos)
+}
+
+fn per_cpu_second(n: usize, cpu: Option<Duration>) -> String {
+    match cpu {
+        Some(c) if !c.is_zero() => format!("{:.0}/CPU-s", n as f64 / c.as_secs_f64()),
+        _ => "n/a per CPU-s".into(),
+    }
+}
+
+/// Per-query latencies of a plain loop (criterion reports means, not tails), plus throughput per
+/// second of wall time and per second of this thread's CPU time.
 fn latency_report() {
     let twin = big_twin();
     let n = if bench_mode() { 20_000 } else { 100 };
     let mut rng = Rng(12345);
     type Query = dyn Fn(&Twin, Position) -> usize;
-    let cases: [(&str, Box<Query>); 2] = [
+    let cases: [(&str, Box<Query>); 3] = [
         ("nearest k=10", Box::new(|t, p| t.nearest(p, 10, KindFilter::ALL).len())),
+        ("nearest k=10 (bus)", Box::new(|t, p| t.nearest(p, 10, KindFilter::only(EntityKind::Bus)).len())),
         ("radius 500 m", Box::new(|t, p| t.within_radius(p, 500.0, KindFilter::ALL).len())),
     ];
     for (name, query) in cases {
         let mut lat: Vec<Duration> = Vec::with_capacity(n);
         let mut results = 0usize;
-        let start = Instant::now();
+        let (start, cpu0) = (Instant::now(), thread_cpu());
         for _ in 0..n {
             let p = rng.position();
             let t0 = Instant::now();
             results += black_box(query(twin, p));
             lat.push(t0.elapsed());
         }
-        let total = start.elapsed();
+        let (total, cpu) = (start.elapsed(), thread_cpu().zip(cpu0).map(|(b, a)| b.saturating_sub(a)));
         lat.sort_unstable();
         let pct = |q: f64| lat[((lat.len() as f64 * q) as usize).min(lat.len() - 1)];
         println!(
-            "{name} over {} entities: {:.0} queries/s, p50 {:.1?}, p99 {:.1?}, max {:.1?}, {:.1} results/query",
+            "{name} over {} entities: {:.0} queries/s wall, {}, p50 {:.1?}, p99 {:.1?}, max {:.1?}, {:.1} results/query",
             twin.len(),
             n as f64 / total.as_secs_f64(),
+            per_cpu_second(n, cpu),
             pct(0.50),
             pct(0.99),
             lat[lat.len() - 1],
             results as f64 / n as f64
+        );
+    }
+    let n = if bench_mode() { 100_000 } else { 1_000 };
+    let mut twin = populated(n);
+    let mut rng = Rng(5);
+    for round in 1..=3 {
+        let batch = observations(n, round * 1_000, &mut rng);
+        let (start, cpu0) = (Instant::now(), thread_cpu());
+        black_box(twin.apply_batch(&batch).changes.len());
+        let (wall, cpu) = (start.elapsed(), thread_cpu().zip(cpu0).map(|(b, a)| b.saturating_sub(a)));
+        println!(
+            "apply_batch moving {n} entities: {:.0} observations/s wall, {}",
+            n as f64 / wall.as_secs_f64(),
+            per_cpu_second(n, cpu)
         );
     }
 }

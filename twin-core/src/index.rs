@@ -5,10 +5,11 @@
 //! cell even if the cell-assignment code were to change between versions.
 
 use std::collections::HashMap;
+use std::ops::ControlFlow;
 
 use h3o::{CellIndex, LatLng, Resolution};
 use rstar::primitives::GeomWithData;
-use rstar::{RTree, AABB};
+use rstar::{RStarInsertionStrategy, RTree, RTreeParams, AABB};
 
 use crate::geodesy::LonLatRect;
 use crate::{EntityId, EntityKind, KindCounts, KindFilter, Position};
@@ -21,11 +22,25 @@ pub(crate) fn cell_at(p: Position, res: Resolution) -> Option<CellIndex> {
     LatLng::new(p.lat, p.lon).ok().map(|ll| ll.to_cell(res))
 }
 
+/// Wider nodes than rstar's default (6): range queries then read fewer, longer runs of memory,
+/// which matters because large trees are memory-latency bound.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct NodeParams;
+
+impl RTreeParams for NodeParams {
+    const MIN_SIZE: usize = 12;
+    const MAX_SIZE: usize = 32;
+    const REINSERTION_COUNT: usize = 10;
+    type DefaultInsertionStrategy = RStarInsertionStrategy;
+}
+
+pub(crate) type PointTree = RTree<IndexedPoint, NodeParams>;
+
 #[derive(Clone)]
 pub(crate) struct SpatialIndex {
     resolution: Resolution,
     /// One tree per kind (indexed by `EntityKind::index`) so kind filters prune whole trees.
-    trees: Vec<RTree<IndexedPoint>>,
+    trees: Vec<PointTree>,
     /// Occupied cells at `resolution` with their per-kind counts; empty cells are removed.
     cells: HashMap<CellIndex, KindCounts>,
     /// By entity id: the cell it was counted in, `None` when it is not indexed.
@@ -36,7 +51,7 @@ impl SpatialIndex {
     pub(crate) fn new(resolution: Resolution) -> Self {
         Self {
             resolution,
-            trees: (0..EntityKind::COUNT).map(|_| RTree::new()).collect(),
+            trees: (0..EntityKind::COUNT).map(|_| PointTree::new_with_params()).collect(),
             cells: HashMap::new(),
             entity_cells: Vec::new(),
         }
@@ -50,7 +65,7 @@ impl SpatialIndex {
             per_kind[kind.index()].push(GeomWithData::new([pos.lon, pos.lat], id));
             index.count_cell(id, kind, pos);
         }
-        index.trees = per_kind.into_iter().map(RTree::bulk_load).collect();
+        index.trees = per_kind.into_iter().map(PointTree::bulk_load_with_params).collect();
         index
     }
 
@@ -110,7 +125,7 @@ impl SpatialIndex {
         self.resolution
     }
 
-    pub(crate) fn tree(&self, kind: EntityKind) -> &RTree<IndexedPoint> {
+    pub(crate) fn tree(&self, kind: EntityKind) -> &PointTree {
         &self.trees[kind.index()]
     }
 
@@ -126,7 +141,11 @@ impl SpatialIndex {
     pub(crate) fn for_each_in(&self, rect: &LonLatRect, kinds: KindFilter, mut f: impl FnMut(&IndexedPoint)) {
         let env = AABB::from_corners(rect.min, rect.max);
         for kind in kinds.kinds() {
-            self.trees[kind.index()].locate_in_envelope(&env).for_each(&mut f);
+            // Internal iteration: recursive, no explicit node stack, measurably faster.
+            let _ = self.trees[kind.index()].locate_in_envelope_int(&env, |p| {
+                f(p);
+                ControlFlow::<()>::Continue(())
+            });
         }
     }
 }
@@ -175,7 +194,7 @@ pub(crate) fn check(
             None => {}
         }
     }
-    let tree_points: usize = index.trees.iter().map(RTree::size).sum();
+    let tree_points: usize = index.trees.iter().map(PointTree::size).sum();
     if tree_points != positioned {
         return Err(format!("R-trees hold {tree_points} points for {positioned} positioned entities"));
     }

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use geo::{BoundingRect, Intersects};
 use serde::{Deserialize, Serialize};
 
-use crate::geodesy::{cap_envelopes, distance_m, LonLatRect};
+use crate::geodesy::{cap_envelopes, DistanceFrom, LonLatRect};
 use crate::{Entity, EntityId, EntityKind, Error, KindFilter, Position, Twin};
 
 /// A lon/lat box in degrees; edges are inclusive. `min_lon > max_lon` is rejected (no antimeridian
@@ -89,11 +89,12 @@ impl Twin {
             return Vec::new();
         }
         let (rects, n) = cap_envelopes(center, radius_m);
+        let from = DistanceFrom::new(center);
         let mut hits: Vec<(EntityId, f64)> = Vec::new();
         for rect in &rects[..n] {
             self.index().for_each_in(rect, kinds, |p| {
                 let [lon, lat] = *p.geom();
-                let d = distance_m(center, Position { lon, lat });
+                let d = from.to(Position { lon, lat });
                 if d <= radius_m {
                     hits.push((p.data, d));
                 }
@@ -105,26 +106,29 @@ impl Twin {
 
     /// The `k` entities nearest to `center` by great-circle distance, nearest first (ties by id).
     ///
-    /// The R-trees' planar nearest-neighbour search proposes `k` candidates per kind; the k-th
-    /// smallest great-circle distance D among them bounds the answer (at least `k` entities lie
-    /// within D), so an exact radius query at D followed by a cut to `k` is exact.
+    /// The R-trees' planar nearest-neighbour search proposes candidates, largest tree first, until
+    /// there are `k`; the k-th smallest great-circle distance D among them bounds the answer (at
+    /// least `k` matching entities lie within D), so an exact radius query at D cut to `k` is exact.
+    /// One dense kind usually gives a tight enough D, so the other trees are only range-searched.
     pub fn nearest(&self, center: Position, k: usize, kinds: KindFilter) -> Vec<(&Entity, f64)> {
         if k == 0 || !center.is_valid() {
             return Vec::new();
         }
         let q = [center.lon, center.lat];
-        let mut dists: Vec<f64> = Vec::with_capacity(k * 2);
-        for kind in kinds.kinds() {
-            let tree = self.index().tree(kind);
-            if tree.size() > 0 {
-                dists.extend(tree.nearest_neighbor_iter(&q).take(k).map(|p| {
-                    let [lon, lat] = *p.geom();
-                    distance_m(center, Position { lon, lat })
-                }));
+        let from = DistanceFrom::new(center);
+        let mut trees: Vec<_> = kinds.kinds().map(|kind| self.index().tree(kind)).filter(|t| t.size() > 0).collect();
+        trees.sort_unstable_by_key(|t| std::cmp::Reverse(t.size()));
+        let mut dists: Vec<f64> = Vec::with_capacity(k);
+        for tree in trees {
+            dists.extend(tree.nearest_neighbor_iter(&q).take(k - dists.len()).map(|p| {
+                let [lon, lat] = *p.geom();
+                from.to(Position { lon, lat })
+            }));
+            if dists.len() == k {
+                break;
             }
         }
-        let bound =
-            if dists.len() < k { f64::INFINITY } else { *dists.select_nth_unstable_by(k - 1, f64::total_cmp).1 };
+        let bound = if dists.len() < k { f64::INFINITY } else { dists.iter().copied().fold(0.0, f64::max) };
         let mut found = self.within_radius(center, bound, kinds);
         found.truncate(k);
         found
