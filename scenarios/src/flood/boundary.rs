@@ -4,7 +4,7 @@
 //! Cells marked NODATA inside the grid are walls and always closed.
 
 use super::forcing::Series;
-use super::sweep::StepConstants;
+use super::sweep::{inv_pow_7_3, StepConstants};
 
 /// What happens at one edge of the domain.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -93,7 +93,7 @@ impl EdgeRule {
                 if h <= k.h_min {
                     return 0.0;
                 }
-                let q = (q_old + k.g * k.dt * h * s) / (1.0 + k.dt * gn2 * q_old.abs() / pow_7_3(h));
+                let q = (q_old + k.g * k.dt * h * s) / (1.0 + k.dt * gn2 * q_old.abs() * inv_pow_7_3(h));
                 q.max(0.0)
             }
             Self::Level(level) => {
@@ -105,14 +105,8 @@ impl EdgeRule {
                     return 0.0;
                 }
                 (q_old - k.g * k.dt * hf * (eta_ghost - eta) * k.inv_dx)
-                    / (1.0 + k.dt * gn2 * q_old.abs() / pow_7_3(hf))
+                    / (1.0 + k.dt * gn2 * q_old.abs() * inv_pow_7_3(hf))
             }
         }
     }
-}
-
-/// h^(7/3) via a cube root, much cheaper than `powf`.
-#[inline]
-pub(crate) fn pow_7_3(h: f64) -> f64 {
-    h * h * h.cbrt()
 }

@@ -9,6 +9,11 @@
 
 use super::sweep::StepConstants;
 
+/// Mark: the cell's outflows have been scaled this step.
+const LIMITED: u8 = 1;
+/// Mark: the cell is queued for recomputation in the current round.
+const QUEUED: u8 = 2;
+
 /// The grids the limiter reads and corrects.
 pub(crate) struct LimiterState<'a> {
     pub ncols: usize,
@@ -17,8 +22,8 @@ pub(crate) struct LimiterState<'a> {
     pub qx: &'a mut [f64],
     pub qy: &'a mut [f64],
     pub active: &'a [bool],
-    /// Scratch marks, one per cell, all false on entry and on return.
-    pub limited: &'a mut [bool],
+    /// Scratch marks, one per cell, all zero on entry and on return.
+    pub marks: &'a mut [u8],
 }
 
 /// New depth of one cell from its four faces (the same arithmetic as the continuity sweep).
@@ -28,25 +33,31 @@ pub(crate) fn cell_depth(h: f64, qw: f64, qe: f64, qn: f64, qs: f64, rain: f64, 
 }
 
 impl LimiterState<'_> {
-    /// Corrects the cells listed in `negative` (ascending) and returns the largest depth it set.
+    /// Corrects the cells listed in `negative` and returns the largest depth it set.
+    ///
+    /// Within a round the order of cells does not matter: a face is only ever scaled by the one
+    /// cell it draws from, and recomputing a depth reads only that cell's faces.
     pub(crate) fn run(&mut self, mut negative: Vec<usize>, k: &StepConstants) -> f64 {
         let mut touched = Vec::new();
+        let mut recompute = Vec::new();
         let mut h_max: f64 = 0.0;
         while !negative.is_empty() {
-            let mut recompute = Vec::new();
             for &i in &negative {
                 self.scale_outflows(i, k);
-                self.limited[i] = true;
+                self.marks[i] |= LIMITED;
                 touched.push(i);
-                recompute.push(i);
-                recompute.extend(self.downstream(i));
+                for j in std::iter::once(i).chain(self.downstream(i)) {
+                    if self.marks[j] & QUEUED == 0 {
+                        self.marks[j] |= QUEUED;
+                        recompute.push(j);
+                    }
+                }
             }
-            recompute.sort_unstable();
-            recompute.dedup();
             negative.clear();
-            for j in recompute {
+            for j in recompute.drain(..) {
+                self.marks[j] &= !QUEUED;
                 let v = self.recompute(j, k);
-                if self.limited[j] {
+                if self.marks[j] & LIMITED != 0 {
                     // Its outflow is at most what it holds: only round-off can make it negative.
                     self.h_next[j] = v.max(0.0);
                     h_max = h_max.max(self.h_next[j]);
@@ -60,7 +71,7 @@ impl LimiterState<'_> {
             }
         }
         for i in touched {
-            self.limited[i] = false;
+            self.marks[i] = 0;
         }
         h_max
     }

@@ -67,7 +67,7 @@ pub struct Simulation {
     pub(crate) first_wet: Vec<f64>,
     row_stats: Vec<RowStats>,
     /// Scratch marks for the limiter (allocated on first use).
-    limited: Vec<bool>,
+    marks: Vec<u8>,
     /// Lowest active bed along each edge (north, south, east, west), for the time step.
     edge_min_bed: [f64; 4],
     pub(crate) t: f64,
@@ -130,7 +130,7 @@ impl Simulation {
             max_depth: vec![0.0; cells],
             first_wet: vec![f64::NAN; cells],
             row_stats: vec![RowStats::default(); nrows],
-            limited: Vec::new(),
+            marks: Vec::new(),
             edge_min_bed,
             t: 0.0,
             steps: 0,
@@ -332,11 +332,13 @@ impl Simulation {
     /// Corrects cells that would go negative; returns the largest depth it set.
     fn limit_outflows(&mut self, k: &StepConstants) -> f64 {
         let nc = self.ncols;
+        let (stats, h_next) = (&self.row_stats, &self.h_next);
         let negative: Vec<usize> = (0..self.nrows)
-            .filter(|&r| self.row_stats[r].negative)
-            .flat_map(|r| (r * nc..(r + 1) * nc).filter(|&i| self.h_next[i] < 0.0))
+            .into_par_iter()
+            .filter(|&r| stats[r].negative)
+            .flat_map_iter(|r| (r * nc..(r + 1) * nc).filter(|&i| h_next[i] < 0.0))
             .collect();
-        self.limited.resize(self.h.len(), false);
+        self.marks.resize(self.h.len(), 0);
         LimiterState {
             ncols: nc,
             h: &self.h,
@@ -344,7 +346,7 @@ impl Simulation {
             qx: &mut self.qx_next,
             qy: &mut self.qy_next,
             active: &self.active,
-            limited: &mut self.limited,
+            marks: &mut self.marks,
         }
         .run(negative, k)
     }

@@ -6,7 +6,7 @@
 //! only its own row of output, so rows run in parallel and the result does not depend on the
 //! number of threads.
 
-use super::boundary::{pow_7_3, EdgeRule};
+use super::boundary::EdgeRule;
 use super::limiter::cell_depth;
 
 /// Constants of one time step shared by all kernels.
@@ -25,6 +25,25 @@ pub(crate) struct StepConstants {
     pub rain: f64,
 }
 
+/// h^(−7/3) for the friction term, without division or `powf`.
+///
+/// The inverse cube root starts from an exponent-dividing bit trick (within 3.5 %) and takes four
+/// Newton steps `r ← r (4/3 − x r³ / 3)`, reaching about 1e-15 relative error. The platform
+/// `cbrt` plus a division cost several times more and dominated the whole step.
+#[inline(always)]
+pub(crate) fn inv_pow_7_3(x: f64) -> f64 {
+    if !(x > 1e-200 && x < 1e200) {
+        return x.powf(-7.0 / 3.0);
+    }
+    let mut r = f64::from_bits(0x553E_F0FF_289D_D796 - x.to_bits() / 3);
+    let x3 = x * (1.0 / 3.0);
+    for _ in 0..4 {
+        r *= 4.0 / 3.0 - x3 * (r * r * r);
+    }
+    let r2 = r * r;
+    r2 * r2 * r2 * r
+}
+
 /// Local-inertial discharge through a face from cell `a` to cell `b` (Bates et al. 2010 with the
 /// θ-weighting of de Almeida et al. 2012 and semi-implicit Manning friction).
 ///
@@ -40,7 +59,7 @@ fn face_flux(za: f64, ha: f64, zb: f64, hb: f64, q: f64, q_prev: f64, q_next: f6
         return 0.0;
     }
     let q_weighted = k.theta * q + k.half_rest * (q_prev + q_next);
-    (q_weighted - k.g * k.dt * hf * (eta_b - eta_a) * k.inv_dx) / (1.0 + k.dt * gn2 * q.abs() / pow_7_3(hf))
+    (q_weighted - k.g * k.dt * hf * (eta_b - eta_a) * k.inv_dx) / (1.0 + k.dt * gn2 * q.abs() * inv_pow_7_3(hf))
 }
 
 /// One row of cells: its bed, depth and g n², all of length `ncols`.
@@ -147,4 +166,21 @@ pub(crate) fn continuity(
         h_new[c] = v;
     }
     stats
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn friction_power_is_accurate() {
+        let mut x: f64 = 1e-12;
+        while x < 1e6 {
+            let exact = x.powf(-7.0 / 3.0);
+            let rel = (inv_pow_7_3(x) - exact).abs() / exact;
+            assert!(rel < 1e-13, "{x}^(-7/3) off by {rel:e}");
+            x *= 1.013;
+        }
+        assert_eq!(inv_pow_7_3(1e250), 1e250f64.powf(-7.0 / 3.0));
+    }
 }
