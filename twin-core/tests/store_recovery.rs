@@ -217,3 +217,29 @@ fn interval_policy_and_snapshot_threshold() {
     let (_, recovered, _) = open(config).unwrap();
     assert_same(&recovered, &reference(&records));
 }
+
+/// If the log lost records the snapshot already covers, new records must continue after the
+/// snapshot, or a later recovery would skip them as already included.
+#[test]
+fn log_shorter_than_the_snapshot_continues_after_the_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = workload(20, 40);
+    let (mut store, mut twin, _) = open(store_config(dir.path())).unwrap();
+    append_all(&mut store, &mut twin, &records[..30]);
+    store.snapshot(&twin).unwrap();
+    drop(store);
+    // Cut the only segment back to its first 20 records.
+    let seg = segments(dir.path()).pop().unwrap();
+    let data = std::fs::read(&seg).unwrap();
+    std::fs::write(&seg, &data[..frame_offsets(&data)[20]]).unwrap();
+
+    let (mut store, recovered, report) = open(store_config(dir.path())).unwrap();
+    assert_eq!(report.snapshot_seq, Some(30));
+    assert_eq!(report.warnings.len(), 1, "{:?}", report.warnings);
+    assert_same(&recovered, &twin);
+    assert_eq!(store.append(&records[30..]).unwrap(), 40);
+    drop(store);
+    let (_, recovered, report) = open(store_config(dir.path())).unwrap();
+    assert_eq!(report.replayed_records, 10);
+    assert_same(&recovered, &reference(&records));
+}
