@@ -208,3 +208,56 @@ pub(crate) fn check(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RES: Resolution = Resolution::Nine;
+
+    fn count_in(index: &SpatialIndex, p: Position, kind: EntityKind) -> u32 {
+        cell_at(p, RES).and_then(|c| index.cells().get(&c)).map_or(0, |k| k.get(kind))
+    }
+
+    #[test]
+    fn moving_between_cells_moves_the_count_and_frees_empty_cells() {
+        let mut index = SpatialIndex::new(RES);
+        let (a, b) = (Position::new(108.20, 16.05), Position::new(108.25, 16.10));
+        index.insert(EntityId(0), EntityKind::Bus, a);
+        index.insert(EntityId(1), EntityKind::Bus, a);
+        assert_eq!(count_in(&index, a, EntityKind::Bus), 2);
+        index.relocate(EntityId(0), EntityKind::Bus, a, b);
+        assert_eq!((count_in(&index, a, EntityKind::Bus), count_in(&index, b, EntityKind::Bus)), (1, 1));
+        assert_eq!(index.cell_of(EntityId(0)), cell_at(b, RES));
+        index.remove(EntityId(1), EntityKind::Bus, a);
+        assert_eq!(index.cells().len(), 1, "the emptied cell is dropped");
+        assert_eq!(index.cell_of(EntityId(1)), None);
+        assert_eq!(index.tree(EntityKind::Bus).size(), 1);
+    }
+
+    #[test]
+    fn bulk_build_equals_incremental_build() {
+        let points: Vec<(EntityId, EntityKind, Position)> = (0..500u32)
+            .map(|i| {
+                let kind = if i % 3 == 0 { EntityKind::Vessel } else { EntityKind::Bus };
+                let p = Position::new(108.1 + f64::from(i % 25) * 0.01, 15.95 + f64::from(i / 25) * 0.01);
+                (EntityId(u64::from(i)), kind, p)
+            })
+            .collect();
+        let bulk = SpatialIndex::bulk(RES, points.iter().copied());
+        let mut incremental = SpatialIndex::new(RES);
+        points.iter().for_each(|&(id, kind, p)| incremental.insert(id, kind, p));
+        assert_eq!(bulk.cells(), incremental.cells());
+        // Corners computed like the points so the closed rectangle holds exactly 6 × 6 of them.
+        let (lon, lat) = (|i: f64| 108.1 + i * 0.01, |j: f64| 15.95 + j * 0.01);
+        let rect = LonLatRect { min: [lon(5.0), lat(5.0)], max: [lon(10.0), lat(10.0)] };
+        let collect = |index: &SpatialIndex| {
+            let mut ids = Vec::new();
+            index.for_each_in(&rect, KindFilter::ALL, |p| ids.push(p.data));
+            ids.sort();
+            ids
+        };
+        assert_eq!(collect(&bulk).len(), 36);
+        assert_eq!(collect(&bulk), collect(&incremental));
+    }
+}

@@ -44,8 +44,11 @@ impl BBox {
         p.lon >= self.min_lon && p.lon <= self.max_lon && p.lat >= self.min_lat && p.lat <= self.max_lat
     }
 
-    fn rect(&self) -> LonLatRect {
-        LonLatRect { min: [self.min_lon, self.min_lat], max: [self.max_lon, self.max_lat] }
+    /// `None` for an inverted box (possible when the fields are set directly instead of via `new`):
+    /// the R-tree would silently swap its corners.
+    fn rect(&self) -> Option<LonLatRect> {
+        (self.min_lon <= self.max_lon && self.min_lat <= self.max_lat)
+            .then_some(LonLatRect { min: [self.min_lon, self.min_lat], max: [self.max_lon, self.max_lat] })
     }
 }
 
@@ -76,8 +79,9 @@ pub struct CellCount {
 impl Twin {
     /// Entities with a position inside `bbox` (edges inclusive), in id order.
     pub fn in_bbox(&self, bbox: BBox, kinds: KindFilter) -> Vec<&Entity> {
+        let Some(rect) = bbox.rect() else { return Vec::new() };
         let mut ids = Vec::new();
-        self.index().for_each_in(&bbox.rect(), kinds, |p| ids.push(p.data));
+        self.index().for_each_in(&rect, kinds, |p| ids.push(p.data));
         self.resolve_sorted(ids)
     }
 
@@ -90,7 +94,7 @@ impl Twin {
         }
         let (rects, n) = cap_envelopes(center, radius_m);
         let from = DistanceFrom::new(center);
-        let mut hits: Vec<(EntityId, f64)> = Vec::new();
+        let mut hits: Vec<(EntityId, f64)> = Vec::with_capacity(64);
         for rect in &rects[..n] {
             self.index().for_each_in(rect, kinds, |p| {
                 let [lon, lat] = *p.geom();
@@ -100,7 +104,9 @@ impl Twin {
                 }
             });
         }
-        hits.sort_unstable_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+        // Distances are ≥ 0 (`+ 0.0` turns a -0.0 into 0.0), so their bit patterns sort like the
+        // numbers: an integer key compares faster than floats.
+        hits.sort_unstable_by_key(|&(id, d)| ((d + 0.0).to_bits(), id));
         hits.into_iter().filter_map(|(id, d)| self.get(id).map(|e| (e, d))).collect()
     }
 
@@ -118,7 +124,7 @@ impl Twin {
         let from = DistanceFrom::new(center);
         let mut trees: Vec<_> = kinds.kinds().map(|kind| self.index().tree(kind)).filter(|t| t.size() > 0).collect();
         trees.sort_unstable_by_key(|t| std::cmp::Reverse(t.size()));
-        let mut dists: Vec<f64> = Vec::with_capacity(k);
+        let mut dists: Vec<f64> = Vec::with_capacity(k.min(1024));
         for tree in trees {
             dists.extend(tree.nearest_neighbor_iter(&q).take(k - dists.len()).map(|p| {
                 let [lon, lat] = *p.geom();
