@@ -12,6 +12,7 @@ pub mod live;
 pub mod mvt;
 pub mod reference;
 pub mod style;
+pub mod terrain;
 pub mod tilejson;
 
 pub use cache::TileCache;

@@ -172,10 +172,24 @@ fn round(p: (f64, f64)) -> (i32, i32) {
 }
 
 fn simplified(pts: Ring, epsilon: f64) -> Ring {
-    if epsilon <= 0.0 || pts.len() < 3 {
+    if epsilon <= 0.0 || pts.len() < 4 {
         return pts;
     }
-    let ls: LineString<f64> = pts.into_iter().map(|(x, y)| Coord { x, y }).collect();
+    // A closed ring starts and ends at the same point, where Douglas–Peucker has no baseline: simplify
+    // its two halves separately.
+    if pts.first() == pts.last() {
+        let mid = pts.len() / 2;
+        let mut a = rdp(&pts[..=mid], epsilon);
+        let b = rdp(&pts[mid..], epsilon);
+        a.pop();
+        a.extend(b);
+        return a;
+    }
+    rdp(&pts, epsilon)
+}
+
+fn rdp(pts: &[(f64, f64)], epsilon: f64) -> Ring {
+    let ls: LineString<f64> = pts.iter().map(|&(x, y)| Coord { x, y }).collect();
     ls.simplify(epsilon).0.into_iter().map(|c| (c.x, c.y)).collect()
 }
 
