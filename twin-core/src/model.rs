@@ -97,6 +97,10 @@ pub struct Twin {
     next_alert_id: u64,
     /// Reused buffer for alerts fresh from the rule engine.
     fresh: Vec<Alert>,
+    /// By id: the instant after which the entity expires (`last_seen` + its kind's expiry);
+    /// `i64::MAX` for removed entities and kinds that never expire. A dense array so `tick`
+    /// scans 8 bytes per id instead of chasing every entity.
+    deadlines: Vec<i64>,
 }
 
 impl fmt::Debug for Twin {
@@ -132,6 +136,7 @@ impl Twin {
             alerts: VecDeque::new(),
             next_alert_id: 0,
             fresh: Vec::new(),
+            deadlines: Vec::new(),
         }
     }
 
@@ -144,6 +149,7 @@ impl Twin {
             usize::try_from(parts.next_id).map_err(|_| invalid(format!("next_id {} too large", parts.next_id)))?;
         let mut twin = Self::build(config, RuleEngine::with_state(rules, parts.rule_state)?);
         twin.entities.resize_with(slots, || None);
+        twin.deadlines.resize(slots, i64::MAX);
         for e in parts.entities {
             let slot = usize::try_from(e.id.0).ok().filter(|&s| s < slots);
             let Some(slot) = slot else {
@@ -160,6 +166,7 @@ impl Twin {
             }
             twin.counts.0[e.kind.index()] += 1;
             twin.live += 1;
+            twin.deadlines[slot] = deadline(&twin.config, e.kind, e.last_seen);
             twin.entities[slot] = Some(Box::new(e));
         }
         let positioned = twin.entities.iter().flatten().filter_map(|e| e.position.map(|p| (e.id, e.kind, p)));
@@ -245,13 +252,14 @@ impl Twin {
         self.counts.0[obs.kind.index()] += 1;
         self.live += 1;
         self.engine.on_update(&entity, obs.time, &mut self.fresh);
+        self.deadlines.push(deadline(&self.config, obs.kind, obs.time));
         self.entities.push(Some(Box::new(entity)));
         id
     }
 
     fn update(&mut self, id: EntityId, obs: &Observation) -> EntityId {
-        let Some(e) = usize::try_from(id.0).ok().and_then(|s| self.entities.get_mut(s)).and_then(|e| e.as_deref_mut())
-        else {
+        let slot = usize::try_from(id.0).unwrap_or(usize::MAX);
+        let Some(e) = self.entities.get_mut(slot).and_then(|e| e.as_deref_mut()) else {
             debug_assert!(false, "key map points at missing entity {id}");
             return id;
         };
@@ -265,6 +273,9 @@ impl Twin {
         }
         let old = e.position;
         e.merge_latest(obs, INTERVAL_ALPHA);
+        if let Some(d) = self.deadlines.get_mut(slot) {
+            *d = deadline(&self.config, e.kind, e.last_seen);
+        }
         if let Some(p) = point {
             e.record_track(p, cap, max_age);
             match old {
@@ -299,7 +310,9 @@ impl Twin {
     }
 
     fn take(&mut self, id: EntityId) -> Option<Entity> {
-        let e = *usize::try_from(id.0).ok().and_then(|s| self.entities.get_mut(s)).and_then(Option::take)?;
+        let slot = usize::try_from(id.0).ok()?;
+        let e = *self.entities.get_mut(slot).and_then(Option::take)?;
+        self.deadlines[slot] = i64::MAX;
         if let Some(p) = e.position {
             self.index.remove(id, e.kind, p);
         }
@@ -314,16 +327,10 @@ impl Twin {
     /// Deterministic in `now`, so the log records ticks.
     pub fn tick(&mut self, now: Timestamp) -> Applied {
         let mut out = Applied::default();
-        let expiry = self.config.expiry_ms;
-        if expiry.iter().any(Option::is_some) {
-            let expired: Vec<EntityId> = self
-                .entities()
-                .filter(|e| {
-                    expiry[e.kind.index()]
-                        .is_some_and(|ms| now.as_millis().saturating_sub(e.last_seen.as_millis()) > ms)
-                })
-                .map(|e| e.id)
-                .collect();
+        if self.config.expiry_ms.iter().any(Option::is_some) {
+            let now_ms = now.as_millis();
+            let expired: Vec<EntityId> =
+                (0u64..).zip(&self.deadlines).filter(|&(_, &d)| now_ms > d).map(|(id, _)| EntityId(id)).collect();
             for id in expired {
                 if let Some(e) = self.take(id) {
                     self.engine.on_remove(id);
@@ -377,6 +384,15 @@ impl Twin {
     #[doc(hidden)]
     pub fn check_invariants(&self) -> Result<(), String> {
         crate::index::check(self.index(), &self.entities, self.live, self.counts, &self.keys)?;
+        let deadlines_agree = self.deadlines.len() == self.entities.len()
+            && self
+                .entities
+                .iter()
+                .zip(&self.deadlines)
+                .all(|(e, &d)| d == e.as_deref().map_or(i64::MAX, |e| deadline(&self.config, e.kind, e.last_seen)));
+        if !deadlines_agree {
+            return Err("expiry deadlines differ from the entities".into());
+        }
         if let Some(e) = self.entities().find(|e| !e.track_is_consistent(self.config.track_capacity)) {
             return Err(format!("entity {}: track out of order, over capacity or newer than last_seen", e.id));
         }
@@ -389,6 +405,12 @@ impl Twin {
         }
         Ok(())
     }
+}
+
+/// When an entity of `kind` last seen at `last_seen` expires: silent for strictly longer than
+/// the expiry means `now > last_seen + expiry`.
+fn deadline(config: &TwinConfig, kind: EntityKind, last_seen: Timestamp) -> i64 {
+    config.expiry_ms[kind.index()].map_or(i64::MAX, |ms| last_seen.as_millis().saturating_add(ms))
 }
 
 fn track_point(obs: &Observation) -> Option<TrackPoint> {
