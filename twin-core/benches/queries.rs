@@ -161,6 +161,22 @@ fn latency_report() {
             results as f64 / n as f64
         );
     }
+    // What a restart pays in the model (the log's decoding aside): rebuilding both indexes. Expiry
+    // is switched on for one kind so the tick below has to scan every id.
+    let parts = twin.to_parts();
+    let config = twin.config().clone().with_expiry(EntityKind::CitizenReport, Some(3_600_000));
+    let (start, cpu0) = (Instant::now(), thread_cpu());
+    match Twin::from_parts(config, twin.rules().clone(), parts) {
+        Ok(mut rebuilt) => {
+            let cpu = thread_cpu().zip(cpu0).map(|(b, a)| b.saturating_sub(a)).unwrap_or_default();
+            println!("from_parts rebuilding {} entities: {:.2?} wall, {cpu:.2?} CPU", rebuilt.len(), start.elapsed());
+            let start = Instant::now();
+            let removed = rebuilt.tick(Timestamp(1_000)).changes.len();
+            println!("tick over {} entities, expiry on, {removed} due: {:.2?}", rebuilt.len(), start.elapsed());
+        }
+        Err(e) => println!("from_parts failed: {e}"),
+    }
+
     let n = if bench_mode() { 100_000 } else { 1_000 };
     let mut twin = populated(n);
     let mut rng = Rng(5);

@@ -244,3 +244,10 @@ fn ids_continue_after_a_rebuild() {
     rebuilt.apply_batch(&[obs(EntityKind::Bus, "c", 0)]);
     assert!(rebuilt.id_of(EntityKind::Bus, "c").unwrap() > b, "ids are never reused");
 }
+
+#[test]
+fn the_model_can_be_shared_between_threads() {
+    // Readers query a shared model while one writer applies batches.
+    fn shareable<T: Send + Sync + Clone>() {}
+    shareable::<Twin>();
+}
