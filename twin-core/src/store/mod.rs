@@ -1,5 +1,11 @@
 //! The durable log: every accepted batch is appended (length + CRC32 framing) before it is
 //! acknowledged; snapshots bound replay time. Plain `std::fs`, no async runtime.
+//!
+//! A data directory holds `log/<first seq>.log` segments (see `segment`), `snapshots/` (see
+//! `snapshot`) and, after a repair, `quarantine/` with everything that was cut off. Invariants:
+//! sequence numbers are dense from 1 across segments; a segment's name is the seq of its first
+//! record; a snapshot named `S` reflects exactly records `1..=S`; the two newest snapshots are
+//! kept, with all log after the older one, so recovery can fall back when the newest is damaged.
 
 mod chunks;
 mod codec;
