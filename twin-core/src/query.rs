@@ -89,6 +89,14 @@ impl Twin {
     /// nearest first (ties by id), with their distance. An invalid center or a negative radius
     /// matches nothing; an infinite radius matches every positioned entity.
     pub fn within_radius(&self, center: Position, radius_m: f64, kinds: KindFilter) -> Vec<(&Entity, f64)> {
+        self.radius_hits(center, radius_m, kinds)
+            .into_iter()
+            .filter_map(|(id, d)| self.get(id).map(|e| (e, d)))
+            .collect()
+    }
+
+    /// Ids and distances within `radius_m`, sorted by (distance, id); entities are not touched.
+    fn radius_hits(&self, center: Position, radius_m: f64, kinds: KindFilter) -> Vec<(EntityId, f64)> {
         if !center.is_valid() {
             return Vec::new();
         }
@@ -107,13 +115,13 @@ impl Twin {
         // Distances are ≥ 0 (`+ 0.0` turns a -0.0 into 0.0), so their bit patterns sort like the
         // numbers: an integer key compares faster than floats.
         hits.sort_unstable_by_key(|&(id, d)| ((d + 0.0).to_bits(), id));
-        hits.into_iter().filter_map(|(id, d)| self.get(id).map(|e| (e, d))).collect()
+        hits
     }
 
     /// The `k` entities nearest to `center` by great-circle distance, nearest first (ties by id).
     ///
     /// The R-trees' planar nearest-neighbour search proposes candidates, largest tree first, until
-    /// there are `k`; the k-th smallest great-circle distance D among them bounds the answer (at
+    /// there are `k`; the largest great-circle distance D among those `k` bounds the answer (at
     /// least `k` matching entities lie within D), so an exact radius query at D cut to `k` is exact.
     /// One dense kind usually gives a tight enough D, so the other trees are only range-searched.
     pub fn nearest(&self, center: Position, k: usize, kinds: KindFilter) -> Vec<(&Entity, f64)> {
@@ -135,9 +143,9 @@ impl Twin {
             }
         }
         let bound = if dists.len() < k { f64::INFINITY } else { dists.iter().copied().fold(0.0, f64::max) };
-        let mut found = self.within_radius(center, bound, kinds);
-        found.truncate(k);
-        found
+        let mut hits = self.radius_hits(center, bound, kinds);
+        hits.truncate(k);
+        hits.into_iter().filter_map(|(id, d)| self.get(id).map(|e| (e, d))).collect()
     }
 
     /// Entities whose position lies inside or on the boundary of `area`, in id order.
