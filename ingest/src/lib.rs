@@ -4,7 +4,3 @@
 //! tested on captures, fuzzed and benchmarked in isolation.
 
 pub mod ais;
-pub mod gpx;
-pub mod gtfs;
-pub mod gtfs_rt;
-pub mod osmand;
