@@ -10,17 +10,16 @@ use std::time::Instant;
 
 use twin_scenarios::flood::{Boundaries, Boundary, FloodSetup, Grid, Series, Simulation, SolverConfig};
 
-const SIZE: usize = 1000;
 const DX: f64 = 10.0;
 
-fn catchment() -> FloodSetup {
-    let mut dem = Grid::filled(SIZE, SIZE, DX, 0.0);
-    for r in 0..SIZE {
-        for c in 0..SIZE {
+fn catchment(size: usize) -> FloodSetup {
+    let mut dem = Grid::filled(size, size, DX, 0.0);
+    for r in 0..size {
+        for c in 0..size {
             let (x, y) = (c as f64 * DX, r as f64 * DX);
             // 0.5 % slope to the east and south, with ponds and ridges of ± 1 m.
             let bumps = 0.6 * (x / 70.0).sin() * (y / 90.0).cos() + 0.4 * ((x + 2.0 * y) / 45.0).sin();
-            dem.data[r * SIZE + c] = 60.0 - 0.005 * (x + 0.5 * y) + bumps;
+            dem.data[r * size + c] = 60.0 - 0.005 * (x + 0.5 * y) + bumps;
         }
     }
     let mut setup = FloodSetup::new(dem, 0.035);
@@ -58,7 +57,12 @@ fn throughput(threads: usize, wet: &Simulation, steps: u64) {
             sim.step(f64::INFINITY).expect("stable");
         }
         let wall = wall0.elapsed().as_secs_f64();
-        println!("  limiter acted in {} of {} steps", sim.limited_steps(), sim.steps());
+        println!(
+            "  limiter acted in {} of {} steps, on {:.0} cells per step",
+            sim.limited_steps(),
+            sim.steps(),
+            sim.limited_cells() as f64 / sim.steps() as f64
+        );
         let updates = cells * steps as f64;
         let per_wall = updates / wall;
         print!("threads {threads}: {steps} steps, wall {wall:.2} s, {:.1} M cell-updates/s wall", per_wall / 1e6);
@@ -71,23 +75,26 @@ fn throughput(threads: usize, wet: &Simulation, steps: u64) {
 }
 
 fn main() {
-    let quick = std::env::args().any(|a| a == "--quick");
+    let args: Vec<String> = std::env::args().collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    // `--size N` runs an N × N grid instead of 1000 × 1000 (e.g. to see cache effects).
+    let size = args.iter().position(|a| a == "--size").and_then(|i| args.get(i + 1)?.parse().ok()).unwrap_or(1000);
     let cancel = AtomicBool::new(false);
-    println!("flood bench: {SIZE} x {SIZE} cells, dx {DX} m, rain 50 mm/h on a sloping bumpy surface");
+    println!("flood bench: {size} x {size} cells, dx {DX} m, rain 50 mm/h on a sloping bumpy surface");
 
     // A wetted state: 20 minutes of rain, so most cells carry water and fluxes.
-    let mut wet = Simulation::new(catchment(), SolverConfig::default()).expect("valid setup");
+    let mut wet = Simulation::new(catchment(size), SolverConfig::default()).expect("valid setup");
     wet.run_until(1200.0, |_| {}, &cancel).expect("spin-up");
     let wet_cells = wet.depth().iter().filter(|h| **h > 1e-3).count();
     println!("spin-up: {} steps, {wet_cells} wet cells", wet.steps());
 
-    let steps = if quick { 20 } else { 100 };
+    let steps = (if quick { 20 } else { 100 }) * (1_000_000 / (size * size)).max(1) as u64;
     for threads in [1, 2] {
         throughput(threads, &wet, steps);
     }
 
     let hours = if quick { 0.25 } else { 1.0 };
-    let mut event = Simulation::new(catchment(), SolverConfig::default()).expect("valid setup");
+    let mut event = Simulation::new(catchment(size), SolverConfig::default()).expect("valid setup");
     let (cpu0, wall0) = (cpu_seconds(), Instant::now());
     let summary = event.run_until(hours * 3600.0, |_| {}, &cancel).expect("event");
     let wall = wall0.elapsed().as_secs_f64();

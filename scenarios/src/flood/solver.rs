@@ -72,8 +72,9 @@ pub struct Simulation {
     edge_min_bed: [f64; 4],
     pub(crate) t: f64,
     pub(crate) steps: u64,
-    /// Steps in which the outflow limiter had to act.
+    /// Steps in which the outflow limiter had to act, and cells it corrected in all.
     limited_steps: u64,
+    limited_cells: u64,
     h_max: f64,
     pub(crate) volumes: Volumes,
     pub(crate) active_cells: usize,
@@ -135,6 +136,7 @@ impl Simulation {
             t: 0.0,
             steps: 0,
             limited_steps: 0,
+            limited_cells: 0,
             h_max: h.iter().copied().fold(0.0, f64::max),
             volumes: Volumes::default(),
             compute_time: Duration::ZERO,
@@ -159,6 +161,11 @@ impl Simulation {
     /// Steps in which some cell would have run dry and its outflow was scaled down.
     pub fn limited_steps(&self) -> u64 {
         self.limited_steps
+    }
+
+    /// Cells found negative after continuity (before limiting), summed over all steps.
+    pub fn limited_cells(&self) -> u64 {
+        self.limited_cells
     }
 
     /// Water depth per cell (m), DEM layout.
@@ -339,6 +346,7 @@ impl Simulation {
             .flat_map_iter(|r| (r * nc..(r + 1) * nc).filter(|&i| h_next[i] < 0.0))
             .collect();
         self.marks.resize(self.h.len(), 0);
+        self.limited_cells += negative.len() as u64;
         LimiterState {
             ncols: nc,
             h: &self.h,

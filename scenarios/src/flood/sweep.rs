@@ -25,19 +25,18 @@ pub(crate) struct StepConstants {
     pub rain: f64,
 }
 
-/// h^(−7/3) for the friction term, without division or `powf`.
+/// h^(−7/3) for the friction term, without division, `powf` or branches.
 ///
-/// The inverse cube root starts from an exponent-dividing bit trick (within 3.5 %) and takes four
-/// Newton steps `r ← r (4/3 − x r³ / 3)`, reaching about 1e-15 relative error. The platform
-/// `cbrt` plus a division cost several times more and dominated the whole step.
+/// The inverse cube root starts from an exponent-dividing bit trick (within 3.5 %) and takes
+/// three Newton steps `r ← r (4/3 − x r³ / 3)`, reaching about 3e-10 relative error, far below
+/// the uncertainty of any Manning n. The platform `cbrt` plus a division cost several times more
+/// and dominated the whole step. Depths are clamped to [1e-30, 1e30] m.
 #[inline(always)]
 pub(crate) fn inv_pow_7_3(x: f64) -> f64 {
-    if !(x > 1e-200 && x < 1e200) {
-        return x.powf(-7.0 / 3.0);
-    }
+    let x = x.clamp(1e-30, 1e30);
     let mut r = f64::from_bits(0x553E_F0FF_289D_D796 - x.to_bits() / 3);
     let x3 = x * (1.0 / 3.0);
-    for _ in 0..4 {
+    for _ in 0..3 {
         r *= 4.0 / 3.0 - x3 * (r * r * r);
     }
     let r2 = r * r;
@@ -55,11 +54,15 @@ fn face_flux(za: f64, ha: f64, zb: f64, hb: f64, q: f64, q_prev: f64, q_next: f6
     let eta_a = za + ha;
     let eta_b = zb + hb;
     let hf = eta_a.max(eta_b) - za.max(zb);
-    if hf <= k.h_min {
-        return 0.0;
-    }
     let q_weighted = k.theta * q + k.half_rest * (q_prev + q_next);
-    (q_weighted - k.g * k.dt * hf * (eta_b - eta_a) * k.inv_dx) / (1.0 + k.dt * gn2 * q.abs() * inv_pow_7_3(hf))
+    let q_new =
+        (q_weighted - k.g * k.dt * hf * (eta_b - eta_a) * k.inv_dx) / (1.0 + k.dt * gn2 * q.abs() * inv_pow_7_3(hf));
+    // Computed unconditionally and then selected, so the loop has no branch.
+    if hf > k.h_min {
+        q_new
+    } else {
+        0.0
+    }
 }
 
 /// One row of cells: its bed, depth and g n², all of length `ncols`.
@@ -178,9 +181,9 @@ mod tests {
         while x < 1e6 {
             let exact = x.powf(-7.0 / 3.0);
             let rel = (inv_pow_7_3(x) - exact).abs() / exact;
-            assert!(rel < 1e-13, "{x}^(-7/3) off by {rel:e}");
+            assert!(rel < 1e-9, "{x}^(-7/3) off by {rel:e}");
             x *= 1.013;
         }
-        assert_eq!(inv_pow_7_3(1e250), 1e250f64.powf(-7.0 / 3.0));
+        assert!(inv_pow_7_3(0.0).is_finite());
     }
 }
