@@ -9,6 +9,7 @@
 
 mod chunks;
 mod codec;
+mod reader;
 mod records;
 mod recovery;
 mod segment;
@@ -22,6 +23,7 @@ use std::time::{Duration, Instant};
 use thiserror::Error;
 
 pub use codec::CodecError;
+pub use reader::LogReader;
 pub use records::{decode_parts, decode_record, encode_parts, encode_record};
 pub use segment::LOG_VERSION;
 pub use snapshot::SNAPSHOT_VERSION;
