@@ -243,3 +243,15 @@ fn log_shorter_than_the_snapshot_continues_after_the_snapshot() {
     assert_eq!(report.replayed_records, 10);
     assert_same(&recovered, &reference(&records));
 }
+
+#[test]
+fn a_data_directory_has_one_writer_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _, _) = open(store_config(dir.path())).unwrap();
+    match open(store_config(dir.path())) {
+        Err(StoreError::Locked { path }) => assert_eq!(path, dir.path().join("LOCK")),
+        other => panic!("expected Locked, got {:?}", other.map(|(_, _, r)| r)),
+    }
+    drop(store);
+    open(store_config(dir.path())).unwrap();
+}

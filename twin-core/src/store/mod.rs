@@ -101,6 +101,8 @@ pub enum StoreError {
     Version { path: PathBuf, found: u32, expected: u32 },
     #[error("corrupt snapshot {path}: {reason}")]
     Snapshot { path: PathBuf, reason: String },
+    #[error("{path} is locked: another process is using this data directory")]
+    Locked { path: PathBuf },
     #[error("a log record of {bytes} bytes exceeds the limit of {max} bytes; split the batch")]
     RecordTooLarge { bytes: usize, max: usize },
     #[error(transparent)]
@@ -128,6 +130,20 @@ pub struct Store {
     /// Set after a failed write or fsync: the file's state is unknown, so nothing more is appended.
     failed: bool,
     buf: Vec<u8>,
+    /// Holds an exclusive lock on `<dir>/LOCK` for the store's lifetime.
+    _lock: File,
+}
+
+/// Takes the directory's lock: two writers on one log would interleave records.
+fn lock_dir(dir: &Path) -> Result<File, StoreError> {
+    std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+    let path = dir.join("LOCK");
+    let file = OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(io_err(&path))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::Locked { path }),
+        Err(std::fs::TryLockError::Error(source)) => Err(StoreError::Io { path, source }),
+    }
 }
 
 impl Store {
@@ -137,6 +153,7 @@ impl Store {
         twin_config: TwinConfig,
         rules: RuleSet,
     ) -> Result<(Store, Twin, RecoveryReport), StoreError> {
+        let lock = lock_dir(&config.dir)?;
         let recovered = recovery::recover(&config, twin_config, rules)?;
         let log_dir = config.dir.join("log");
         let snap_dir = config.dir.join("snapshots");
@@ -158,6 +175,7 @@ impl Store {
             since_snapshot: recovered.replayed_bytes,
             failed: false,
             buf: Vec::new(),
+            _lock: lock,
         };
         Ok((store, recovered.twin, recovered.report))
     }
