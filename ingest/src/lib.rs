@@ -4,3 +4,7 @@
 //! tested on captures, fuzzed and benchmarked in isolation.
 
 pub mod ais;
+pub mod gpx;
+pub mod gtfs;
+pub mod gtfs_rt;
+pub mod osmand;
