@@ -1,5 +1,7 @@
 //! The flood solver against analytic solutions of the shallow-water equations with friction.
 
+#![allow(clippy::unwrap_used)] // tests unwrap: a failure is the assertion
+
 use std::sync::atomic::AtomicBool;
 
 use twin_scenarios::flood::{Boundaries, Boundary, FloodSetup, Grid, Inflow, Series, Simulation, SolverConfig};

@@ -1,5 +1,7 @@
 //! Well-balancing, volume conservation, positivity, determinism and run control of the solver.
 
+#![allow(clippy::unwrap_used)] // tests unwrap: a failure is the assertion
+
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use twin_scenarios::flood::{

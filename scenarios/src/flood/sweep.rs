@@ -172,6 +172,7 @@ pub(crate) fn continuity(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
 
