@@ -9,7 +9,7 @@ use utoipa::OpenApi;
 
 use crate::metrics::track_http;
 use crate::problem::{not_found_fallback, Problem};
-use crate::routes::{self, entities, ingest, layers, live, ops};
+use crate::routes::{self, entities, ingest, layers, live, ops, tiles};
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -32,6 +32,9 @@ use crate::state::AppState;
         layers::one,
         live::ws,
         live::events,
+        tiles::tile,
+        tiles::tilejson_doc,
+        tiles::style_doc,
     ),
     components(schemas(
         Problem,
@@ -64,6 +67,9 @@ pub fn app(state: AppState) -> Router {
         .route("/ingest/observations", post(ingest::observations))
         .route("/ws", get(live::ws))
         .route("/events", get(live::events))
+        .route("/tiles/{layer}/{z}/{x}/{file}", get(tiles::tile))
+        .route("/tiles/{file}", get(tiles::tilejson_doc))
+        .route("/styles/{file}", get(tiles::style_doc))
         .fallback(not_found_fallback)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(middleware::from_fn_with_state(state.metrics.clone(), track_http))

@@ -13,6 +13,7 @@ use twin_layers::ReferenceLayers;
 use crate::live::LiveHub;
 use crate::metrics::Metrics;
 use crate::state::{AppState, DEFAULT_BODY_LIMIT};
+use crate::tile_service::TileService;
 use crate::writer::{Writer, WriterConfig};
 
 #[derive(Debug, thiserror::Error)]
@@ -98,6 +99,10 @@ pub fn start(opts: ServerOptions, layers: Arc<ReferenceLayers>) -> Result<Runnin
     let seq = report.replayed_records + report.snapshot_seq.unwrap_or(0);
     let twin = Arc::new(RwLock::new(twin));
     let hub = LiveHub::new(1024);
+    // Registered before the writer starts so no commit escapes dirty-tile tracking.
+    let tiles = TileService::new(&layers, &twin.read());
+    let observer = tiles.clone();
+    hub.observe(Arc::new(move |twin, applied| observer.observe(twin, applied)));
     let metrics = Arc::new(Metrics::default());
     let writer = Writer::spawn(store, twin.clone(), hub.clone(), metrics.clone(), opts.writer.clone(), seq)?;
     let state = AppState {
@@ -110,6 +115,7 @@ pub fn start(opts: ServerOptions, layers: Arc<ReferenceLayers>) -> Result<Runnin
         city_bbox: opts.city_bbox,
         started: Instant::now(),
         body_limit: opts.body_limit,
+        tiles,
     };
     Ok(Running { state, report, writer })
 }

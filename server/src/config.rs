@@ -56,6 +56,9 @@
 //! severity = "minor"
 //!
 //! [demo]                                       # crate::demo::DemoConfig (simulators), optional
+//!
+//! [tiles]                                      # crate::tile_service::TilesSection, optional
+//! dem = "dem/danang_srtm_gl1_30m.tif"          # GeoTIFF DEM served as terrain tiles
 //! ```
 
 use std::collections::BTreeMap;
@@ -99,6 +102,8 @@ pub struct CityConfig {
     pub stale: Vec<StaleSection>,
     #[serde(default)]
     pub demo: DemoConfig,
+    #[serde(default)]
+    pub tiles: crate::tile_service::TilesSection,
 }
 
 #[derive(Debug, Clone, Deserialize)]

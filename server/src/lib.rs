@@ -14,4 +14,6 @@ pub mod params;
 pub mod problem;
 pub mod routes;
 pub mod state;
+pub mod tile_service;
+pub mod tile_ws;
 pub mod writer;

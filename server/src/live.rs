@@ -31,15 +31,25 @@ pub enum LiveEvent {
     Alert { kind: EntityKind, position: Option<Position>, alert: Value },
 }
 
+/// Called synchronously for every commit, with the model still held, before live clients hear of it
+/// (dirty-tile invalidation needs every change, in order, and the state right after it).
+pub type ChangeObserver = Arc<dyn Fn(&Twin, &Applied) + Send + Sync>;
+
 /// The broadcast side, held by the writer and the app state.
 #[derive(Clone)]
 pub struct LiveHub {
     tx: broadcast::Sender<Arc<LiveEvent>>,
+    observers: Arc<RwLock<Vec<ChangeObserver>>>,
 }
 
 impl LiveHub {
     pub fn new(capacity: usize) -> Self {
-        Self { tx: broadcast::channel(capacity.max(1)).0 }
+        Self { tx: broadcast::channel(capacity.max(1)).0, observers: Arc::default() }
+    }
+
+    /// Registers an observer of every commit (see [`ChangeObserver`]).
+    pub fn observe(&self, observer: ChangeObserver) {
+        self.observers.write().push(observer);
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<LiveEvent>> {
@@ -48,6 +58,9 @@ impl LiveHub {
 
     /// Publishes what one commit changed; the last state of each entity wins within the commit.
     pub fn publish(&self, seq: u64, twin: &Twin, applied: Applied) {
+        for o in self.observers.read().iter() {
+            o(twin, &applied);
+        }
         if self.tx.receiver_count() == 0 {
             return;
         }
@@ -143,6 +156,8 @@ pub enum ServerMsg {
     Delta { seq: u64, upserts: Vec<Value>, removes: Vec<u64> },
     Alert(Value),
     Error(String),
+    /// A ready `tiles_changed` message of a tile subscription.
+    TilesChanged(Value),
 }
 
 impl ServerMsg {
@@ -153,6 +168,7 @@ impl ServerMsg {
             ServerMsg::Delta { .. } => "delta",
             ServerMsg::Alert(_) => "alert",
             ServerMsg::Error(_) => "error",
+            ServerMsg::TilesChanged(_) => "tiles_changed",
         }
     }
 
@@ -164,6 +180,7 @@ impl ServerMsg {
             }
             ServerMsg::Alert(a) => json!({"type": "alert", "alert": a}),
             ServerMsg::Error(d) => json!({"type": "error", "detail": d}),
+            ServerMsg::TilesChanged(v) => v.clone(),
         };
         v.to_string()
     }

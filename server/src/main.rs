@@ -54,6 +54,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         tokio::task::spawn_blocking(move || boot::start(opts, layers)).await??
     };
     let state = running.state.clone();
+    state.tiles.load_dem(&config.raw.tiles, &config.base_dir).context("loading the terrain DEM")?;
     if demo {
         start_demo(&config, &running.state, layers);
     }

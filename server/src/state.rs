@@ -10,6 +10,7 @@ use twin_layers::ReferenceLayers;
 
 use crate::live::LiveHub;
 use crate::metrics::Metrics;
+use crate::tile_service::TileService;
 use crate::writer::IngestHandle;
 
 /// Default largest request body (16 MiB).
@@ -27,6 +28,8 @@ pub struct AppState {
     pub city_bbox: BBox,
     pub started: Instant,
     pub body_limit: usize,
+    /// Vector and terrain tiles, their cache and dirty-tile versions.
+    pub tiles: Arc<TileService>,
 }
 
 impl AppState {

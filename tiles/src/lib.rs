@@ -4,6 +4,7 @@
 //! and PMTiles archives.
 
 pub mod cache;
+pub mod compress;
 pub mod coord;
 pub mod dirty;
 mod error;

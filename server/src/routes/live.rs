@@ -35,9 +35,17 @@ async fn ws_session(socket: WebSocket, st: AppState) {
     let (ctl_tx, ctl_rx) = mpsc::channel::<Subscription>(4);
     let mut ctl_rx = Some(ctl_rx);
     let mut session = None;
+    let mut tile_watch = crate::tile_ws::TileWatch::new(st.tiles.clone(), out_tx.clone());
     loop {
         tokio::select! {
             incoming = stream.next() => match incoming {
+                Some(Ok(Message::Text(text))) if crate::tile_ws::is_tiles_message(text.as_str()) => {
+                    if let Err(detail) = tile_watch.subscribe(text.as_str()) {
+                        if sink.send(Message::Text(ServerMsg::Error(detail).to_json().into())).await.is_err() {
+                            break;
+                        }
+                    }
+                }
                 Some(Ok(Message::Text(text))) => match Subscription::from_message(text.as_str()) {
                     Ok(sub) => match ctl_rx.take() {
                         Some(ctl) => {

@@ -1,0 +1,145 @@
+//! Tile subscriptions over `/ws`: a client sends
+//! `{"type":"subscribe_tiles","layer":"live","tiles":[[z,x,y],…]}` (again to replace the set) and
+//! receives `{"type":"tiles_changed","layer":"live","tiles":[[z,x,y,version],…]}` batched every
+//! ~100 ms, so it refetches only what changed. Tiles above the tracked zoom are reported when
+//! their ancestor at the tracked zoom changes.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use serde_json::{json, Value};
+use tokio::sync::{broadcast, mpsc};
+use tokio::task::JoinHandle;
+use twin_tiles::{TileCoord, TileLayer};
+
+use crate::live::{ServerMsg, DELTA_INTERVAL};
+use crate::tile_service::TileService;
+
+/// Most tiles one subscription may name.
+pub const MAX_TILES: usize = 4096;
+
+/// Is this a tile-subscription message (as opposed to an entity subscription)?
+pub fn is_tiles_message(text: &str) -> bool {
+    serde_json::from_str::<Value>(text).is_ok_and(|v| v.get("type").and_then(Value::as_str) == Some("subscribe_tiles"))
+}
+
+#[derive(Debug, Default)]
+struct Watched {
+    layer: String,
+    /// Tracked tile (the tile itself or its ancestor at the tracked zoom) → subscribed tiles.
+    keys: HashMap<TileCoord, Vec<TileCoord>>,
+}
+
+/// One client's tile subscription; the forwarding task stops when this is dropped.
+pub struct TileWatch {
+    service: Arc<TileService>,
+    out: mpsc::Sender<ServerMsg>,
+    watched: Arc<Mutex<Watched>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl TileWatch {
+    pub fn new(service: Arc<TileService>, out: mpsc::Sender<ServerMsg>) -> Self {
+        Self { service, out, watched: Arc::default(), task: None }
+    }
+
+    /// Applies a `subscribe_tiles` message; the error text goes back to the client.
+    pub fn subscribe(&mut self, text: &str) -> Result<(), String> {
+        let v: Value = serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))?;
+        let layer_name = v.get("layer").and_then(Value::as_str).unwrap_or("live");
+        let layer = TileLayer::parse(layer_name, &self.service.renderer.reference).map_err(|e| e.to_string())?;
+        if !layer.is_live() {
+            return Err(format!("layer {layer_name} does not change while the server runs"));
+        }
+        let list = v.get("tiles").and_then(Value::as_array).ok_or("tiles: expected [[z,x,y],…]")?;
+        if list.len() > MAX_TILES {
+            return Err(format!("tiles: at most {MAX_TILES} per subscription"));
+        }
+        let max_zoom = self.service.max_zoom();
+        let mut keys: HashMap<TileCoord, Vec<TileCoord>> = HashMap::new();
+        for t in list {
+            let nums: Vec<u64> = t.as_array().map(|a| a.iter().filter_map(Value::as_u64).collect()).unwrap_or_default();
+            let &[z, x, y] = nums.as_slice() else { return Err(format!("tiles: {t} is not [z,x,y]")) };
+            let tile = u8::try_from(z)
+                .ok()
+                .zip(u32::try_from(x).ok())
+                .zip(u32::try_from(y).ok())
+                .ok_or_else(|| format!("tiles: {t} is out of range"))
+                .and_then(|((z, x), y)| TileCoord::new(z, x, y).map_err(|e| format!("tiles: {e}")))?;
+            let mut key = tile;
+            while key.z() > max_zoom {
+                key = key.parent().unwrap_or(key);
+            }
+            keys.entry(key).or_default().push(tile);
+        }
+        *self.watched.lock() = Watched { layer: layer.name().to_owned(), keys };
+        if self.task.is_none() {
+            let rx = self.service.subscribe_changes();
+            self.task = Some(tokio::spawn(forward(rx, self.watched.clone(), self.service.clone(), self.out.clone())));
+        }
+        Ok(())
+    }
+}
+
+impl Drop for TileWatch {
+    fn drop(&mut self) {
+        if let Some(t) = self.task.take() {
+            t.abort();
+        }
+    }
+}
+
+/// Collects changed tiles the client watches and sends them in batches.
+async fn forward(
+    mut rx: broadcast::Receiver<crate::tile_service::TileChanges>,
+    watched: Arc<Mutex<Watched>>,
+    service: Arc<TileService>,
+    out: mpsc::Sender<ServerMsg>,
+) {
+    let mut pending: BTreeMap<TileCoord, u64> = BTreeMap::new();
+    let mut flush = tokio::time::interval(DELTA_INTERVAL);
+    loop {
+        tokio::select! {
+            ev = rx.recv() => match ev {
+                Ok(changes) => {
+                    let w = watched.lock();
+                    for (key, version) in changes.iter() {
+                        if let Some(tiles) = w.keys.get(key) {
+                            for t in tiles {
+                                pending.insert(*t, *version);
+                            }
+                        }
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    // Changes were missed: report every watched tile at its current version.
+                    let w = watched.lock();
+                    let live = TileLayer::Live;
+                    for (key, tiles) in &w.keys {
+                        let v = service.version(&live, *key);
+                        pending.extend(tiles.iter().map(|t| (*t, v)));
+                    }
+                }
+                Err(broadcast::error::RecvError::Closed) => return,
+            },
+            _ = flush.tick() => {
+                if out.is_closed() {
+                    return;
+                }
+                if pending.is_empty() {
+                    continue;
+                }
+                let layer = watched.lock().layer.clone();
+                let tiles: Vec<[u64; 4]> = std::mem::take(&mut pending)
+                    .into_iter()
+                    .map(|(t, v)| [u64::from(t.z()), u64::from(t.x()), u64::from(t.y()), v])
+                    .collect();
+                let msg = json!({"type": "tiles_changed", "layer": layer, "tiles": tiles});
+                if out.send(ServerMsg::TilesChanged(msg)).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
