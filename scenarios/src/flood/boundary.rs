@@ -3,6 +3,7 @@
 //! Each boundary face gets an outward discharge per unit width (m²/s) from the rule of its edge.
 //! Cells marked NODATA inside the grid are walls and always closed.
 
+use super::error::FloodError;
 use super::forcing::Series;
 use super::sweep::{inv_pow_7_3, StepConstants};
 
@@ -21,6 +22,30 @@ pub enum Boundary {
     /// Water level (m, same datum as the DEM) in a ghost cell one cell width outside the edge,
     /// e.g. the sea with a tide series. Flow goes in or out, driven by the level difference.
     Level(Series),
+}
+
+impl std::str::FromStr for Boundary {
+    type Err = FloodError;
+
+    /// Parses the command-line forms `closed`, `open` (critical free outflow), `open:S` (free
+    /// outflow at water-surface slope S) and `level:Z` (fixed water level Z).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || FloodError::InvalidSetup(format!("boundary '{s}': expected closed, open, open:SLOPE or level:Z"));
+        let number = |v: &str| v.trim().parse::<f64>().ok().filter(|x| x.is_finite()).ok_or_else(bad);
+        match s.trim().split_once(':') {
+            None if s.trim().eq_ignore_ascii_case("closed") => Ok(Self::Closed),
+            None if s.trim().eq_ignore_ascii_case("open") => Ok(Self::FreeOutflow { slope: None }),
+            Some((k, v)) if k.eq_ignore_ascii_case("open") => {
+                let slope = number(v)?;
+                if slope <= 0.0 {
+                    return Err(bad());
+                }
+                Ok(Self::FreeOutflow { slope: Some(slope) })
+            }
+            Some((k, v)) if k.eq_ignore_ascii_case("level") => Ok(Self::Level(Series::constant(number(v)?)?)),
+            _ => Err(bad()),
+        }
+    }
 }
 
 /// The boundary of each edge. North is row 0.
@@ -107,6 +132,25 @@ impl EdgeRule {
                 (q_old - k.g * k.dt * hf * (eta_ghost - eta) * k.inv_dx)
                     / (1.0 + k.dt * gn2 * q_old.abs() * inv_pow_7_3(hf))
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_command_line_forms() {
+        assert_eq!("closed".parse::<Boundary>().ok(), Some(Boundary::Closed));
+        assert_eq!("open".parse::<Boundary>().ok(), Some(Boundary::FreeOutflow { slope: None }));
+        assert_eq!("open:0.002".parse::<Boundary>().ok(), Some(Boundary::FreeOutflow { slope: Some(0.002) }));
+        match "level:1.5".parse::<Boundary>() {
+            Ok(Boundary::Level(series)) => assert_eq!(series.value_at(1e6), 1.5),
+            other => panic!("{other:?}"),
+        }
+        for bad in ["", "level", "level:x", "open:-1", "tide:2"] {
+            assert!(bad.parse::<Boundary>().is_err(), "{bad}");
         }
     }
 }

@@ -237,8 +237,11 @@ impl Simulation {
         cfl.min(self.cfg.max_dt_s).min(remaining)
     }
 
-    /// Advances one step of at most `remaining` seconds.
+    /// Advances one step of at most `remaining` seconds (nothing happens if it is not positive).
     pub fn step(&mut self, remaining: f64) -> Result<(), FloodError> {
+        if remaining.is_nan() || remaining <= 0.0 {
+            return Ok(());
+        }
         let started = Instant::now();
         let dt = self.next_dt(remaining);
         let rain = self.rain_mm_h.as_ref().map_or(0.0, |r| r.integral(self.t, self.t + dt) / 3.6e6);
