@@ -96,7 +96,7 @@ impl Iterator for LogReader {
             if seq != self.expected {
                 return self.corrupt(pos, format!("expected seq {}, found seq {seq}", self.expected));
             }
-            self.expected += 1;
+            self.expected = self.expected.saturating_add(1);
             if seq < self.from_seq {
                 continue;
             }

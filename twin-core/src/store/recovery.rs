@@ -50,7 +50,7 @@ pub(crate) fn recover(config: &StoreConfig, twin_config: TwinConfig, rules: Rule
         report
             .warnings
             .push(format!("the log ends at seq {} but the snapshot covers up to seq {base_seq}", next_seq - 1));
-        (base_seq + 1, None)
+        (base_seq.saturating_add(1), None)
     } else {
         (next_seq, active)
     };
@@ -113,8 +113,8 @@ impl Replay<'_> {
     /// Replays every record after the snapshot; returns the next seq and the segment to append to.
     fn run(&mut self) -> Result<(u64, Option<Segment>), StoreError> {
         // Segments that end at or before the snapshot are not read at all.
-        let first = self.segments.iter().rposition(|s| s.first_seq <= self.base_seq + 1).unwrap_or(0);
-        let mut expected = self.base_seq + 1;
+        let first = self.segments.iter().rposition(|s| s.first_seq <= self.base_seq.saturating_add(1)).unwrap_or(0);
+        let mut expected = self.base_seq.saturating_add(1);
         for i in first..self.segments.len() {
             let seg_first = self.segments[i].first_seq;
             let continuous = if i == first { seg_first <= expected } else { seg_first == expected };
@@ -174,7 +174,7 @@ impl Replay<'_> {
                 self.replayed_bytes += (FRAME_HEADER_LEN + payload.len()) as u64;
             }
             pos += FRAME_HEADER_LEN + payload.len();
-            *expected += 1;
+            *expected = expected.saturating_add(1);
         }
         Ok(None)
     }
@@ -217,7 +217,7 @@ impl Replay<'_> {
             let dest = move_aside(&seg.path, &quarantine)?;
             // Continue in the previous segment, or in a new one right after the snapshot.
             let active = (d.segment > first).then(|| self.segments[d.segment - 1].clone());
-            let next = if active.is_some() { expected } else { self.base_seq + 1 };
+            let next = if active.is_some() { expected } else { self.base_seq.saturating_add(1) };
             (dest, active, next)
         };
         for later in &self.segments[d.segment + 1..] {

@@ -43,7 +43,8 @@ fn parse_segment_name(name: &str) -> Option<u64> {
     if digits.len() != 20 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    digits.parse().ok()
+    // Sequence numbers start at 1.
+    digits.parse().ok().filter(|&seq| seq > 0)
 }
 
 /// Segments of `log_dir`, oldest first. Files that are not segments are ignored.
