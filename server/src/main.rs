@@ -1,7 +1,6 @@
 //! `citytwin`: the CLI around the server library.
 
 use std::io::Write;
-use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -120,13 +119,15 @@ fn server_options(config: &LoadedConfig, common: &CommonArgs) -> ServerOptions {
     }
 }
 
+/// Starts the simulators (labelled simulated); they submit through the same ingest path as any feed.
 fn start_demo(config: &LoadedConfig, state: &citytwin::state::AppState, layers: Arc<ReferenceLayers>) {
-    let _ = (config, state, layers, Path::new(""));
-    tracing::warn!("the demo simulators are not built into this binary yet");
-    // Wired once the demo module provides `run`:
-    // let ctx = citytwin::demo::DemoContext { ingest: state.ingest.clone(), layers,
-    //     base_dir: config.base_dir.clone(), city_bbox: config.bbox };
-    // tokio::spawn(citytwin::demo::run(config.raw.demo.clone(), ctx));
+    let ctx = citytwin::demo::DemoContext {
+        ingest: state.ingest.clone(),
+        layers,
+        base_dir: config.base_dir.clone(),
+        city_bbox: config.bbox,
+    };
+    tokio::spawn(citytwin::demo::run(config.raw.demo.clone(), ctx));
 }
 
 async fn shutdown_signal() {
