@@ -29,6 +29,11 @@ pub enum Command {
         #[command(flatten)]
         common: CommonArgs,
     },
+    /// Tile tools: offline export of reference layers.
+    Tiles {
+        #[command(subcommand)]
+        command: crate::tiles_cli::TilesCommand,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -16,4 +16,5 @@ pub mod routes;
 pub mod state;
 pub mod tile_service;
 pub mod tile_ws;
+pub mod tiles_cli;
 pub mod writer;

@@ -42,6 +42,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let (config_path, common, demo) = match cli.command {
         Command::Demo { config, common } => (config.unwrap_or_else(default_demo_config), common, true),
         Command::Serve { config, common } => (config, common, false),
+        Command::Tiles { command } => return citytwin::tiles_cli::run(command),
     };
     let config = LoadedConfig::load(&config_path)?;
     let layers = load_layers(&config)?;

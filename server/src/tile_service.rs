@@ -107,6 +107,14 @@ impl TileService {
         }
     }
 
+    /// The version as of the latest commit applied to `twin`: commits bump versions while holding the
+    /// model's write lock, so under the read lock the pair is consistent (a client that had its
+    /// ingest acknowledged never gets the version from before its change).
+    pub fn current_version(&self, layer: &TileLayer, tile: TileCoord, twin: &RwLock<Twin>) -> u64 {
+        let _model = twin.read();
+        self.version(layer, tile)
+    }
+
     /// A strong ETag for (layer, tile, version) in one run; the encoding is part of the entity.
     pub fn etag(&self, layer: &str, tile: TileCoord, version: u64, gzipped: bool) -> String {
         let enc = if gzipped { "-gz" } else { "" };

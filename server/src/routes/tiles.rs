@@ -104,7 +104,7 @@ pub async fn tile(
     let gz = accepts_gzip(&headers);
     let cache = if layer.is_live() { LIVE_CACHE } else { STATIC_CACHE };
     // The version is read before the model so a concurrent change can only make this answer stale.
-    let version = st.tiles.version(&layer, tile);
+    let version = st.tiles.current_version(&layer, tile, &st.twin);
     let etag = st.tiles.etag(layer.name(), tile, version, gz);
     if matches_etag(&headers, &etag) {
         return Ok(with_headers(StatusCode::NOT_MODIFIED.into_response(), &etag, cache));

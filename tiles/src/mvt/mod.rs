@@ -2,7 +2,7 @@
 //! geometry is a packed stream of MoveTo/LineTo/ClosePath commands with zigzag deltas.
 
 pub mod clip;
-mod wire;
+pub(crate) mod wire;
 
 use std::collections::HashMap;
 
