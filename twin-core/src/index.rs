@@ -1,8 +1,8 @@
 //! The two indexes the model keeps consistent: per-kind R-trees of positions and an H3 cell index.
 //!
 //! The index knows positions and kinds only; the model tells it about every insert, move and
-//! removal. Each indexed entity's H3 cell is remembered so a move or removal decrements the right
-//! cell even if the cell-assignment code were to change between versions.
+//! removal. The model keeps each entity's H3 cell (returned by `insert`) and hands it back, so a
+//! move or removal decrements exactly the cell that was incremented.
 
 use std::collections::HashMap;
 use std::ops::ControlFlow;
@@ -43,8 +43,6 @@ pub(crate) struct SpatialIndex {
     trees: Vec<PointTree>,
     /// Occupied cells at `resolution` with their per-kind counts; empty cells are removed.
     cells: HashMap<CellIndex, KindCounts>,
-    /// By entity id: the cell it was counted in, `None` when it is not indexed.
-    entity_cells: Vec<Option<CellIndex>>,
 }
 
 impl SpatialIndex {
@@ -53,34 +51,49 @@ impl SpatialIndex {
             resolution,
             trees: (0..EntityKind::COUNT).map(|_| PointTree::new_with_params()).collect(),
             cells: HashMap::new(),
-            entity_cells: Vec::new(),
         }
     }
 
-    /// Builds both indexes at once (bulk-loaded R-trees are faster to build and to query).
-    pub(crate) fn bulk(resolution: Resolution, items: impl Iterator<Item = (EntityId, EntityKind, Position)>) -> Self {
+    /// Builds both indexes at once (bulk-loaded R-trees are faster to build and to query) from
+    /// positioned entities and the cells their owner recorded for them.
+    pub(crate) fn bulk(
+        resolution: Resolution,
+        items: impl Iterator<Item = (EntityId, EntityKind, Position, Option<CellIndex>)>,
+    ) -> Self {
         let mut per_kind: Vec<Vec<IndexedPoint>> = vec![Vec::new(); EntityKind::COUNT];
         let mut index = Self::new(resolution);
-        for (id, kind, pos) in items {
+        for (id, kind, pos, cell) in items {
             per_kind[kind.index()].push(GeomWithData::new([pos.lon, pos.lat], id));
-            index.count_cell(id, kind, pos);
+            index.count(cell, kind);
         }
         index.trees = per_kind.into_iter().map(PointTree::bulk_load_with_params).collect();
         index
     }
 
-    pub(crate) fn insert(&mut self, id: EntityId, kind: EntityKind, pos: Position) {
+    /// Indexes a position; returns the cell it was counted in, which the caller keeps and hands
+    /// back on `remove` and `relocate`.
+    pub(crate) fn insert(&mut self, id: EntityId, kind: EntityKind, pos: Position) -> Option<CellIndex> {
         self.trees[kind.index()].insert(GeomWithData::new([pos.lon, pos.lat], id));
-        self.count_cell(id, kind, pos);
+        let cell = cell_at(pos, self.resolution);
+        self.count(cell, kind);
+        cell
     }
 
-    pub(crate) fn remove(&mut self, id: EntityId, kind: EntityKind, pos: Position) {
+    pub(crate) fn remove(&mut self, id: EntityId, kind: EntityKind, pos: Position, cell: Option<CellIndex>) {
         let removed = self.trees[kind.index()].remove(&GeomWithData::new([pos.lon, pos.lat], id));
         debug_assert!(removed.is_some(), "entity {id} was not in the R-tree");
-        self.uncount_cell(id, kind);
+        self.uncount(cell, kind);
     }
 
-    pub(crate) fn relocate(&mut self, id: EntityId, kind: EntityKind, old: Position, new: Position) {
+    /// Moves an indexed position; `cell` is updated to the new one.
+    pub(crate) fn relocate(
+        &mut self,
+        id: EntityId,
+        kind: EntityKind,
+        old: Position,
+        new: Position,
+        cell: &mut Option<CellIndex>,
+    ) {
         if old == new {
             return;
         }
@@ -89,29 +102,21 @@ impl SpatialIndex {
         debug_assert!(removed.is_some(), "entity {id} was not in the R-tree");
         tree.insert(GeomWithData::new([new.lon, new.lat], id));
         let new_cell = cell_at(new, self.resolution);
-        if self.cell_of(id) != new_cell {
-            self.uncount_cell(id, kind);
-            self.count_cell(id, kind, new);
+        if *cell != new_cell {
+            self.uncount(*cell, kind);
+            self.count(new_cell, kind);
+            *cell = new_cell;
         }
     }
 
-    fn count_cell(&mut self, id: EntityId, kind: EntityKind, pos: Position) {
-        let Ok(slot) = usize::try_from(id.0) else { return };
-        if self.entity_cells.len() <= slot {
-            self.entity_cells.resize(slot + 1, None);
-        }
-        let cell = cell_at(pos, self.resolution);
+    fn count(&mut self, cell: Option<CellIndex>, kind: EntityKind) {
         if let Some(c) = cell {
             self.cells.entry(c).or_default().0[kind.index()] += 1;
         }
-        self.entity_cells[slot] = cell;
     }
 
-    fn uncount_cell(&mut self, id: EntityId, kind: EntityKind) {
-        let Some(cell) = usize::try_from(id.0).ok().and_then(|s| self.entity_cells.get_mut(s)).and_then(Option::take)
-        else {
-            return;
-        };
+    fn uncount(&mut self, cell: Option<CellIndex>, kind: EntityKind) {
+        let Some(cell) = cell else { return };
         if let Some(counts) = self.cells.get_mut(&cell) {
             let c = &mut counts.0[kind.index()];
             *c = c.saturating_sub(1);
@@ -127,10 +132,6 @@ impl SpatialIndex {
 
     pub(crate) fn tree(&self, kind: EntityKind) -> &PointTree {
         &self.trees[kind.index()]
-    }
-
-    pub(crate) fn cell_of(&self, id: EntityId) -> Option<CellIndex> {
-        usize::try_from(id.0).ok().and_then(|s| self.entity_cells.get(s)).copied().flatten()
     }
 
     pub(crate) fn cells(&self) -> &HashMap<CellIndex, KindCounts> {
@@ -150,32 +151,15 @@ impl SpatialIndex {
     }
 }
 
-/// Recomputes both indexes, the key map and the counts from the entities and compares them with
-/// what the model maintains incrementally.
-pub(crate) fn check(
+/// Recomputes both indexes from `(entity, recorded cell)` pairs and compares them with what was
+/// maintained incrementally.
+pub(crate) fn check<'a>(
     index: &SpatialIndex,
-    entities: &[Option<Box<crate::Entity>>],
-    live: usize,
-    counts: KindCounts,
-    keys: &[HashMap<String, EntityId>],
+    entries: impl Iterator<Item = (&'a crate::Entity, Option<CellIndex>)>,
 ) -> Result<(), String> {
-    let mut tally = KindCounts::default();
     let mut cells: HashMap<CellIndex, KindCounts> = HashMap::new();
     let mut positioned = 0usize;
-    for (slot, e) in entities.iter().enumerate() {
-        let Some(e) = e.as_deref() else {
-            if index.entity_cells.get(slot).copied().flatten().is_some() {
-                return Err(format!("removed entity {slot} still has a cell"));
-            }
-            continue;
-        };
-        if e.id.0 != slot as u64 {
-            return Err(format!("entity {} stored in slot {slot}", e.id));
-        }
-        tally.0[e.kind.index()] += 1;
-        if keys[e.kind.index()].get(&e.external_id) != Some(&e.id) {
-            return Err(format!("key map does not point at entity {}", e.id));
-        }
+    for (e, recorded) in entries {
         match e.position {
             Some(p) => {
                 positioned += 1;
@@ -183,14 +167,14 @@ pub(crate) fn check(
                     return Err(format!("entity {} missing from its R-tree", e.id));
                 }
                 let cell = cell_at(p, index.resolution);
-                if index.cell_of(e.id) != cell {
+                if recorded != cell {
                     return Err(format!("entity {} has a stale H3 cell", e.id));
                 }
                 if let Some(c) = cell {
                     cells.entry(c).or_default().0[e.kind.index()] += 1;
                 }
             }
-            None if index.cell_of(e.id).is_some() => return Err(format!("entity {} has a cell but no position", e.id)),
+            None if recorded.is_some() => return Err(format!("entity {} has a cell but no position", e.id)),
             None => {}
         }
     }
@@ -200,11 +184,6 @@ pub(crate) fn check(
     }
     if cells != index.cells {
         return Err("H3 cell counts differ from a recount".into());
-    }
-    let key_count: usize = keys.iter().map(HashMap::len).sum();
-    let live_count: usize = tally.0.iter().map(|&c| c as usize).sum();
-    if tally != counts || live_count != live || key_count != live {
-        return Err(format!("counts {counts:?} / live {live} / keys {key_count} differ from a tally {tally:?}"));
     }
     Ok(())
 }
@@ -223,15 +202,14 @@ mod tests {
     fn moving_between_cells_moves_the_count_and_frees_empty_cells() {
         let mut index = SpatialIndex::new(RES);
         let (a, b) = (Position::new(108.20, 16.05), Position::new(108.25, 16.10));
-        index.insert(EntityId(0), EntityKind::Bus, a);
-        index.insert(EntityId(1), EntityKind::Bus, a);
+        let mut cell0 = index.insert(EntityId(0), EntityKind::Bus, a);
+        let cell1 = index.insert(EntityId(1), EntityKind::Bus, a);
         assert_eq!(count_in(&index, a, EntityKind::Bus), 2);
-        index.relocate(EntityId(0), EntityKind::Bus, a, b);
+        index.relocate(EntityId(0), EntityKind::Bus, a, b, &mut cell0);
         assert_eq!((count_in(&index, a, EntityKind::Bus), count_in(&index, b, EntityKind::Bus)), (1, 1));
-        assert_eq!(index.cell_of(EntityId(0)), cell_at(b, RES));
-        index.remove(EntityId(1), EntityKind::Bus, a);
+        assert_eq!(cell0, cell_at(b, RES));
+        index.remove(EntityId(1), EntityKind::Bus, a, cell1);
         assert_eq!(index.cells().len(), 1, "the emptied cell is dropped");
-        assert_eq!(index.cell_of(EntityId(1)), None);
         assert_eq!(index.tree(EntityKind::Bus).size(), 1);
     }
 
@@ -244,9 +222,11 @@ mod tests {
                 (EntityId(u64::from(i)), kind, p)
             })
             .collect();
-        let bulk = SpatialIndex::bulk(RES, points.iter().copied());
+        let bulk = SpatialIndex::bulk(RES, points.iter().map(|&(id, kind, p)| (id, kind, p, cell_at(p, RES))));
         let mut incremental = SpatialIndex::new(RES);
-        points.iter().for_each(|&(id, kind, p)| incremental.insert(id, kind, p));
+        points.iter().for_each(|&(id, kind, p)| {
+            incremental.insert(id, kind, p);
+        });
         assert_eq!(bulk.cells(), incremental.cells());
         // Corners computed like the points so the closed rectangle holds exactly 6 × 6 of them.
         let (lon, lat) = (|i: f64| 108.1 + i * 0.01, |j: f64| 15.95 + j * 0.01);

@@ -14,11 +14,11 @@ mod index;
 mod model;
 pub mod query;
 pub mod rules;
+mod slots;
 pub mod store;
 
 pub use entity::{
-    Entity, EntityId, EntityKind, KindFilter, Observation, Position, Properties, PropertyValue, Timestamp,
-    TrackPoint,
+    Entity, EntityId, EntityKind, KindFilter, Observation, Position, Properties, PropertyValue, Timestamp, TrackPoint,
 };
 pub use error::Error;
 pub use model::{Applied, Change, Twin, TwinConfig, TwinParts};

@@ -4,8 +4,9 @@
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 
-use crate::index::SpatialIndex;
+use crate::index::{cell_at, SpatialIndex};
 use crate::rules::{Alert, AlertId, RuleEngine, RuleSet, RuleState};
+use crate::slots::IdTable;
 use crate::{Entity, EntityId, EntityKind, Error, KindCounts, Observation, Timestamp, TrackPoint};
 
 /// Weight of the newest interval in `Entity::mean_interval_ms` (exponential smoothing).
@@ -85,10 +86,8 @@ pub struct TwinParts {
 pub struct Twin {
     config: TwinConfig,
     engine: RuleEngine,
-    /// By id (ids are dense and never reused, so `next_id == entities.len()`); boxed so the slots of
-    /// removed entities cost one pointer.
-    entities: Vec<Option<Box<Entity>>>,
-    live: usize,
+    /// By id; ids are dense and never reused, and the table frees memory as old ids die out.
+    entities: IdTable<Slot>,
     counts: KindCounts,
     /// Per kind: external id → entity id (per kind so lookups borrow a `&str`).
     keys: Vec<HashMap<String, EntityId>>,
@@ -97,18 +96,26 @@ pub struct Twin {
     next_alert_id: u64,
     /// Reused buffer for alerts fresh from the rule engine.
     fresh: Vec<Alert>,
-    /// By id: the instant after which the entity expires (`last_seen` + its kind's expiry);
-    /// `i64::MAX` for removed entities and kinds that never expire. A dense array so `tick`
-    /// scans 8 bytes per id instead of chasing every entity.
-    deadlines: Vec<i64>,
+}
+
+/// One live entity and what the model keeps beside it.
+#[derive(Debug, Clone)]
+struct Slot {
+    /// Boxed so a page of slots stays small and a slot moves cheaply.
+    entity: Box<Entity>,
+    /// The instant after which the entity expires (`last_seen` + its kind's expiry), `i64::MAX`
+    /// for kinds that never expire: `tick` compares this instead of looking into every entity.
+    deadline: i64,
+    /// The H3 cell the entity is counted in (see `SpatialIndex::insert`).
+    cell: Option<h3o::CellIndex>,
 }
 
 impl fmt::Debug for Twin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Twin")
             .field("config", &self.config)
-            .field("entities", &self.live)
-            .field("next_id", &self.entities.len())
+            .field("entities", &self.entities.len())
+            .field("next_id", &self.entities.next_id())
             .field("alerts", &self.alerts.len())
             .finish_non_exhaustive()
     }
@@ -129,14 +136,12 @@ impl Twin {
             index: SpatialIndex::new(config.h3_resolution),
             config,
             engine,
-            entities: Vec::new(),
-            live: 0,
+            entities: IdTable::default(),
             counts: KindCounts::default(),
             keys: (0..EntityKind::COUNT).map(|_| HashMap::new()).collect(),
             alerts: VecDeque::new(),
             next_alert_id: 0,
             fresh: Vec::new(),
-            deadlines: Vec::new(),
         }
     }
 
@@ -145,18 +150,12 @@ impl Twin {
     /// are not WGS84.
     pub fn from_parts(config: TwinConfig, rules: RuleSet, parts: TwinParts) -> Result<Self, Error> {
         let invalid = |reason: String| Error::InvalidParts(reason);
-        let slots =
-            usize::try_from(parts.next_id).map_err(|_| invalid(format!("next_id {} too large", parts.next_id)))?;
         let mut twin = Self::build(config, RuleEngine::with_state(rules, parts.rule_state)?);
-        twin.entities.resize_with(slots, || None);
-        twin.deadlines.resize(slots, i64::MAX);
+        twin.entities.reserve_ids(parts.next_id);
+        let res = twin.config.h3_resolution;
         for e in parts.entities {
-            let slot = usize::try_from(e.id.0).ok().filter(|&s| s < slots);
-            let Some(slot) = slot else {
+            if e.id.0 >= parts.next_id {
                 return Err(invalid(format!("entity id {} is not below next_id {}", e.id, parts.next_id)));
-            };
-            if twin.entities[slot].is_some() {
-                return Err(invalid(format!("entity id {} appears twice", e.id)));
             }
             if e.position.is_some_and(|p| !p.is_valid()) {
                 return Err(invalid(format!("entity {} has an invalid position", e.id)));
@@ -165,12 +164,21 @@ impl Twin {
                 return Err(invalid(format!("{} `{}` appears twice", e.kind, e.external_id)));
             }
             twin.counts.0[e.kind.index()] += 1;
-            twin.live += 1;
-            twin.deadlines[slot] = deadline(&twin.config, e.kind, e.last_seen);
-            twin.entities[slot] = Some(Box::new(e));
+            let (id, kind) = (e.id, e.kind);
+            let slot = Slot {
+                deadline: deadline(&twin.config, e.kind, e.last_seen),
+                cell: e.position.and_then(|p| cell_at(p, res)),
+                entity: Box::new(e),
+            };
+            if twin.entities.put(id.0, slot).is_err() {
+                return Err(invalid(format!("entity id {id} appears twice ({kind})")));
+            }
         }
-        let positioned = twin.entities.iter().flatten().filter_map(|e| e.position.map(|p| (e.id, e.kind, p)));
-        let index = SpatialIndex::bulk(twin.config.h3_resolution, positioned);
+        let positioned = twin
+            .entities
+            .iter()
+            .filter_map(|(_, s)| s.entity.position.map(|p| (s.entity.id, s.entity.kind, p, s.cell)));
+        let index = SpatialIndex::bulk(res, positioned);
         twin.index = index;
         let max_alert = parts.alerts.iter().map(|a| a.id.0.saturating_add(1)).max().unwrap_or(0);
         twin.next_alert_id = parts.next_alert_id.max(max_alert);
@@ -183,7 +191,7 @@ impl Twin {
     pub fn to_parts(&self) -> TwinParts {
         TwinParts {
             entities: self.entities().cloned().collect(),
-            next_id: self.entities.len() as u64,
+            next_id: self.entities.next_id(),
             alerts: self.alerts.iter().cloned().collect(),
             next_alert_id: self.next_alert_id,
             rule_state: self.engine.state(),
@@ -227,10 +235,8 @@ impl Twin {
     }
 
     fn create(&mut self, obs: &Observation) -> EntityId {
-        let id = EntityId(self.entities.len() as u64);
-        if let Some(position) = obs.position {
-            self.index.insert(id, obs.kind, position);
-        }
+        let id = EntityId(self.entities.next_id());
+        let cell = obs.position.and_then(|p| self.index.insert(id, obs.kind, p));
         let mut entity = Entity {
             id,
             kind: obs.kind,
@@ -250,16 +256,15 @@ impl Twin {
         }
         self.keys[obs.kind.index()].insert(obs.external_id.clone(), id);
         self.counts.0[obs.kind.index()] += 1;
-        self.live += 1;
         self.engine.on_update(&entity, obs.time, &mut self.fresh);
-        self.deadlines.push(deadline(&self.config, obs.kind, obs.time));
-        self.entities.push(Some(Box::new(entity)));
+        let deadline = deadline(&self.config, obs.kind, obs.time);
+        let pushed = self.entities.push(Slot { entity: Box::new(entity), deadline, cell });
+        debug_assert_eq!(pushed, id.0);
         id
     }
 
     fn update(&mut self, id: EntityId, obs: &Observation) -> EntityId {
-        let slot = usize::try_from(id.0).unwrap_or(usize::MAX);
-        let Some(e) = self.entities.get_mut(slot).and_then(|e| e.as_deref_mut()) else {
+        let Some(Slot { entity: e, deadline: due, cell }) = self.entities.get_mut(id.0) else {
             debug_assert!(false, "key map points at missing entity {id}");
             return id;
         };
@@ -273,14 +278,12 @@ impl Twin {
         }
         let old = e.position;
         e.merge_latest(obs, INTERVAL_ALPHA);
-        if let Some(d) = self.deadlines.get_mut(slot) {
-            *d = deadline(&self.config, e.kind, e.last_seen);
-        }
+        *due = deadline(&self.config, e.kind, e.last_seen);
         if let Some(p) = point {
             e.record_track(p, cap, max_age);
             match old {
-                Some(o) => self.index.relocate(id, e.kind, o, p.position),
-                None => self.index.insert(id, e.kind, p.position),
+                Some(o) => self.index.relocate(id, e.kind, o, p.position, cell),
+                None => *cell = self.index.insert(id, e.kind, p.position),
             }
         }
         self.engine.on_update(e, obs.time, &mut self.fresh);
@@ -310,16 +313,13 @@ impl Twin {
     }
 
     fn take(&mut self, id: EntityId) -> Option<Entity> {
-        let slot = usize::try_from(id.0).ok()?;
-        let e = *self.entities.get_mut(slot).and_then(Option::take)?;
-        self.deadlines[slot] = i64::MAX;
+        let Slot { entity: e, cell, .. } = self.entities.take(id.0)?;
         if let Some(p) = e.position {
-            self.index.remove(id, e.kind, p);
+            self.index.remove(id, e.kind, p, cell);
         }
         self.keys[e.kind.index()].remove(e.external_id.as_str());
         self.counts.0[e.kind.index()] -= 1;
-        self.live -= 1;
-        Some(e)
+        Some(*e)
     }
 
     /// Time passes: expires entities per `TwinConfig::expiry_ms` (silent for strictly longer than
@@ -330,7 +330,7 @@ impl Twin {
         if self.config.expiry_ms.iter().any(Option::is_some) {
             let now_ms = now.as_millis();
             let expired: Vec<EntityId> =
-                (0u64..).zip(&self.deadlines).filter(|&(_, &d)| now_ms > d).map(|(id, _)| EntityId(id)).collect();
+                self.entities.iter().filter(|(_, s)| now_ms > s.deadline).map(|(id, _)| EntityId(id)).collect();
             for id in expired {
                 if let Some(e) = self.take(id) {
                     self.engine.on_remove(id);
@@ -338,14 +338,14 @@ impl Twin {
                 }
             }
         }
-        let live = self.entities.iter().filter_map(|e| e.as_deref());
+        let live = self.entities.iter().map(|(_, s)| &*s.entity);
         self.engine.on_tick(now, live, &mut self.fresh);
         self.number_alerts(&mut out.alerts);
         out
     }
 
     pub fn get(&self, id: EntityId) -> Option<&Entity> {
-        usize::try_from(id.0).ok().and_then(|s| self.entities.get(s)).and_then(|e| e.as_deref())
+        self.entities.get(id.0).map(|s| &*s.entity)
     }
 
     pub fn id_of(&self, kind: EntityKind, external_id: &str) -> Option<EntityId> {
@@ -353,7 +353,7 @@ impl Twin {
     }
 
     pub fn len(&self) -> usize {
-        self.live
+        self.entities.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -362,7 +362,7 @@ impl Twin {
 
     /// All entities in id order.
     pub fn entities(&self) -> impl Iterator<Item = &Entity> + '_ {
-        self.entities.iter().filter_map(|e| e.as_deref())
+        self.entities.iter().map(|(_, s)| &*s.entity)
     }
 
     /// Live entities per kind.
@@ -383,15 +383,25 @@ impl Twin {
     /// scan); for tests.
     #[doc(hidden)]
     pub fn check_invariants(&self) -> Result<(), String> {
-        crate::index::check(self.index(), &self.entities, self.live, self.counts, &self.keys)?;
-        let deadlines_agree = self.deadlines.len() == self.entities.len()
-            && self
-                .entities
-                .iter()
-                .zip(&self.deadlines)
-                .all(|(e, &d)| d == e.as_deref().map_or(i64::MAX, |e| deadline(&self.config, e.kind, e.last_seen)));
-        if !deadlines_agree {
-            return Err("expiry deadlines differ from the entities".into());
+        crate::index::check(self.index(), self.entities.iter().map(|(_, s)| (&*s.entity, s.cell)))?;
+        let mut tally = KindCounts::default();
+        for (id, s) in self.entities.iter() {
+            let e = &s.entity;
+            tally.0[e.kind.index()] += 1;
+            if e.id.0 != id || self.keys[e.kind.index()].get(&e.external_id) != Some(&e.id) {
+                return Err(format!("entity {} is stored under id {id} or missing from the key map", e.id));
+            }
+            if s.deadline != deadline(&self.config, e.kind, e.last_seen) {
+                return Err(format!("entity {}: stale expiry deadline", e.id));
+            }
+        }
+        let keys: usize = self.keys.iter().map(HashMap::len).sum();
+        if tally != self.counts || keys != self.len() || tally.total() != self.len() as u64 {
+            return Err(format!(
+                "counts {:?}, {keys} keys, {} live differ from a tally {tally:?}",
+                self.counts,
+                self.len()
+            ));
         }
         if let Some(e) = self.entities().find(|e| !e.track_is_consistent(self.config.track_capacity)) {
             return Err(format!("entity {}: track out of order, over capacity or newer than last_seen", e.id));
