@@ -166,6 +166,8 @@ struct Header {
     ncols: Option<usize>,
     nrows: Option<usize>,
     cellsize: Option<f64>,
+    dx: Option<f64>,
+    dy: Option<f64>,
     x: Option<(f64, bool)>,
     y: Option<(f64, bool)>,
     nodata: Option<f64>,
@@ -181,6 +183,9 @@ impl Header {
             "ncols" => self.ncols = Some(count()?),
             "nrows" => self.nrows = Some(count()?),
             "cellsize" => self.cellsize = Some(num()?),
+            // GDAL writes dx/dy instead of cellsize for non-square pixels.
+            "dx" => self.dx = Some(num()?),
+            "dy" => self.dy = Some(num()?),
             "xllcorner" => self.x = Some((num()?, false)),
             "xllcenter" => self.x = Some((num()?, true)),
             "yllcorner" => self.y = Some((num()?, false)),
@@ -194,7 +199,13 @@ impl Header {
     fn finish(&self) -> Result<(usize, usize, f64, f64, f64), String> {
         let ncols = self.ncols.ok_or("header lacks ncols")?;
         let nrows = self.nrows.ok_or("header lacks nrows")?;
-        let cellsize = self.cellsize.ok_or("header lacks cellsize")?;
+        let cellsize = match (self.cellsize, self.dx, self.dy) {
+            (Some(c), None, None) => c,
+            (None, Some(dx), Some(dy)) if dx == dy => dx,
+            (None, Some(dx), Some(dy)) => return Err(format!("cells must be square, got dx {dx} and dy {dy}")),
+            (None, None, None) => return Err("header lacks cellsize".into()),
+            _ => return Err("header must give either cellsize or both dx and dy".into()),
+        };
         if !(cellsize.is_finite() && cellsize > 0.0) {
             return Err(format!("cellsize must be positive, got {cellsize}"));
         }
@@ -280,6 +291,11 @@ mod tests {
         let (line, msg) = parse_error_line(&SMALL.replace("cellsize 10", "cellsize 10 12"));
         assert_eq!(line, 5);
         assert!(msg.contains("more than one value"), "{msg}");
+
+        let (_, msg) = parse_error_line(&SMALL.replace("cellsize 10", "dx 10\ndy 20"));
+        assert!(msg.contains("square"), "{msg}");
+        let square = Grid::parse_asc(&SMALL.replace("cellsize 10", "dx 10\ndy 10")).unwrap();
+        assert_eq!(square.cellsize, 10.0);
 
         let (line, msg) = parse_error_line(&SMALL.replace("cellsize 10", "pixelsize 10"));
         assert_eq!(line, 5);
