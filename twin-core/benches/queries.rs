@@ -132,10 +132,12 @@ fn latency_report() {
     let n = if bench_mode() { 20_000 } else { 100 };
     let mut rng = Rng(12345);
     type Query = dyn Fn(&Twin, Position) -> usize;
-    let cases: [(&str, Box<Query>); 3] = [
+    let cases: [(&str, Box<Query>); 4] = [
         ("nearest k=10", Box::new(|t, p| t.nearest(p, 10, KindFilter::ALL).len())),
         ("nearest k=10 (bus)", Box::new(|t, p| t.nearest(p, 10, KindFilter::only(EntityKind::Bus)).len())),
         ("radius 500 m", Box::new(|t, p| t.within_radius(p, 500.0, KindFilter::ALL).len())),
+        // Cost grows with the answer: a smaller disc shows the per-query overhead.
+        ("radius 100 m", Box::new(|t, p| t.within_radius(p, 100.0, KindFilter::ALL).len())),
     ];
     for (name, query) in cases {
         let mut lat: Vec<Duration> = Vec::with_capacity(n);

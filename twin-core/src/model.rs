@@ -153,6 +153,9 @@ impl Twin {
         let mut twin = Self::build(config, RuleEngine::with_state(rules, parts.rule_state)?);
         twin.entities.reserve_ids(parts.next_id);
         let res = twin.config.h3_resolution;
+        let mut per_kind = [0usize; EntityKind::COUNT];
+        parts.entities.iter().for_each(|e| per_kind[e.kind.index()] += 1);
+        twin.keys.iter_mut().zip(per_kind).for_each(|(keys, n)| keys.reserve(n));
         for e in parts.entities {
             if e.id.0 >= parts.next_id {
                 return Err(invalid(format!("entity id {} is not below next_id {}", e.id, parts.next_id)));
