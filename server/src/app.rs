@@ -9,7 +9,7 @@ use utoipa::OpenApi;
 
 use crate::metrics::track_http;
 use crate::problem::{not_found_fallback, Problem};
-use crate::routes::{self, entities, ingest, layers, live, ops, tiles};
+use crate::routes::{self, entities, ingest, layers, live, ops, osmand, tiles};
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -28,6 +28,7 @@ use crate::state::AppState;
         entities::within,
         entities::h3,
         ingest::observations,
+        osmand::osmand,
         layers::list,
         layers::one,
         live::ws,
@@ -40,6 +41,7 @@ use crate::state::AppState;
         Problem,
         ingest::IngestResponse,
         ingest::RejectedItem,
+        osmand::OsmandResponse,
         ops::Stats,
         routes::docs::Feature,
         routes::docs::FeatureCollection
@@ -65,6 +67,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/layers", get(layers::list))
         .route("/api/layers/{name}", get(layers::one))
         .route("/ingest/observations", post(ingest::observations))
+        .route("/ingest/osmand", get(osmand::osmand).post(osmand::osmand))
         .route("/ws", get(live::ws))
         .route("/events", get(live::events))
         .route("/tiles/{layer}/{z}/{x}/{file}", get(tiles::tile))

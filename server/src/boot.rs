@@ -116,6 +116,7 @@ pub fn start(opts: ServerOptions, layers: Arc<ReferenceLayers>) -> Result<Runnin
         started: Instant::now(),
         body_limit: opts.body_limit,
         tiles,
+        devices: crate::connectors::empty_registry(),
     };
     Ok(Running { state, report, writer })
 }

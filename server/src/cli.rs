@@ -34,6 +34,14 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::tiles_cli::TilesCommand,
     },
+    /// Decode a feed file to NDJSON (gpsd field names for AIS); undecodable input becomes
+    /// `{"error": ..., "line": N}`. Exit status 0 unless the file cannot be read.
+    Decode {
+        #[arg(value_enum)]
+        format: crate::decode_cli::DecodeFormat,
+        /// Input file, or `-` for standard input.
+        input: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -57,6 +57,9 @@
 //!
 //! [demo]                                       # crate::demo::DemoConfig (simulators), optional
 //!
+//! [gtfs]        # GTFS static layers + GTFS-realtime polling, [trackers] and [[devices]] (OsmAnd
+//!               # tracker registry): see crate::connectors
+//!
 //! [tiles]                                      # crate::tile_service::TilesSection, optional
 //! dem = "dem/danang_srtm_gl1_30m.tif"          # GeoTIFF DEM served as terrain tiles
 //! ```
@@ -104,6 +107,15 @@ pub struct CityConfig {
     pub demo: DemoConfig,
     #[serde(default)]
     pub tiles: crate::tile_service::TilesSection,
+    /// `[gtfs]`: static feed layers and GTFS-realtime polling (crate::connectors).
+    #[serde(default)]
+    pub gtfs: Option<crate::connectors::GtfsSection>,
+    /// `[trackers]`: OsmAnd tracker options (crate::connectors).
+    #[serde(default)]
+    pub trackers: crate::connectors::TrackersSection,
+    /// `[[devices]]`: tracker device id → kind, agency, call sign (crate::connectors).
+    #[serde(default)]
+    pub devices: Vec<twin_ingest::osmand::Device>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

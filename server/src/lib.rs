@@ -5,6 +5,8 @@ pub mod app;
 pub mod boot;
 pub mod cli;
 pub mod config;
+pub mod connectors;
+pub mod decode_cli;
 pub mod demo;
 pub mod geojson;
 pub mod ingest_parse;

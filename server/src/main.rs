@@ -43,6 +43,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo { config, common } => (config.unwrap_or_else(default_demo_config), common, true),
         Command::Serve { config, common } => (config, common, false),
         Command::Tiles { command } => return citytwin::tiles_cli::run(command),
+        Command::Decode { format, input } => {
+            citytwin::decode_cli::run(format, &input)?;
+            return Ok(());
+        }
     };
     let config = LoadedConfig::load(&config_path)?;
     let layers = load_layers(&config)?;
@@ -55,6 +59,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     };
     let state = running.state.clone();
     state.tiles.load_dem(&config.raw.tiles, &config.base_dir).context("loading the terrain DEM")?;
+    let raw = &config.raw;
+    let _feeds = citytwin::connectors::start(&state, raw.gtfs.as_ref(), &raw.devices, &raw.trackers)?;
     if demo {
         start_demo(&config, &running.state, layers);
     }
@@ -90,8 +96,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn load_layers(config: &LoadedConfig) -> anyhow::Result<Arc<ReferenceLayers>> {
-    let layers = ReferenceLayers::load(&config.raw.layers, &config.base_dir)
+    let mut layers = ReferenceLayers::load(&config.raw.layers, &config.base_dir)
         .with_context(|| format!("loading reference layers of {}", config.path.display()))?;
+    layers.layers.extend(citytwin::connectors::gtfs_layers(config.raw.gtfs.as_ref(), &config.base_dir)?);
     for l in &layers.layers {
         tracing::info!(layer = %l.name, features = l.features.len(), "reference layer loaded");
     }

@@ -30,6 +30,8 @@ pub struct AppState {
     pub body_limit: usize,
     /// Vector and terrain tiles, their cache and dirty-tile versions.
     pub tiles: Arc<TileService>,
+    /// OsmAnd tracker registry (`[[devices]]`); rejects every device until the config fills it.
+    pub devices: Arc<RwLock<twin_ingest::osmand::DeviceRegistry>>,
 }
 
 impl AppState {

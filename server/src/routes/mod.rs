@@ -6,6 +6,7 @@ pub mod ingest;
 pub mod layers;
 pub mod live;
 pub mod ops;
+pub mod osmand;
 pub mod tiles;
 
 use axum::extract::rejection::BytesRejection;
