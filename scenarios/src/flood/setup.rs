@@ -1,6 +1,7 @@
 //! What a flood run needs: terrain, roughness, forcings, boundaries, initial water and numerics.
 
 use super::boundary::Boundaries;
+use super::error::FloodError;
 use super::forcing::{Inflow, Series};
 use super::grid::Grid;
 
@@ -87,6 +88,22 @@ impl FloodSetup {
             inflows: Vec::new(),
             initial: InitialWater::Dry,
         }
+    }
+
+    /// Burns obstacles (e.g. building footprints rasterised onto the DEM) into the terrain:
+    /// with `raise_m: Some(d)` the marked cells are raised by `d` metres (water can still
+    /// overtop them); with `None` they become walls that never hold or pass water.
+    pub fn burn_obstacles(&mut self, mask: &[bool], raise_m: Option<f64>) -> Result<(), FloodError> {
+        if mask.len() != self.dem.data.len() {
+            return Err(FloodError::InvalidSetup("obstacle mask size differs from the DEM".into()));
+        }
+        for (z, _) in self.dem.data.iter_mut().zip(mask).filter(|(_, m)| **m) {
+            *z = match raise_m {
+                Some(d) => *z + d,
+                None => f64::NAN,
+            };
+        }
+        Ok(())
     }
 
     /// Checks sizes and values; returns a message naming the first problem.
