@@ -1,6 +1,8 @@
 //! Tile routes: MVT with gzip, ETag/304 and dirty-tile versions, errors as problem+json, TileJSON,
 //! styles, terrain PNGs, and tile subscriptions over a real WebSocket.
 
+#![allow(clippy::unwrap_used)] // tests may unwrap
+
 mod common;
 
 use std::path::PathBuf;

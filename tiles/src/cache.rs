@@ -104,6 +104,7 @@ fn evict(g: &mut Inner, target: usize) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
 

@@ -21,6 +21,7 @@ pub fn gunzip(data: &[u8]) -> std::io::Result<Vec<u8>> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     #[test]
     fn round_trip() {

@@ -166,6 +166,7 @@ pub fn tile_range(bounds: LonLatBounds, z: u8) -> Result<(TileCoord, TileCoord),
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
     use proptest::prelude::*;

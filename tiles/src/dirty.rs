@@ -118,6 +118,7 @@ impl DirtyTracker {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
     use twin_core::{EntityKind, Observation, Timestamp, TwinConfig};

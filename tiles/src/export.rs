@@ -47,7 +47,7 @@ pub fn export_tile(renderer: &TileRenderer, opts: &ExportOptions, tile: TileCoor
         .reference
         .layers
         .iter()
-        .filter(|l| opts.layers.is_empty() || opts.layers.iter().any(|n| *n == l.name))
+        .filter(|l| opts.layers.is_empty() || opts.layers.contains(&l.name))
         .map(|l| l.render(tile, renderer.live.extent, renderer.live.buffer, eps))
         .collect();
     encode_tile(&layers)
@@ -59,7 +59,7 @@ pub fn archive_info(renderer: &TileRenderer, opts: &ExportOptions, name: &str, a
         .reference
         .layers
         .iter()
-        .filter(|l| opts.layers.is_empty() || opts.layers.iter().any(|n| *n == l.name))
+        .filter(|l| opts.layers.is_empty() || opts.layers.contains(&l.name))
         .map(|l| {
             let fields: serde_json::Map<String, serde_json::Value> =
                 l.fields.iter().map(|(k, t)| (k.clone(), json!(t))).collect();

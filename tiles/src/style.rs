@@ -125,6 +125,7 @@ pub fn style(name: &str, base_url: &str, city: &str, center: [f64; 2]) -> Result
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
 

@@ -2,6 +2,8 @@
 //! command stream interpreted here from the MVT 2.1 spec, and positions checked against the Web
 //! Mercator formulas written out in this file.
 
+#![allow(clippy::unwrap_used)] // tests may unwrap
+
 use std::collections::HashMap;
 
 use geozero::mvt::tile::{GeomType, Layer, Value};

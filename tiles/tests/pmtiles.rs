@@ -1,6 +1,8 @@
 //! PMTiles archives written, then read back with our reader and checked field by field against the
 //! v3 specification's byte layout.
 
+#![allow(clippy::unwrap_used)] // tests may unwrap
+
 use std::path::PathBuf;
 
 use twin_layers::{LayerPaths, ReferenceLayers};

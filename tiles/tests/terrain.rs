@@ -1,6 +1,8 @@
 //! The Đà Nẵng SRTM DEM read without GDAL, checked against GDAL's own figures for the file (size,
 //! origin, min/max/mean as recorded in the data provenance), and served terrain PNGs decoded back.
 
+#![allow(clippy::unwrap_used)] // tests may unwrap
+
 use std::path::PathBuf;
 
 use twin_tiles::terrain::{decode_terrarium, terrain_png, Dem};

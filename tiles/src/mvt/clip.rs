@@ -131,6 +131,7 @@ pub fn clip_ring(r: &ClipRect, ring: &[(f64, f64)]) -> Vec<(f64, f64)> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
 

@@ -337,6 +337,7 @@ fn encode_ring(ring: &[TilePoint], exterior: bool, cursor: &mut TilePoint, out: 
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
 

@@ -43,6 +43,7 @@ pub fn put_packed_field(out: &mut Vec<u8>, field: u32, values: &[u32], scratch: 
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
 

@@ -84,6 +84,7 @@ pub fn deserialize(buf: &[u8]) -> Result<Vec<Entry>, TileError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
 

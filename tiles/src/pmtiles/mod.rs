@@ -45,6 +45,7 @@ pub fn tile_id(t: TileCoord) -> u64 {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
 

@@ -45,6 +45,7 @@ pub fn terrain_png(dem: &Dem, tile: TileCoord) -> Result<Vec<u8>, TileError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
 
