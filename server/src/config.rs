@@ -378,6 +378,7 @@ fn rule_set(raw: &CityConfig, base_dir: &Path) -> Result<RuleSet, FieldError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
 

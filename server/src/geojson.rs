@@ -168,6 +168,7 @@ pub fn collect_polygons(v: &Value) -> Result<MultiPolygon<f64>, String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
 

@@ -214,6 +214,7 @@ fn properties(m: &Map<String, Value>) -> Result<Properties, FieldErr> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
 

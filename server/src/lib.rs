@@ -1,6 +1,10 @@
 //! The `citytwin` server: the city model over HTTP (REST, GeoJSON), WebSocket and SSE, with the
 //! durable ingest writer. `main.rs` is only the CLI around [`boot::start`] and [`app::app`].
 
+// `Problem` (the HTTP error body) is the error type of most handlers and helpers; it is built once per
+// failed request, so boxing it would cost more than the larger `Result` it avoids.
+#![allow(clippy::result_large_err)]
+
 pub mod app;
 pub mod boot;
 pub mod cli;

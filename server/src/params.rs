@@ -97,6 +97,7 @@ pub fn parse_kinds(list: &str) -> Result<KindFilter, String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
 

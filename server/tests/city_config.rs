@@ -1,5 +1,7 @@
 //! The shipped city config parses with the server's config reader.
 
+#![allow(clippy::unwrap_used)] // tests may unwrap
+
 use std::path::Path;
 
 use citytwin::config::LoadedConfig;

@@ -1,5 +1,7 @@
 //! `POST /ingest/observations`: formats, partial acceptance, and every error path.
 
+#![allow(clippy::unwrap_used)] // tests may unwrap
+
 mod common;
 
 use std::time::Duration;
@@ -121,6 +123,7 @@ async fn body_over_the_limit_is_413() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(clippy::await_holding_lock)] // holding the lock is the point: it parks the writer
 async fn full_queue_is_503_with_retry_after() {
     let s = TestServer::start_with(|o| {
         o.writer.queue_capacity = 1;

@@ -1,5 +1,7 @@
 //! Health, stats, alerts, layers, metrics, OpenAPI and the SSE stream.
 
+#![allow(clippy::unwrap_used)] // tests may unwrap
+
 mod common;
 
 use std::collections::HashMap;

@@ -1,5 +1,7 @@
 //! Query endpoints against a model with known entities.
 
+#![allow(clippy::unwrap_used)] // tests may unwrap
+
 mod common;
 
 use std::collections::BTreeMap;

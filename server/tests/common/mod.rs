@@ -1,6 +1,7 @@
 //! Shared helpers: a server core over a temp data dir, requests through `oneshot`.
 
 #![allow(dead_code)]
+#![allow(clippy::unwrap_used)] // tests may unwrap
 
 use std::sync::Arc;
 
