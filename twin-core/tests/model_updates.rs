@@ -251,3 +251,45 @@ fn the_model_can_be_shared_between_threads() {
     fn shareable<T: Send + Sync + Clone>() {}
     shareable::<Twin>();
 }
+
+#[test]
+fn alerts_are_numbered_kept_in_a_bounded_ring_and_survive_a_rebuild() {
+    use geo::{polygon, MultiPolygon};
+    use twin_core::rules::Geofence;
+    use twin_core::{AlertId, RuleSet, Severity};
+
+    let fence = Geofence {
+        id: "port".into(),
+        name: "Port".into(),
+        area: MultiPolygon(vec![
+            polygon![(x: 108.2, y: 16.0), (x: 108.3, y: 16.0), (x: 108.3, y: 16.1), (x: 108.2, y: 16.1)],
+        ]),
+        kinds: KindFilter::ALL,
+        hysteresis_m: 0.0,
+        alert_on_enter: true,
+        alert_on_exit: false,
+        severity: Severity::Minor,
+    };
+    let rules = RuleSet { geofences: vec![fence], ..RuleSet::default() };
+    let config = TwinConfig { alert_capacity: 2, ..TwinConfig::default() };
+    let mut twin = Twin::with_rules(config.clone(), rules.clone()).unwrap();
+    let outside: Vec<Observation> =
+        ["a", "b", "c"].iter().map(|id| obs(EntityKind::Vessel, id, 0).at(108.0, 15.9)).collect();
+    assert!(twin.apply_batch(&outside).alerts.is_empty());
+    let inside: Vec<Observation> =
+        ["a", "b", "c"].iter().map(|id| obs(EntityKind::Vessel, id, 1_000).at(108.25, 16.05)).collect();
+    let applied = twin.apply_batch(&inside);
+    let ids: Vec<AlertId> = applied.alerts.iter().map(|a| a.id).collect();
+    assert_eq!(ids, vec![AlertId(0), AlertId(1), AlertId(2)]);
+    let kept: Vec<AlertId> = twin.alerts().iter().map(|a| a.id).collect();
+    assert_eq!(kept, vec![AlertId(1), AlertId(2)], "the ring keeps the newest alert_capacity alerts");
+    twin.check_invariants().unwrap();
+
+    let mut rebuilt = Twin::from_parts(config, rules, twin.to_parts()).unwrap();
+    assert_eq!(rebuilt.alerts(), twin.alerts());
+    let more =
+        [obs(EntityKind::Vessel, "a", 2_000).at(108.26, 16.05), obs(EntityKind::Vessel, "d", 2_000).at(108.0, 15.9)];
+    assert!(rebuilt.apply_batch(&more).alerts.is_empty(), "rule state survived: no repeated enter");
+    let applied = rebuilt.apply_batch(&[obs(EntityKind::Vessel, "d", 3_000).at(108.25, 16.05)]);
+    assert_eq!(applied.alerts.iter().map(|a| a.id).collect::<Vec<_>>(), vec![AlertId(3)]);
+}
