@@ -44,6 +44,11 @@ fn demo_serves_live_moving_entities_in_da_nang() {
     thread::sleep(Duration::from_secs(5));
     let after = moving_positions(&client.get_json(&url));
     let moved = before.iter().filter(|(id, p)| after.get(*id).is_some_and(|q| q != *p)).count();
+    eprintln!(
+        "{} entities in Da Nang; {moved} of {} moving ones changed position in 5 s",
+        features(&first).len(),
+        before.len()
+    );
     assert!(
         moved >= 10.min(before.len() / 2),
         "only {moved} of {} moving entities changed position in 5 s",
