@@ -1,0 +1,13 @@
+//! Traffic on the road network: a routable network with turn rules, static user-equilibrium
+//! assignment with BPR costs, demand from buildings, a cell transmission model for incidents,
+//! congestion from live speeds and emergency-vehicle reach.
+
+mod assignment;
+mod error;
+mod network;
+mod paths;
+
+pub use assignment::{assign, Assignment, AssignmentConfig, AssignmentProgress, OdPair};
+pub use error::TrafficError;
+pub use network::{class_capacity, Link, LinkCost, Network, TurnRules};
+pub use paths::{path_cost, LinkTree, Scratch};
