@@ -65,10 +65,11 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<(), StoreError> {
     File::open(dir).and_then(|d| d.sync_all()).map_err(io_err(dir))
 }
 
-/// Creates a new, empty segment (header only) and makes it durable.
+/// Creates a new, empty segment (header only) and makes it durable. Opened in append mode, so a
+/// write after a failed one that was cut back lands at the end, never past a hole.
 pub(crate) fn create_segment(log_dir: &Path, first_seq: u64) -> Result<(File, PathBuf), StoreError> {
     let path = segment_path(log_dir, first_seq);
-    let mut file = OpenOptions::new().create_new(true).read(true).write(true).open(&path).map_err(io_err(&path))?;
+    let mut file = OpenOptions::new().create_new(true).append(true).open(&path).map_err(io_err(&path))?;
     file.write_all(&header(LOG_MAGIC, LOG_VERSION)).map_err(io_err(&path))?;
     file.sync_all().map_err(io_err(&path))?;
     sync_dir(log_dir)?;
