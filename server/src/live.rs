@@ -2,14 +2,14 @@
 //! SSE client runs a session that filters them by its subscription and sends batched deltas.
 //! Slow clients never block the writer: a client that lags behind the channel gets a fresh snapshot.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::RwLock;
 use serde_json::{json, Value};
 use tokio::sync::{broadcast, mpsc};
-use twin_core::{Applied, BBox, Change, EntityId, EntityKind, KindFilter, Position, Twin};
+use twin_core::{Alert, Applied, BBox, Change, Entity, EntityId, EntityKind, KindFilter, Position, Twin};
 
 use crate::geojson::{alert_json, entity_feature};
 
@@ -56,15 +56,17 @@ impl LiveHub {
         self.tx.subscribe()
     }
 
-    /// Publishes what one commit changed; the last state of each entity wins within the commit.
-    pub fn publish(&self, seq: u64, twin: &Twin, applied: Applied) {
+    /// Runs the observers and copies out what live clients need, with the model still held.
+    /// Hand the result to [`LiveHub::send`] after releasing the model: building the GeoJSON then does
+    /// not hold up readers. `None` when no client listens.
+    pub fn publish(&self, seq: u64, twin: &Twin, applied: Applied) -> Option<Prepared> {
         for o in self.observers.read().iter() {
             o(twin, &applied);
         }
         if self.tx.receiver_count() == 0 {
-            return;
+            return None;
         }
-        // entity → still present after the commit?
+        // entity → still present after the commit? The last state of each entity wins.
         let mut last: HashMap<EntityId, bool> = HashMap::new();
         let mut order = Vec::new();
         for c in &applied.changes {
@@ -80,22 +82,56 @@ impl LiveHub {
         let mut removes = Vec::new();
         for id in order {
             match (last.get(&id), twin.get(id)) {
-                (Some(true), Some(e)) => upserts.push(Arc::new(EntityView {
-                    id,
-                    kind: e.kind,
-                    position: e.position,
-                    feature: entity_feature(e),
-                })),
+                (Some(true), Some(e)) => upserts.push(without_track(e)),
                 _ => removes.push(id),
             }
         }
-        if !upserts.is_empty() || !removes.is_empty() {
-            let _ = self.tx.send(Arc::new(LiveEvent::Delta { seq, upserts, removes }));
+        Some(Prepared { seq, upserts, removes, alerts: applied.alerts })
+    }
+
+    /// Broadcasts a prepared commit to every live session.
+    pub fn send(&self, p: Prepared) {
+        if !p.upserts.is_empty() || !p.removes.is_empty() {
+            let upserts = p
+                .upserts
+                .iter()
+                .map(|e| {
+                    Arc::new(EntityView { id: e.id, kind: e.kind, position: e.position, feature: entity_feature(e) })
+                })
+                .collect();
+            let _ = self.tx.send(Arc::new(LiveEvent::Delta { seq: p.seq, upserts, removes: p.removes }));
         }
-        for a in &applied.alerts {
+        for a in &p.alerts {
             let event = LiveEvent::Alert { kind: a.entity_kind, position: a.position, alert: alert_json(a) };
             let _ = self.tx.send(Arc::new(event));
         }
+    }
+}
+
+/// One commit's changes, copied out of the model for [`LiveHub::send`].
+#[derive(Debug)]
+pub struct Prepared {
+    seq: u64,
+    upserts: Vec<Entity>,
+    removes: Vec<EntityId>,
+    alerts: Vec<Alert>,
+}
+
+/// The entity's latest state; the track (up to thousands of points) is not needed live.
+fn without_track(e: &Entity) -> Entity {
+    Entity {
+        id: e.id,
+        kind: e.kind,
+        external_id: e.external_id.clone(),
+        source: e.source.clone(),
+        last_seen: e.last_seen,
+        position: e.position,
+        heading: e.heading,
+        speed: e.speed,
+        status: e.status.clone(),
+        properties: e.properties.clone(),
+        track: VecDeque::new(),
+        mean_interval_ms: e.mean_interval_ms,
     }
 }
 
@@ -153,7 +189,11 @@ impl Subscription {
 #[derive(Debug, Clone)]
 pub enum ServerMsg {
     Snapshot(Vec<Value>),
-    Delta { seq: u64, upserts: Vec<Value>, removes: Vec<u64> },
+    Delta {
+        seq: u64,
+        upserts: Vec<Value>,
+        removes: Vec<u64>,
+    },
     Alert(Value),
     Error(String),
     /// A ready `tiles_changed` message of a tile subscription.

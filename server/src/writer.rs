@@ -270,7 +270,11 @@ impl Ctx {
             merged.alerts.extend(applied.alerts);
             let _ = reply.send(Ok(Accepted { accepted, rejected }));
         }
-        self.hub.publish(seq, &twin, merged);
+        let prepared = self.hub.publish(seq, &twin, merged);
+        drop(twin);
+        if let Some(p) = prepared {
+            self.hub.send(p);
+        }
     }
 
     fn tick(&mut self) {
@@ -285,6 +289,10 @@ impl Ctx {
         if !applied.changes.is_empty() || !applied.alerts.is_empty() {
             tracing::debug!(changes = applied.changes.len(), alerts = applied.alerts.len(), "tick");
         }
-        self.hub.publish(seq, &twin, applied);
+        let prepared = self.hub.publish(seq, &twin, applied);
+        drop(twin);
+        if let Some(p) = prepared {
+            self.hub.send(p);
+        }
     }
 }

@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde_json::{json, Value};
-use twin_core::{EntityId, EntityKind, Position};
+use twin_core::{EntityId, Position};
 
 use crate::geojson::{entity_feature, entity_feature_with_distance, feature_collection, parse_area, rfc3339};
 use crate::params::Params;
@@ -163,9 +163,4 @@ pub async fn h3(State(st): State<AppState>, p: Params) -> Result<Json<Value>, Pr
         })
         .collect();
     Ok(Json(feature_collection(features)))
-}
-
-/// Known kinds, for clients building filters.
-pub fn kind_names() -> Vec<&'static str> {
-    EntityKind::ALL.iter().map(|k| k.as_str()).collect()
 }
