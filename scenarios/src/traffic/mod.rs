@@ -3,11 +3,13 @@
 //! congestion from live speeds and emergency-vehicle reach.
 
 mod assignment;
+mod ctm;
 mod error;
 mod network;
 mod paths;
 
 pub use assignment::{assign, Assignment, AssignmentConfig, AssignmentProgress, OdPair};
+pub use ctm::{Ctm, Triangular};
 pub use error::TrafficError;
 pub use network::{class_capacity, Link, LinkCost, Network, TurnRules};
 pub use paths::{path_cost, LinkTree, Scratch};
