@@ -8,7 +8,7 @@ use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 
 use crate::metrics::track_http;
-use crate::problem::{not_found_fallback, Problem};
+use crate::problem::{method_not_allowed, not_found_fallback, Problem};
 use crate::routes::{self, entities, ingest, layers, live, ops, osmand, tiles};
 use crate::state::AppState;
 
@@ -74,6 +74,7 @@ pub fn app(state: AppState) -> Router {
         .route("/tiles/{file}", get(tiles::tilejson_doc))
         .route("/styles/{file}", get(tiles::style_doc))
         .fallback(not_found_fallback)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(middleware::from_fn_with_state(state.metrics.clone(), track_http))
         .layer(TraceLayer::new_for_http())

@@ -99,3 +99,13 @@ impl IntoResponse for Problem {
 pub async fn not_found_fallback(uri: axum::http::Uri) -> Problem {
     Problem::not_found(format!("no route for {}", uri.path())).instance(uri.path().to_owned())
 }
+
+/// Known route, wrong method.
+pub async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> Problem {
+    Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+        format!("{method} is not allowed on {}", uri.path()),
+    )
+    .instance(uri.path().to_owned())
+}

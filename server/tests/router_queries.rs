@@ -84,6 +84,8 @@ async fn one_entity_and_not_found() {
     let (st, ct, body) = s.get("/api/no/such/route").await;
     assert_problem(st, &ct, &body, StatusCode::NOT_FOUND);
     assert_eq!(body["instance"], "/api/no/such/route");
+    let (st, ct, body) = s.post("/api/entities", "application/json", "{}").await;
+    assert_problem(st, &ct, &body, StatusCode::METHOD_NOT_ALLOWED);
 }
 
 #[tokio::test]
