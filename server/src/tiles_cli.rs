@@ -1,4 +1,4 @@
-//! `citytwin tiles export`: reference layers of a city as an offline PMTiles archive.
+//! `citytwin tiles export`: reference layers of a city as an offline PMTiles or MBTiles archive.
 
 use std::io::BufWriter;
 use std::path::PathBuf;
@@ -8,6 +8,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use twin_layers::ReferenceLayers;
 use twin_tiles::export::{archive_info, check_layers, covering_tiles, export_tile, ExportOptions};
+use twin_tiles::mbtiles::write_mbtiles;
 use twin_tiles::pmtiles::write_pmtiles;
 use twin_tiles::reference::ReferenceIndex;
 use twin_tiles::TileRenderer;
@@ -24,7 +25,6 @@ pub enum TilesCommand {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ArchiveFormat {
     Pmtiles,
-    /// Not implemented yet (needs SQLite); refused with an error.
     Mbtiles,
 }
 
@@ -56,9 +56,6 @@ pub fn run(cmd: TilesCommand) -> anyhow::Result<()> {
 }
 
 fn export(args: ExportArgs) -> anyhow::Result<()> {
-    if args.format == ArchiveFormat::Mbtiles {
-        bail!("MBTiles output is not implemented yet; use --format pmtiles");
-    }
     if args.minzoom > args.maxzoom || args.maxzoom > 20 {
         bail!("need minzoom ≤ maxzoom ≤ 20 (got {}..{})", args.minzoom, args.maxzoom);
     }
@@ -86,6 +83,11 @@ fn export(args: ExportArgs) -> anyhow::Result<()> {
     }
     bar.finish_and_clear();
     let info = archive_info(&renderer, &opts, &config.raw.city.name, "© OpenStreetMap contributors");
+    if args.format == ArchiveFormat::Mbtiles {
+        let n = write_mbtiles(&args.output, tiles, &info)?;
+        println!("wrote {}: {n} tiles", args.output.display());
+        return Ok(());
+    }
     let file = std::fs::File::create(&args.output).with_context(|| format!("creating {}", args.output.display()))?;
     let mut out = BufWriter::new(file);
     let stats = write_pmtiles(&mut out, tiles, &info)?;

@@ -11,6 +11,7 @@ mod error;
 pub mod export;
 pub mod layer;
 pub mod live;
+pub mod mbtiles;
 pub mod mvt;
 pub(crate) use mvt::wire as mvt_wire;
 pub mod pmtiles;

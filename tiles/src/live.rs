@@ -7,7 +7,7 @@ use twin_core::{BBox, Entity, EntityKind, KindFilter, PropertyValue, Timestamp, 
 
 use crate::coord::TileCoord;
 use crate::mvt::clip::{clip_ring, ClipRect};
-use crate::mvt::{LayerBuilder, MvtValue, TileGeometry, EXTENT};
+use crate::mvt::{LayerBuilder, MvtValue, TileGeometry, Val, EXTENT};
 use crate::TileError;
 
 /// Name of the aggregated layer at low zoom.
@@ -62,6 +62,7 @@ pub fn live_layers(
     let bbox = to_bbox(b.west, b.south, b.east, b.north)?;
     let rect = ClipRect::buffered(opts.extent, opts.buffer);
     let mut layers: BTreeMap<EntityKind, LayerBuilder> = BTreeMap::new();
+    let mut attrs: Vec<(&'static str, Val<'_>)> = Vec::with_capacity(10);
     for e in twin.in_bbox(bbox, kinds) {
         let Some(p) = e.position else { continue };
         let (px, py) = tile.project(p.lon, p.lat, opts.extent);
@@ -69,34 +70,38 @@ pub fn live_layers(
             continue;
         }
         let layer = layers.entry(e.kind).or_insert_with(|| LayerBuilder::new(e.kind.as_str(), opts.extent));
-        let attrs = entity_attributes(e, now, opts);
-        layer.add_feature(Some(e.id.0), &TileGeometry::Points(vec![(px.round() as i32, py.round() as i32)]), &attrs);
+        entity_attributes(e, now, opts, &mut attrs);
+        layer.add_point(Some(e.id.0), (px.round() as i32, py.round() as i32), &attrs);
     }
     Ok(layers.into_values().collect())
 }
 
-/// The attributes of an entity feature (absent values are left out, as MVT has no null).
-pub fn entity_attributes(e: &Entity, now: Timestamp, opts: &LiveOptions) -> Vec<(&'static str, MvtValue)> {
-    let mut a: Vec<(&'static str, MvtValue)> = Vec::with_capacity(11);
-    a.push(("id", MvtValue::Uint(e.id.0)));
-    a.push(("kind", e.kind.as_str().into()));
-    a.push(("external_id", e.external_id.as_str().into()));
-    a.push(("name", e.name().into()));
+/// The attributes of an entity feature into `out` (absent values are left out, as MVT has no null).
+pub fn entity_attributes<'a>(
+    e: &'a Entity,
+    now: Timestamp,
+    opts: &LiveOptions,
+    out: &mut Vec<(&'static str, Val<'a>)>,
+) {
+    out.clear();
+    out.push(("id", Val::Uint(e.id.0)));
+    out.push(("kind", Val::Str(e.kind.as_str())));
+    out.push(("external_id", Val::Str(&e.external_id)));
+    out.push(("name", Val::Str(e.name())));
     if let Some(agency) = e.properties.get("agency").and_then(PropertyValue::as_str) {
-        a.push(("agency", agency.into()));
+        out.push(("agency", Val::Str(agency)));
     }
     if let Some(s) = &e.status {
-        a.push(("status", s.as_str().into()));
+        out.push(("status", Val::Str(s)));
     }
     if let Some(s) = e.speed {
-        a.push(("speed", MvtValue::Double(s)));
+        out.push(("speed", Val::Double(s)));
     }
     if let Some(h) = e.heading {
-        a.push(("heading", MvtValue::Double(h)));
+        out.push(("heading", Val::Double(h)));
     }
-    a.push(("last_seen", MvtValue::Int(e.last_seen.as_millis().div_euclid(1000))));
-    a.push(("stale", MvtValue::Bool(is_stale(e, now, opts))));
-    a
+    out.push(("last_seen", Val::Int(e.last_seen.as_millis().div_euclid(1000))));
+    out.push(("stale", Val::Bool(is_stale(e, now, opts))));
 }
 
 fn to_bbox(w: f64, s: f64, e: f64, n: f64) -> Result<BBox, TileError> {

@@ -65,42 +65,88 @@ impl From<bool> for MvtValue {
     }
 }
 
-/// Hashable identity of a value for the dedup table (doubles by bit pattern).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum ValueKey {
-    S(String),
-    D(u64),
-    I(i64),
-    U(u64),
-    B(bool),
+/// A borrowed attribute value: what `LayerBuilder` takes on its fast path (no allocation unless the
+/// value is new to the layer).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Val<'a> {
+    Str(&'a str),
+    Double(f64),
+    Int(i64),
+    Uint(u64),
+    Bool(bool),
 }
 
 impl MvtValue {
-    fn key(&self) -> ValueKey {
+    pub fn as_val(&self) -> Val<'_> {
         match self {
-            MvtValue::String(s) => ValueKey::S(s.clone()),
-            MvtValue::Double(d) => ValueKey::D(d.to_bits()),
-            MvtValue::Int(i) => ValueKey::I(*i),
-            MvtValue::Uint(u) => ValueKey::U(*u),
-            MvtValue::Bool(b) => ValueKey::B(*b),
+            MvtValue::String(s) => Val::Str(s),
+            MvtValue::Double(d) => Val::Double(*d),
+            MvtValue::Int(i) => Val::Int(*i),
+            MvtValue::Uint(u) => Val::Uint(*u),
+            MvtValue::Bool(b) => Val::Bool(*b),
+        }
+    }
+}
+
+impl Val<'_> {
+    /// Identity of a non-string value in the dedup table: (type tag, bits).
+    fn num_key(&self) -> (u8, u64) {
+        match self {
+            Val::Str(_) => (0, 0),
+            Val::Double(d) => (1, d.to_bits()),
+            // A non-negative int is written as uint_value: the same Value as the equal Uint.
+            Val::Int(i) if *i >= 0 => (3, *i as u64),
+            Val::Int(i) => (2, *i as u64),
+            Val::Uint(u) => (3, *u),
+            Val::Bool(b) => (4, u64::from(*b)),
         }
     }
 
+    /// The `Value` message.
     fn encode(&self, out: &mut Vec<u8>) {
         match self {
-            MvtValue::String(s) => put_bytes_field(out, 1, s.as_bytes()),
-            MvtValue::Double(d) => {
+            Val::Str(s) => put_bytes_field(out, 1, s.as_bytes()),
+            Val::Double(d) => {
                 put_key(out, 3, FIXED64);
                 out.extend_from_slice(&d.to_le_bytes());
             }
             // Negative integers go in sint_value (zigzag) so they stay short; others in uint_value.
-            MvtValue::Int(i) if *i < 0 => put_varint_field(out, 6, wire::zigzag(*i)),
-            MvtValue::Int(i) => put_varint_field(out, 5, *i as u64),
-            MvtValue::Uint(u) => put_varint_field(out, 5, *u),
-            MvtValue::Bool(b) => put_varint_field(out, 7, u64::from(*b)),
+            Val::Int(i) if *i < 0 => put_varint_field(out, 6, wire::zigzag(*i)),
+            Val::Int(i) => put_varint_field(out, 5, *i as u64),
+            Val::Uint(u) => put_varint_field(out, 5, *u),
+            Val::Bool(b) => put_varint_field(out, 7, u64::from(*b)),
         }
     }
 }
+
+/// A small multiplicative hasher for the dedup tables (keys are short and not adversarial: they
+/// come from our own model and layers).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut w = [0u8; 8];
+            w[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(w));
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.write_u64(u64::from(i));
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.write_u64(i as u64);
+    }
+}
+
+type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
 
 /// Builds one layer; features are encoded as they are added.
 #[derive(Debug)]
@@ -110,9 +156,12 @@ pub struct LayerBuilder {
     features: Vec<u8>,
     count: usize,
     keys: Vec<String>,
-    key_index: HashMap<String, u32>,
-    values: Vec<MvtValue>,
-    value_index: HashMap<ValueKey, u32>,
+    key_index: HashMap<String, u32, FxBuild>,
+    /// Encoded `Value` messages, each already framed as field 4 of the layer.
+    values: Vec<u8>,
+    value_count: u32,
+    str_index: HashMap<Box<str>, u32, FxBuild>,
+    num_index: HashMap<(u8, u64), u32, FxBuild>,
     tags: Vec<u32>,
     commands: Vec<u32>,
     scratch: Vec<u8>,
@@ -127,9 +176,11 @@ impl LayerBuilder {
             features: Vec::new(),
             count: 0,
             keys: Vec::new(),
-            key_index: HashMap::new(),
+            key_index: HashMap::default(),
             values: Vec::new(),
-            value_index: HashMap::new(),
+            value_count: 0,
+            str_index: HashMap::default(),
+            num_index: HashMap::default(),
             tags: Vec::new(),
             commands: Vec::new(),
             scratch: Vec::new(),
@@ -172,28 +223,63 @@ impl LayerBuilder {
         }
         self.tags.clear();
         for (k, v) in attrs {
-            let ki = match self.key_index.get(*k) {
-                Some(i) => *i,
-                None => {
-                    let i = self.keys.len() as u32;
-                    self.keys.push((*k).to_owned());
-                    self.key_index.insert((*k).to_owned(), i);
-                    i
-                }
-            };
-            let vk = v.key();
-            let vi = match self.value_index.get(&vk) {
-                Some(i) => *i,
-                None => {
-                    let i = self.values.len() as u32;
-                    self.values.push(v.clone());
-                    self.value_index.insert(vk, i);
-                    i
-                }
-            };
-            self.tags.push(ki);
-            self.tags.push(vi);
+            self.push_tag(k, v.as_val());
         }
+        self.write_feature(id, kind);
+        true
+    }
+
+    /// Adds a single-point feature (the hot path of live layers).
+    pub fn add_point(&mut self, id: Option<u64>, p: TilePoint, attrs: &[(&str, Val<'_>)]) {
+        self.commands.clear();
+        encode_points(&[p], &mut self.commands);
+        self.tags.clear();
+        for (k, v) in attrs {
+            self.push_tag(k, *v);
+        }
+        self.write_feature(id, 1);
+    }
+
+    fn push_tag(&mut self, k: &str, v: Val<'_>) {
+        let ki = match self.key_index.get(k) {
+            Some(i) => *i,
+            None => {
+                let i = self.keys.len() as u32;
+                self.keys.push(k.to_owned());
+                self.key_index.insert(k.to_owned(), i);
+                i
+            }
+        };
+        let next = self.value_count;
+        let (vi, fresh) = match v {
+            Val::Str(s) => match self.str_index.get(s) {
+                Some(i) => (*i, false),
+                None => {
+                    self.str_index.insert(s.into(), next);
+                    (next, true)
+                }
+            },
+            other => match self.num_index.entry(other.num_key()) {
+                std::collections::hash_map::Entry::Occupied(o) => (*o.get(), false),
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(next);
+                    (next, true)
+                }
+            },
+        };
+        if fresh {
+            self.value_count += 1;
+            self.scratch.clear();
+            v.encode(&mut self.scratch);
+            put_key(&mut self.values, 4, wire::LEN);
+            wire::put_varint(&mut self.values, self.scratch.len() as u64);
+            self.values.extend_from_slice(&self.scratch);
+        }
+        self.tags.push(ki);
+        self.tags.push(vi);
+    }
+
+    fn write_feature(&mut self, id: Option<u64>, kind: u64) {
         self.feature.clear();
         if let Some(id) = id {
             put_varint_field(&mut self.feature, 1, id);
@@ -205,7 +291,6 @@ impl LayerBuilder {
         put_packed_field(&mut self.feature, 4, &self.commands, &mut self.scratch);
         put_bytes_field(&mut self.features, 2, &self.feature);
         self.count += 1;
-        true
     }
 
     /// The encoded `Layer` message.
@@ -216,12 +301,7 @@ impl LayerBuilder {
         for k in &self.keys {
             put_bytes_field(&mut out, 3, k.as_bytes());
         }
-        let mut v = Vec::new();
-        for value in &self.values {
-            v.clear();
-            value.encode(&mut v);
-            put_bytes_field(&mut out, 4, &v);
-        }
+        out.extend_from_slice(&self.values);
         put_varint_field(&mut out, 5, u64::from(self.extent));
         put_varint_field(&mut out, 15, 2);
         out
@@ -355,6 +435,19 @@ mod tests {
         c.clear();
         encode_polygons(&[vec![vec![(3, 6), (8, 12), (20, 34), (3, 6)]]], &mut c);
         assert_eq!(c, [9, 6, 12, 18, 10, 12, 24, 44, 15]);
+    }
+
+    #[test]
+    fn keys_and_values_are_deduplicated() {
+        let mut l = LayerBuilder::new("x", EXTENT);
+        for i in 0..3 {
+            l.add_point(Some(i), (1, 1), &[("kind", Val::Str("bus")), ("speed", Val::Double(2.5))]);
+            l.add_point(None, (2, 2), &[("kind", Val::Str("2.5")), ("n", Val::Uint(7)), ("m", Val::Int(7))]);
+        }
+        assert_eq!(l.len(), 6);
+        assert_eq!(l.keys, ["kind", "speed", "n", "m"]);
+        // "bus", 2.5 (double), "2.5" (string) and 7 (uint 7 and int 7 encode alike) are the values.
+        assert_eq!(l.value_count, 4);
     }
 
     #[test]
