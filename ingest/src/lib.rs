@@ -4,7 +4,11 @@
 //! tested on captures, fuzzed and benchmarked in isolation.
 
 pub mod ais;
+#[cfg(feature = "connectors")]
+pub mod connectors;
 pub mod gpx;
 pub mod gtfs;
 pub mod gtfs_rt;
+pub mod health;
+pub mod mqtt;
 pub mod osmand;
