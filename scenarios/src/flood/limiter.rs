@@ -32,31 +32,43 @@ pub(crate) fn cell_depth(h: f64, qw: f64, qe: f64, qn: f64, qs: f64, rain: f64, 
     h + k.dt * k.inv_dx * ((qw - qe) + (qn - qs)) + rain
 }
 
+/// A cell by row and column (kept together to avoid dividing indices in the hot path).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Cell {
+    pub row: usize,
+    pub col: usize,
+}
+
 impl LimiterState<'_> {
     /// Corrects the cells listed in `negative` and returns the largest depth it set.
     ///
     /// Within a round the order of cells does not matter: a face is only ever scaled by the one
     /// cell it draws from, and recomputing a depth reads only that cell's faces.
-    pub(crate) fn run(&mut self, mut negative: Vec<usize>, k: &StepConstants) -> f64 {
+    pub(crate) fn run(&mut self, mut negative: Vec<Cell>, k: &StepConstants) -> f64 {
+        let nc = self.ncols;
         let mut touched = Vec::new();
         let mut recompute = Vec::new();
         let mut h_max: f64 = 0.0;
         while !negative.is_empty() {
-            for &i in &negative {
-                self.scale_outflows(i, k);
+            for &cell in &negative {
+                let i = cell.row * nc + cell.col;
+                let faces = self.faces(cell);
+                self.scale_outflows(i, faces, k);
                 self.marks[i] |= LIMITED;
                 touched.push(i);
-                for j in std::iter::once(i).chain(self.downstream(i)) {
+                for next in std::iter::once(cell).chain(self.downstream(cell, faces)) {
+                    let j = next.row * nc + next.col;
                     if self.marks[j] & QUEUED == 0 {
                         self.marks[j] |= QUEUED;
-                        recompute.push(j);
+                        recompute.push(next);
                     }
                 }
             }
             negative.clear();
-            for j in recompute.drain(..) {
+            for cell in recompute.drain(..) {
+                let j = cell.row * nc + cell.col;
                 self.marks[j] &= !QUEUED;
-                let v = self.recompute(j, k);
+                let v = self.recompute(j, self.faces(cell), k);
                 if self.marks[j] & LIMITED != 0 {
                     // Its outflow is at most what it holds: only round-off can make it negative.
                     self.h_next[j] = v.max(0.0);
@@ -65,7 +77,7 @@ impl LimiterState<'_> {
                     self.h_next[j] = v;
                     h_max = h_max.max(v);
                     if v < 0.0 {
-                        negative.push(j);
+                        negative.push(cell);
                     }
                 }
             }
@@ -76,15 +88,15 @@ impl LimiterState<'_> {
         h_max
     }
 
-    fn faces(&self, i: usize) -> [usize; 4] {
-        let (r, c) = (i / self.ncols, i % self.ncols);
-        let west = r * (self.ncols + 1) + c;
-        [west, west + 1, r * self.ncols + c, (r + 1) * self.ncols + c]
+    /// Indices of the west, east, north and south faces of a cell.
+    fn faces(&self, cell: Cell) -> [usize; 4] {
+        let west = cell.row * (self.ncols + 1) + cell.col;
+        let north = cell.row * self.ncols + cell.col;
+        [west, west + 1, north, north + self.ncols]
     }
 
     /// Scales every outflow of cell `i` so that together they carry at most its water.
-    fn scale_outflows(&mut self, i: usize, k: &StepConstants) {
-        let [w, e, n, s] = self.faces(i);
+    fn scale_outflows(&mut self, i: usize, [w, e, n, s]: [usize; 4], k: &StepConstants) {
         let out = k.dt
             * k.inv_dx
             * (self.qx[e].max(0.0) + (-self.qx[w]).max(0.0) + self.qy[s].max(0.0) + (-self.qy[n]).max(0.0));
@@ -106,24 +118,21 @@ impl LimiterState<'_> {
         }
     }
 
-    /// Cells inside the grid that receive water from cell `i`.
-    fn downstream(&self, i: usize) -> impl Iterator<Item = usize> {
-        let nc = self.ncols;
-        let nr = self.h.len() / nc;
-        let (r, c) = (i / nc, i % nc);
-        let [w, e, n, s] = self.faces(i);
+    /// Cells inside the grid that receive water from `cell`.
+    fn downstream(&self, cell: Cell, [w, e, n, s]: [usize; 4]) -> impl Iterator<Item = Cell> {
+        let nr = self.h.len() / self.ncols;
+        let Cell { row, col } = cell;
         [
-            (self.qx[e] > 0.0 && c + 1 < nc).then_some(i + 1),
-            (self.qx[w] < 0.0 && c > 0).then(|| i - 1),
-            (self.qy[s] > 0.0 && r + 1 < nr).then_some(i + nc),
-            (self.qy[n] < 0.0 && r > 0).then(|| i - nc),
+            (self.qx[e] > 0.0 && col + 1 < self.ncols).then(|| Cell { row, col: col + 1 }),
+            (self.qx[w] < 0.0 && col > 0).then(|| Cell { row, col: col - 1 }),
+            (self.qy[s] > 0.0 && row + 1 < nr).then(|| Cell { row: row + 1, col }),
+            (self.qy[n] < 0.0 && row > 0).then(|| Cell { row: row - 1, col }),
         ]
         .into_iter()
         .flatten()
     }
 
-    fn recompute(&self, j: usize, k: &StepConstants) -> f64 {
-        let [w, e, n, s] = self.faces(j);
+    fn recompute(&self, j: usize, [w, e, n, s]: [usize; 4], k: &StepConstants) -> f64 {
         let rain = if self.active[j] { k.rain } else { 0.0 };
         cell_depth(self.h[j], self.qx[w], self.qx[e], self.qy[n], self.qy[s], rain, k)
     }

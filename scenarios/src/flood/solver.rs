@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use super::boundary::{Boundaries, EdgeRule};
 use super::error::FloodError;
 use super::forcing::{Inflow, Series};
-use super::limiter::LimiterState;
+use super::limiter::{Cell, LimiterState};
 use super::setup::{FloodSetup, InitialWater, Manning, SolverConfig};
 use super::sweep::{self, CellRow, RowFaces, RowStats, StepConstants};
 
@@ -343,10 +343,12 @@ impl Simulation {
     fn limit_outflows(&mut self, k: &StepConstants) -> f64 {
         let nc = self.ncols;
         let (stats, h_next) = (&self.row_stats, &self.h_next);
-        let negative: Vec<usize> = (0..self.nrows)
+        let negative: Vec<Cell> = (0..self.nrows)
             .into_par_iter()
             .filter(|&r| stats[r].negative)
-            .flat_map_iter(|r| (r * nc..(r + 1) * nc).filter(|&i| h_next[i] < 0.0))
+            .flat_map_iter(|row| {
+                (0..nc).filter(move |&col| h_next[row * nc + col] < 0.0).map(move |col| Cell { row, col })
+            })
             .collect();
         self.marks.resize(self.h.len(), 0);
         self.limited_cells += negative.len() as u64;
