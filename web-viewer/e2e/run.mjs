@@ -1,0 +1,133 @@
+// End-to-end checks of the viewer and the wall against a running `citytwin demo`.
+// Usage: CITYTWIN_URL=http://127.0.0.1:PORT node e2e/run.mjs  (screenshots into E2E_OUT, default ../target/viewer-e2e)
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { canvasStats, launch, watchRequests } from './browser.mjs';
+
+const BASE = process.env.CITYTWIN_URL ?? 'http://127.0.0.1:8080';
+const OUT = resolve(process.env.E2E_OUT ?? '../target/viewer-e2e');
+mkdirSync(OUT, { recursive: true });
+const failures = [];
+const check = (ok, what) => {
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
+  if (!ok) failures.push(what);
+};
+const api = (p, init) => fetch(BASE + p, init).then((r) => r.json());
+
+async function waitFor(page, fn, arg, timeout = 30_000) {
+  return page.waitForFunction(fn, arg, { timeout, polling: 100 });
+}
+
+const ctx = await launch();
+try {
+  // ---- the viewer ----
+  const page = ctx.pages()[0] ?? await ctx.newPage();
+  const problems = watchRequests(page, new URL(BASE).origin);
+  await page.goto(BASE + '/');
+  await waitFor(page, () => {
+    const c = window.__citytwin;
+    return c && c.store.entities.size > 0 && c.view.map.loaded() && c.view.map.areTilesLoaded();
+  });
+  await page.waitForTimeout(2500); // labels and icons settle
+  await page.screenshot({ path: `${OUT}/viewer.png` });
+
+  const stats = await canvasStats(page, '#map canvas');
+  check(stats.length >= 1 && stats.some((s) => s.colours > 12 && s.nonBackground > 0.05),
+    `map canvas is drawn (colours/non-background: ${JSON.stringify(stats)})`);
+
+  // Entity count in the UI equals the API's (retry: the demo may add entities meanwhile).
+  let uiCount = -1;
+  let apiCount = -2;
+  for (let i = 0; i < 10 && uiCount !== apiCount; i++) {
+    apiCount = (await api('/api/entities?limit=1000000')).features.length;
+    await page.waitForTimeout(1100);
+    uiCount = Number(await page.textContent('#entity-count'));
+  }
+  check(uiCount === apiCount, `entity count in the UI (${uiCount}) equals /api/entities (${apiCount})`);
+
+  // Pick an isolated, on-screen, stationary entity and click it.
+  const target = await page.evaluate(() => {
+    const v = window.__citytwin.view;
+    const canvas = v.map.getCanvas().getBoundingClientRect();
+    const pts = v.drawn.map((d) => ({ d, s: v.map.project(d.pos) }))
+      .filter(({ s }) => s.x > 260 && s.x < canvas.width - 360 && s.y > 80 && s.y < canvas.height - 90);
+    const alone = pts.filter((a) => pts.every((b) => a === b || Math.hypot(a.s.x - b.s.x, a.s.y - b.s.y) > 30));
+    const fixed = alone.find(({ d }) => d.kind === 'flood_sensor' || d.kind === 'air_quality_station') ?? alone[0];
+    return fixed ? { id: fixed.d.id, kind: fixed.d.kind, x: fixed.s.x, y: fixed.s.y, pos: fixed.d.pos } : null;
+  });
+  check(target !== null, 'an isolated entity is on screen');
+  if (target) {
+    await page.mouse.click(target.x, target.y);
+    await page.waitForTimeout(500);
+    const opened = await page.evaluate(() => {
+      const h = document.querySelector('#details:not(.hidden) h3[data-entity]');
+      return h ? Number(h.getAttribute('data-entity')) : null;
+    });
+    check(opened === target.id, `clicking entity ${target.id} opens its panel (opened: ${opened})`);
+    await page.screenshot({ path: `${OUT}/viewer-details.png` });
+
+    // A new observation moves its marker within a second.
+    const ent = await api(`/api/entities/${target.id}`);
+    const [lon, lat] = ent.geometry.coordinates;
+    const to = [lon + 0.004, lat + 0.002];
+    const before = await page.evaluate((id) => window.__citytwin.view.screenOf(id), target.id);
+    const posted = Date.now();
+    const res = await fetch(BASE + '/ingest/observations', {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([{ kind: ent.properties.kind, id: ent.properties.external_id, time: new Date().toISOString(), lon: to[0], lat: to[1] }]),
+    });
+    check(res.status === 200, `observation accepted (${res.status})`);
+    const moved = await page.waitForFunction(([id, b]) => {
+      const s = window.__citytwin.view.screenOf(id);
+      return s && Math.hypot(s[0] - b[0], s[1] - b[1]) > 5;
+    }, [target.id, before], { timeout: 5000, polling: 'raf' }).then(() => Date.now() - posted).catch(() => null);
+    check(moved !== null && moved <= 1000, `marker moved ${moved} ms after the POST (≤ 1000 ms)`);
+    const arrived = await page.waitForFunction(([id, p]) => {
+      const v = window.__citytwin.view;
+      const s = v.screenOf(id);
+      const t = v.map.project(p);
+      return s && Math.hypot(s[0] - t.x, s[1] - t.y) < 2;
+    }, [target.id, to], { timeout: 5000, polling: 'raf' }).then(() => true).catch(() => false);
+    check(arrived, 'marker reaches the posted position');
+  }
+
+  // 2D, planning theme, English: still drawn.
+  await page.click('#btn-3d');
+  await page.click('#btn-theme');
+  await page.click('#btn-lang');
+  await page.waitForTimeout(3000);
+  await page.screenshot({ path: `${OUT}/viewer-2d-planning.png` });
+  check((await page.textContent('#btn-lang')) === 'Tiếng Việt', 'language switches to English');
+
+  check(problems.length === 0, `viewer: no failed or off-origin requests ${JSON.stringify(problems.slice(0, 10))}`);
+
+  // ---- the wall ----
+  const wall = await ctx.newPage();
+  await wall.setViewportSize({ width: 1920, height: 1080 });
+  const wallProblems = watchRequests(wall, new URL(BASE).origin);
+  await wall.goto(BASE + '/wall?kiosk=1');
+  await waitFor(wall, () => {
+    const c = window.__citytwin;
+    return c && c.store.entities.size > 0 && c.views.every((v) => v.map.loaded() && v.map.areTilesLoaded());
+  });
+  await wall.waitForTimeout(3000);
+  await wall.screenshot({ path: `${OUT}/wall.png` });
+  const panels = await wall.$$eval('[data-panel]', (els) => els.map((e) => e.getAttribute('data-panel')));
+  check(['overview', 'port', 'traffic', 'flood', 'alerts', 'kpi'].every((p) => panels.includes(p)),
+    `wall renders all panels (${panels.join(', ')})`);
+  const wallStats = await canvasStats(wall, '.wp .map canvas.maplibregl-canvas');
+  check(wallStats.length === 4 && wallStats.every((s) => s.colours > 8 && s.nonBackground > 0.03),
+    `every wall map is drawn ${JSON.stringify(wallStats)}`);
+  const kpi = await wall.textContent('[data-panel="kpi"] .kpi .v');
+  check(Number(kpi) > 0, `KPI counters show the entity count (${kpi})`);
+  const lang = await wall.evaluate(() => document.documentElement.lang);
+  check(lang === 'vi', `the wall defaults to Vietnamese (${lang})`);
+  const kioskControls = await wall.$$('.maplibregl-ctrl, button');
+  check(kioskControls.length === 0, `kiosk mode shows no controls (${kioskControls.length})`);
+  check(wallProblems.length === 0, `wall: no failed or off-origin requests ${JSON.stringify(wallProblems.slice(0, 10))}`);
+} finally {
+  await ctx.close();
+}
+
+console.log(failures.length ? `\n${failures.length} check(s) failed` : '\nall checks passed');
+process.exit(failures.length ? 1 : 0);

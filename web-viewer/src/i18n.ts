@@ -1,0 +1,73 @@
+// Vietnamese and English strings; Vietnamese is the default on the wall, the browser's choice elsewhere.
+
+export type Lang = 'vi' | 'en';
+
+const STRINGS = {
+  vi: {
+    title: 'Bản sao số Đà Nẵng', entities: 'đối tượng', layers: 'Lớp bản đồ', themes: 'Cơ quan',
+    kinds: 'Loại', alerts: 'Cảnh báo', search: 'Tìm tên, hô hiệu, MMSI, tuyến, mã…', live: 'Trực tiếp',
+    replay: 'Phát lại', theme_dark: 'Vận hành', theme_light: 'Quy hoạch', view2d: '2D', view3d: '3D',
+    last_update: 'Cập nhật', track: 'Hành trình', close: 'Đóng', stale: 'mất tín hiệu', no_alerts: 'Không có cảnh báo',
+    connected: 'Đã kết nối', reconnecting: 'Đang kết nối lại…', period: 'Khoảng', speed: 'Tốc độ',
+    overview: 'Toàn thành phố', port: 'Cảng và biển', traffic: 'Giao thông', flood: 'Ngập lụt & môi trường',
+    kpi: 'Chỉ số', active_alerts: 'Cảnh báo', moving: 'Đang di chuyển', max_flood: 'Ngập sâu nhất',
+    avg_pm25: 'PM2.5 trung bình', history_note: 'Dữ liệu từ khi mở trang', series: 'Chuỗi thời gian',
+    transport: 'Giao thông', port_t: 'Cảng vụ', police: 'Công an', health: 'Y tế', fire: 'PCCC & CNCH',
+    environment: 'Môi trường', vessel: 'Tàu', fishing_boat: 'Tàu cá', bus: 'Xe buýt', ambulance: 'Cấp cứu',
+    fire_truck: 'Xe cứu hỏa', police_unit: 'Tuần tra', camera: 'Camera', drone: 'Drone',
+    flood_sensor: 'Cảm biến ngập', rain_gauge: 'Đo mưa', air_quality_station: 'Không khí',
+    water_quality_station: 'Chất lượng nước', citizen_report: 'Phản ánh', incident: 'Sự cố', detection: 'Phát hiện',
+    simulated: 'mô phỏng',
+  },
+  en: {
+    title: 'Da Nang digital twin', entities: 'entities', layers: 'Layers', themes: 'Agencies',
+    kinds: 'Kinds', alerts: 'Alerts', search: 'Search name, call sign, MMSI, route, id…', live: 'Live',
+    replay: 'Replay', theme_dark: 'Operations', theme_light: 'Planning', view2d: '2D', view3d: '3D',
+    last_update: 'Last update', track: 'Track', close: 'Close', stale: 'stale', no_alerts: 'No alerts',
+    connected: 'Connected', reconnecting: 'Reconnecting…', period: 'Period', speed: 'Speed',
+    overview: 'City overview', port: 'Port and sea', traffic: 'Traffic', flood: 'Flooding & environment',
+    kpi: 'Key figures', active_alerts: 'Alerts', moving: 'Moving', max_flood: 'Deepest flood',
+    avg_pm25: 'Mean PM2.5', history_note: 'Values since this page opened', series: 'Time series',
+    transport: 'Transport', port_t: 'Port Authority', police: 'Police', health: 'Health', fire: 'Fire & Rescue',
+    environment: 'Environment', vessel: 'Vessel', fishing_boat: 'Fishing boat', bus: 'Bus', ambulance: 'Ambulance',
+    fire_truck: 'Fire truck', police_unit: 'Police unit', camera: 'Camera', drone: 'Drone',
+    flood_sensor: 'Flood sensor', rain_gauge: 'Rain gauge', air_quality_station: 'Air quality',
+    water_quality_station: 'Water quality', citizen_report: 'Citizen report', incident: 'Incident', detection: 'Detection',
+    simulated: 'simulated',
+  },
+} as const;
+
+export type Key = keyof (typeof STRINGS)['en'];
+
+let current: Lang = 'en';
+
+export function setLang(l: Lang): void {
+  current = l;
+}
+
+export function lang(): Lang {
+  return current;
+}
+
+/** The string for `key` in the current language (the key itself when unknown). */
+export function t(key: string, l: Lang = current): string {
+  const table = STRINGS[l] as Record<string, string>;
+  return table[key] ?? (STRINGS.en as Record<string, string>)[key] ?? key;
+}
+
+/** `?lang=` wins, then the fallback (the wall passes 'vi'), then the browser language. */
+export function pickLang(search: string, fallback?: Lang, navigatorLang = 'en'): Lang {
+  const q = new URLSearchParams(search).get('lang');
+  if (q === 'vi' || q === 'en') return q;
+  if (fallback) return fallback;
+  return navigatorLang.toLowerCase().startsWith('vi') ? 'vi' : 'en';
+}
+
+/** Theme keys collide with panel names ('port'), so the theme label has its own key. */
+export function themeLabel(theme: string): string {
+  return t(theme === 'port' ? 'port_t' : theme);
+}
+
+export function stringKeys(l: Lang): string[] {
+  return Object.keys(STRINGS[l]);
+}

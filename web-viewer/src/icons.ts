@@ -1,0 +1,146 @@
+// Our own icons, drawn on a canvas at start-up (no sprite sheet to fetch). White shapes used as masks:
+// deck.gl tints them per entity. Moving kinds point up (north) so the heading rotates them.
+
+import { KINDS } from './kinds';
+
+export const CELL = 64;
+
+type Draw = (c: CanvasRenderingContext2D) => void;
+
+const poly = (c: CanvasRenderingContext2D, pts: number[]) => {
+  c.beginPath();
+  c.moveTo(pts[0], pts[1]);
+  for (let i = 2; i < pts.length; i += 2) c.lineTo(pts[i], pts[i + 1]);
+  c.closePath();
+  c.fill();
+};
+const circle = (c: CanvasRenderingContext2D, x: number, y: number, r: number) => {
+  c.beginPath();
+  c.arc(x, y, r, 0, Math.PI * 2);
+  c.fill();
+};
+const cut = (c: CanvasRenderingContext2D, f: () => void) => {
+  c.globalCompositeOperation = 'destination-out';
+  f();
+  c.globalCompositeOperation = 'source-over';
+};
+
+const DRAW: Record<string, Draw> = {
+  vessel: (c) => poly(c, [32, 4, 46, 24, 46, 58, 18, 58, 18, 24]),
+  fishing_boat: (c) => {
+    poly(c, [32, 10, 44, 28, 42, 56, 22, 56, 20, 28]);
+    cut(c, () => circle(c, 32, 38, 5));
+  },
+  bus: (c) => {
+    c.beginPath();
+    c.roundRect(18, 6, 28, 52, 6);
+    c.fill();
+    cut(c, () => { c.fillRect(22, 12, 20, 8); c.fillRect(22, 26, 20, 4); c.fillRect(22, 36, 20, 4); });
+  },
+  ambulance: (c) => {
+    circle(c, 32, 32, 24);
+    cut(c, () => { c.fillRect(27, 16, 10, 32); c.fillRect(16, 27, 32, 10); });
+    poly(c, [32, 2, 38, 10, 26, 10]);
+  },
+  fire_truck: (c) => {
+    c.beginPath();
+    c.moveTo(32, 4);
+    c.bezierCurveTo(50, 22, 52, 40, 44, 52);
+    c.bezierCurveTo(38, 60, 26, 60, 20, 52);
+    c.bezierCurveTo(12, 40, 20, 30, 24, 24);
+    c.bezierCurveTo(26, 32, 30, 34, 32, 30);
+    c.bezierCurveTo(34, 22, 30, 14, 32, 4);
+    c.fill();
+  },
+  police_unit: (c) => {
+    poly(c, [32, 4, 54, 14, 50, 40, 32, 60, 14, 40, 10, 14]);
+    cut(c, () => poly(c, [32, 18, 36, 28, 46, 28, 38, 34, 41, 44, 32, 38, 23, 44, 26, 34, 18, 28, 28, 28]));
+  },
+  camera: (c) => {
+    c.beginPath();
+    c.roundRect(8, 20, 36, 26, 5);
+    c.fill();
+    poly(c, [44, 28, 58, 20, 58, 46, 44, 38]);
+    cut(c, () => circle(c, 26, 33, 7));
+  },
+  drone: (c) => {
+    c.lineWidth = 6;
+    c.strokeStyle = '#fff';
+    c.beginPath();
+    c.moveTo(14, 14); c.lineTo(50, 50); c.moveTo(50, 14); c.lineTo(14, 50);
+    c.stroke();
+    for (const [x, y] of [[14, 14], [50, 14], [14, 50], [50, 50]]) circle(c, x, y, 9);
+    circle(c, 32, 32, 8);
+  },
+  flood_sensor: (c) => {
+    c.beginPath();
+    c.moveTo(32, 4);
+    c.bezierCurveTo(44, 24, 52, 34, 52, 42);
+    c.arc(32, 42, 20, 0, Math.PI);
+    c.bezierCurveTo(12, 34, 20, 24, 32, 4);
+    c.fill();
+    cut(c, () => c.fillRect(18, 44, 28, 4));
+  },
+  rain_gauge: (c) => {
+    circle(c, 22, 26, 12); circle(c, 38, 22, 14); circle(c, 46, 30, 9);
+    c.fillRect(14, 28, 40, 10);
+    for (const x of [20, 32, 44]) poly(c, [x, 44, x + 4, 54, x - 4, 54]);
+  },
+  air_quality_station: (c) => {
+    circle(c, 32, 32, 26);
+    cut(c, () => { c.fillRect(16, 22, 26, 4); c.fillRect(16, 30, 32, 4); c.fillRect(16, 38, 22, 4); });
+  },
+  water_quality_station: (c) => {
+    DRAW.flood_sensor(c);
+    cut(c, () => circle(c, 32, 40, 6));
+  },
+  citizen_report: (c) => {
+    c.beginPath();
+    c.roundRect(6, 8, 52, 36, 8);
+    c.fill();
+    poly(c, [16, 40, 30, 40, 14, 58]);
+    cut(c, () => { c.fillRect(30, 14, 5, 16); c.fillRect(30, 34, 5, 5); });
+  },
+  incident: (c) => {
+    poly(c, [32, 4, 60, 56, 4, 56]);
+    cut(c, () => { c.fillRect(29, 20, 6, 20); c.fillRect(29, 44, 6, 6); });
+  },
+  detection: (c) => {
+    c.lineWidth = 6;
+    c.strokeStyle = '#fff';
+    c.beginPath(); c.arc(32, 32, 20, 0, Math.PI * 2); c.stroke();
+    circle(c, 32, 32, 8);
+    c.fillRect(29, 2, 6, 12); c.fillRect(29, 50, 6, 12); c.fillRect(2, 29, 12, 6); c.fillRect(50, 29, 12, 6);
+  },
+  badge: (c) => {
+    circle(c, 32, 32, 28);
+    cut(c, () => { c.fillRect(28, 12, 8, 26); c.fillRect(28, 44, 8, 8); });
+  },
+};
+
+export const ICON_NAMES = [...KINDS, 'badge'];
+
+export interface IconMapping {
+  [name: string]: { x: number; y: number; width: number; height: number; mask: boolean; anchorY: number };
+}
+
+/** Draws every icon into one atlas canvas and returns it with its mapping. */
+export function buildAtlas(doc: Document = document): { canvas: HTMLCanvasElement; mapping: IconMapping } {
+  const canvas = doc.createElement('canvas');
+  canvas.width = CELL * 4;
+  canvas.height = CELL * Math.ceil(ICON_NAMES.length / 4);
+  const ctx = canvas.getContext('2d');
+  const mapping: IconMapping = {};
+  ICON_NAMES.forEach((name, i) => {
+    const x = (i % 4) * CELL;
+    const y = Math.floor(i / 4) * CELL;
+    mapping[name] = { x, y, width: CELL, height: CELL, mask: true, anchorY: CELL / 2 };
+    if (!ctx) return;
+    ctx.save();
+    ctx.translate(x, y);
+    ctx.fillStyle = '#fff';
+    DRAW[name]?.(ctx);
+    ctx.restore();
+  });
+  return { canvas, mapping };
+}

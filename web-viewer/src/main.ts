@@ -1,0 +1,258 @@
+// The desk viewer: map, layer panel, search, alerts, details with track and chart, time slider.
+
+import 'maplibre-gl/dist/maplibre-gl.css';
+import './app.css';
+import { MapView, loadStyle, type Drawn } from './mapview';
+import { EntityStore } from './store';
+import { LiveClient, wsUrl, type Alert } from './live';
+import { KINDS, THEMES, THEME_KINDS, kindColor } from './kinds';
+import { lang, pickLang, setLang, t, themeLabel, type Lang } from './i18n';
+import { chartSvg } from './chart';
+import { FLOOD_BANDS, VN_AQI_BANDS } from './sensors';
+import { positionAt, ReplayClock, type HistoryDoc } from './replay';
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+const esc = (s: unknown) => String(s).replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+
+const store = new EntityStore();
+const alerts: Alert[] = [];
+let dark = new URLSearchParams(location.search).get('theme') !== 'planning';
+let showTrails = true;
+const hidden = new Set<string>();
+let trackPeriodMin = 60;
+let history: HistoryDoc | null = null;
+let clock: ReplayClock | null = null;
+let playing = false;
+
+setLang(pickLang(location.search, undefined, navigator.language));
+
+async function main(): Promise<void> {
+  const style = await loadStyle(dark);
+  const view = new MapView(store, {
+    container: $('map'), center: [108.2165, 16.0600], zoom: 14.3, pitch: 58, bearing: -20, dark,
+    onPick: (id) => (id === null ? closeDetails() : openDetails(id)),
+  }, style);
+  view.set3D(true);
+  (window as unknown as Record<string, unknown>).__citytwin = { store, view, alerts, openDetails };
+
+  const live = new LiveClient(wsUrl(location), {
+    snapshot: (f) => store.applySnapshot(f, performance.now()),
+    delta: (u, r) => store.applyDelta(u, r, performance.now()),
+    alert: (a) => addAlert(a, true),
+    status: (ok) => {
+      $('conn').textContent = ok ? t('connected') : t('reconnecting');
+      $('conn').classList.toggle('down', !ok);
+    },
+  });
+  live.start();
+  fetch('/api/alerts').then((r) => r.json()).then((d: { alerts: Alert[] }) => {
+    for (const a of [...d.alerts].reverse()) addAlert(a, false);
+  }).catch(() => undefined);
+
+  function frame(): void {
+    const now = performance.now();
+    if (clock) {
+      const at = clock.time(now);
+      view.replay = replayAt(at);
+      $('time-label').textContent = new Date(at).toLocaleTimeString(lang());
+      const rel = (at - Date.now()) / 60_000;
+      ($('time-slider') as HTMLInputElement).value = String(Math.round(rel));
+      if (clock.done(now)) goLive();
+    }
+    view.render(now, Date.now(), showTrails);
+    requestAnimationFrame(frame);
+  }
+  requestAnimationFrame(frame);
+  setInterval(() => { store.pruneTrails(performance.now()); refreshCounts(); }, 1000);
+
+  function replayAt(at: number): Drawn[] {
+    const out: Drawn[] = [];
+    for (const tr of history?.entities ?? []) {
+      if (hidden.has(tr.kind)) continue;
+      const p = positionAt(tr, at);
+      if (!p) continue;
+      out.push({ id: tr.id, kind: tr.kind, pos: p.pos, heading: p.heading, stale: false, color: [...kindColor(tr.kind), 255] });
+    }
+    return out;
+  }
+
+  async function startReplay(minutesAgo: number): Promise<void> {
+    const from = new Date(Date.now() - 120 * 60_000).toISOString();
+    history = await fetch(`/api/history?from=${encodeURIComponent(from)}`).then((r) => r.json());
+    const speed = Number(($('replay-speed') as HTMLSelectElement).value) || 10;
+    clock = new ReplayClock(Date.now() + minutesAgo * 60_000, Date.now(), speed);
+    clock.begin(Date.now() + minutesAgo * 60_000, performance.now());
+    playing = true;
+    $('btn-live').classList.remove('on');
+    $('btn-play').textContent = '⏸';
+  }
+
+  function goLive(): void {
+    clock = null;
+    playing = false;
+    view.replay = null;
+    ($('time-slider') as HTMLInputElement).value = '0';
+    $('btn-live').classList.add('on');
+    $('btn-play').textContent = '▶';
+    $('time-label').textContent = t('live');
+  }
+
+  $('time-slider').addEventListener('change', (ev) => {
+    const v = Number((ev.target as HTMLInputElement).value);
+    if (v >= 0) goLive();
+    else void startReplay(v);
+  });
+  $('btn-live').addEventListener('click', goLive);
+  $('btn-play').addEventListener('click', () => {
+    if (playing) goLive();
+    else void startReplay(Math.min(-1, Number(($('time-slider') as HTMLInputElement).value) || -60));
+  });
+  $('replay-speed').addEventListener('change', (ev) => {
+    if (clock) {
+      const now = performance.now();
+      clock.begin(clock.time(now), now);
+      clock.speed = Number((ev.target as HTMLSelectElement).value);
+    }
+  });
+
+  function addAlert(a: Alert, fresh: boolean): void {
+    if (alerts.some((x) => x.id === a.id)) return;
+    alerts.unshift(a);
+    if (alerts.length > 200) alerts.pop();
+    if (fresh && a.position) view.highlights.push({ pos: a.position, until: Date.now() + 30_000, color: [255, 64, 129] });
+    renderAlerts(fresh ? a.id : null);
+  }
+
+  function renderAlerts(freshId: number | null): void {
+    $('alert-list').innerHTML = alerts.length === 0 ? `<li>${t('no_alerts')}</li>` : alerts.slice(0, 60).map((a) =>
+      `<li data-id="${a.id}" class="sev-${esc(a.severity)}${a.id === freshId ? ' new' : ''}"><div>${esc(a.message)}</div>
+       <div class="meta">${esc(a.severity)} · ${new Date(a.time).toLocaleTimeString(lang())} · ${esc(a.external_id)}</div></li>`).join('');
+  }
+  $('alert-list').addEventListener('click', (ev) => {
+    const li = (ev.target as HTMLElement).closest('li');
+    const a = alerts.find((x) => String(x.id) === li?.dataset.id);
+    if (!a) return;
+    if (a.position) {
+      view.flyTo(a.position, 16);
+      view.highlights.push({ pos: a.position, until: Date.now() + 15_000, color: [255, 214, 0] });
+    }
+    if (store.entities.has(a.entity)) openDetails(a.entity);
+  });
+
+  function openDetails(id: number): void {
+    const e = store.entities.get(id);
+    if (!e) return;
+    view.selected = id;
+    const stale = store.isStale(e, Date.now());
+    const rows = Object.entries(e.props).filter(([k]) => !['id', 'name'].includes(k))
+      .map(([k, v]) => `<tr><td>${esc(k)}</td><td>${esc(v ?? '–')}</td></tr>`).join('');
+    const seriesKey = Object.keys(e.series).find((k) => e.series[k].length > 0);
+    const chart = seriesKey ? `<h4>${t('series')}: ${esc(seriesKey)}</h4>${chartSvg(e.series[seriesKey], {
+      bands: seriesKey === 'water_depth_m' ? FLOOD_BANDS : seriesKey === 'vn_aqi' ? VN_AQI_BANDS : undefined,
+    })}<div class="meta">${t('history_note')}</div>` : '';
+    $('details').innerHTML = `<button id="details-close" style="float:right">${t('close')}</button>
+      <h3 data-entity="${id}">${esc(e.name)}${stale ? `<span class="badge">${t('stale')}</span>` : ''}</h3>
+      <div class="meta">${t(e.kind)} · #${id} · ${t('last_update')}: ${new Date(e.time).toLocaleString(lang())}</div>
+      ${chart}
+      <div style="margin:8px 0">${t('track')}: <select id="track-period">${[15, 60, 180, 360].map((m) =>
+        `<option value="${m}"${m === trackPeriodMin ? ' selected' : ''}>${m < 60 ? `${m} min` : `${m / 60} h`}</option>`).join('')}</select></div>
+      <table>${rows}</table>`;
+    $('details').classList.remove('hidden');
+    $('alerts').classList.add('hidden');
+    $('details-close').onclick = closeDetails;
+    ($('track-period') as HTMLSelectElement).onchange = (ev) => {
+      trackPeriodMin = Number((ev.target as HTMLSelectElement).value);
+      void loadTrack(id);
+    };
+    void loadTrack(id);
+  }
+
+  async function loadTrack(id: number): Promise<void> {
+    const from = new Date(Date.now() - trackPeriodMin * 60_000).toISOString();
+    const r = await fetch(`/api/entities/${id}/track?from=${encodeURIComponent(from)}`);
+    if (!r.ok || view.selected !== id) return;
+    const f = await r.json();
+    view.track = f.geometry?.coordinates?.length > 1 ? f.geometry.coordinates : null;
+  }
+
+  function closeDetails(): void {
+    view.selected = null;
+    view.track = null;
+    $('details').classList.add('hidden');
+    $('alerts').classList.remove('hidden');
+  }
+
+  // Search
+  const input = $<HTMLInputElement>('search');
+  input.addEventListener('input', () => {
+    const hits = store.search(input.value);
+    $('search-results').innerHTML = hits.map((e) =>
+      `<li data-id="${e.id}"><b>${esc(e.name)}</b> <span class="meta">${t(e.kind)} · ${esc(e.props.route ?? e.props.mmsi ?? e.props.call_sign ?? '#' + e.id)}</span></li>`).join('');
+  });
+  $('search-results').addEventListener('click', (ev) => {
+    const id = Number((ev.target as HTMLElement).closest('li')?.dataset.id);
+    const e = store.entities.get(id);
+    if (!e) return;
+    $('search-results').innerHTML = '';
+    input.value = e.name;
+    view.flyTo(e.to, 16);
+    openDetails(id);
+  });
+
+  // Layers
+  function renderLayers(): void {
+    const themes = THEMES.map((th) => {
+      const on = THEME_KINDS[th].some((k) => !hidden.has(k));
+      return `<label><input type="checkbox" data-theme="${th}"${on ? ' checked' : ''}/>${themeLabel(th)}</label>`;
+    }).join('');
+    const kinds = KINDS.map((k) => `<label><input type="checkbox" data-kind="${k}"${hidden.has(k) ? '' : ' checked'}/>
+      <span class="chip" style="background:rgb(${kindColor(k).join(',')})"></span>${t(k)}<span class="n" data-n="${k}"></span></label>`).join('');
+    $('layers').innerHTML = `<h4>${t('themes')}</h4>${themes}<h4>${t('kinds')}</h4>${kinds}
+      <h4>${t('layers')}</h4><label><input type="checkbox" id="trails"${showTrails ? ' checked' : ''}/>${t('track')}</label>`;
+    refreshCounts();
+  }
+  $('layers').addEventListener('change', (ev) => {
+    const el = ev.target as HTMLInputElement;
+    if (el.id === 'trails') showTrails = el.checked;
+    const kinds = el.dataset.theme ? THEME_KINDS[el.dataset.theme as keyof typeof THEME_KINDS] : el.dataset.kind ? [el.dataset.kind] : [];
+    for (const k of kinds) if (el.checked) hidden.delete(k); else hidden.add(k);
+    view.visibleKinds = hidden.size ? new Set(KINDS.filter((k) => !hidden.has(k))) : null;
+    renderLayers();
+  });
+
+  function refreshCounts(): void {
+    const counts: Record<string, number> = {};
+    for (const e of store.entities.values()) counts[e.kind] = (counts[e.kind] ?? 0) + 1;
+    $('entity-count').textContent = String(store.entities.size);
+    for (const el of document.querySelectorAll<HTMLElement>('[data-n]')) el.textContent = String(counts[el.dataset.n ?? ''] ?? '');
+  }
+
+  function renderTexts(): void {
+    document.documentElement.lang = lang();
+    $('title').textContent = t('title');
+    $('entity-label').textContent = t('entities');
+    $('search').setAttribute('placeholder', t('search'));
+    $('alerts-title').textContent = t('alerts');
+    $('btn-3d').textContent = view.is3D() ? t('view2d') : t('view3d');
+    $('btn-theme').textContent = dark ? t('theme_light') : t('theme_dark');
+    $('btn-lang').textContent = lang() === 'vi' ? 'English' : 'Tiếng Việt';
+    $('btn-live').textContent = t('live');
+    if (!clock) $('time-label').textContent = t('live');
+    renderLayers();
+    renderAlerts(null);
+  }
+  $('btn-3d').addEventListener('click', () => { view.set3D(!view.is3D()); renderTexts(); });
+  $('btn-theme').addEventListener('click', async () => {
+    dark = !dark;
+    document.body.classList.toggle('dark', dark);
+    document.body.classList.toggle('light', !dark);
+    view.setStyle(await loadStyle(dark));
+    renderTexts();
+  });
+  $('btn-lang').addEventListener('click', () => { setLang((lang() === 'vi' ? 'en' : 'vi') as Lang); renderTexts(); });
+  document.body.classList.toggle('dark', dark);
+  document.body.classList.toggle('light', !dark);
+  renderTexts();
+}
+
+void main();
