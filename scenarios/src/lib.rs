@@ -1,7 +1,9 @@
 //! Scenario engine: what-if simulations over the city model.
 //!
 //! - [`flood`]: 2D local-inertial shallow-water flow on a raster (rain, inflows, tides).
+//! - [`coupling`]: flooded roads close, traffic reassigns, emergency reach before and after.
 //! - [`traffic`]: road network, user-equilibrium assignment, cell transmission model, congestion.
 
+pub mod coupling;
 pub mod flood;
 pub mod traffic;

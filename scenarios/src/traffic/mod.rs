@@ -3,13 +3,19 @@
 //! congestion from live speeds and emergency-vehicle reach.
 
 mod assignment;
+mod congestion;
 mod ctm;
+mod demand;
 mod error;
 mod network;
 mod paths;
+mod reach;
 
 pub use assignment::{assign, Assignment, AssignmentConfig, AssignmentProgress, OdPair};
+pub use congestion::{CongestionMap, EdgeCongestion};
 pub use ctm::{Ctm, Triangular};
+pub use demand::{Demand, DemandConfig, Zone};
 pub use error::TrafficError;
 pub use network::{class_capacity, Link, LinkCost, Network, TurnRules};
 pub use paths::{path_cost, LinkTree, Scratch};
+pub use reach::reachable_length_m;

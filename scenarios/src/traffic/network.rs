@@ -19,8 +19,8 @@
 //! Lanes come from the OSM `lanes` tag (split evenly over the directions of a two-way road), free-
 //! flow speed from `maxspeed` or the class default (see the road graph).
 
-use twin_layers::roads::{EdgeId, RoadGraph};
 use twin_layers::normalize::{oneway_of, Oneway};
+use twin_layers::roads::{EdgeId, RoadGraph};
 use twin_layers::Layer;
 
 use super::error::TrafficError;
