@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used)] // tests may unwrap
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use twin_core::{EntityKind, Observation, PropertyValue, Timestamp, Twin, TwinConfig};
+use twin_core::{BBox, EntityKind, KindFilter, Observation, PropertyValue, Timestamp, Twin, TwinConfig};
 use twin_tiles::compress::gzip;
 use twin_tiles::reference::ReferenceIndex;
 use twin_tiles::{TileCoord, TileLayer, TileRenderer};
@@ -57,6 +57,14 @@ fn bench(c: &mut Criterion) {
         c.bench_function(&format!("live tile z{z} uncached (100k entities)"), |b| {
             b.iter(|| r.render(&TileLayer::Live, tile, &twin, now).unwrap())
         });
+        if z > r.live.hexagon_max_zoom {
+            // The model query alone, to see how much of a tile is the encoder.
+            let bb = tile.buffered_bounds(r.live.buffer, r.live.extent);
+            let bbox = BBox::new(bb.west, bb.south, bb.east, bb.north).unwrap();
+            c.bench_function(&format!("model query of the z{z} tile"), |b| {
+                b.iter(|| twin.in_bbox(bbox, KindFilter::ALL).len())
+            });
+        }
     }
 }
 

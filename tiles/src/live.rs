@@ -63,13 +63,17 @@ pub fn live_layers(
     let rect = ClipRect::buffered(opts.extent, opts.buffer);
     let mut layers: BTreeMap<EntityKind, LayerBuilder> = BTreeMap::new();
     let mut attrs: Vec<(&'static str, Val<'_>)> = Vec::with_capacity(10);
-    for e in twin.in_bbox(bbox, kinds) {
+    let hits = twin.in_bbox(bbox, kinds);
+    let per_layer = hits.len() / kinds.kinds().count().max(1);
+    for e in hits {
         let Some(p) = e.position else { continue };
         let (px, py) = tile.project(p.lon, p.lat, opts.extent);
         if !rect.contains((px, py)) {
             continue;
         }
-        let layer = layers.entry(e.kind).or_insert_with(|| LayerBuilder::new(e.kind.as_str(), opts.extent));
+        let layer = layers
+            .entry(e.kind)
+            .or_insert_with(|| LayerBuilder::with_capacity(e.kind.as_str(), opts.extent, per_layer));
         entity_attributes(e, now, opts, &mut attrs);
         layer.add_point(Some(e.id.0), (px.round() as i32, py.round() as i32), &attrs);
     }

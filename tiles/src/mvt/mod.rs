@@ -160,8 +160,14 @@ pub struct LayerBuilder {
     /// Encoded `Value` messages, each already framed as field 4 of the layer.
     values: Vec<u8>,
     value_count: u32,
-    str_index: HashMap<Box<str>, u32, FxBuild>,
+    /// String values by hash → (value index, byte range of the string inside `values`); equality is
+    /// checked against those bytes, and the rare colliding strings go to `str_collisions`.
+    str_index: HashMap<u64, (u32, u32, u32), FxBuild>,
+    str_collisions: HashMap<Box<str>, u32, FxBuild>,
     num_index: HashMap<(u8, u64), u32, FxBuild>,
+    /// Key index used at each attribute position of the previous feature: features of one layer
+    /// usually list their attributes in the same order, so this skips the hash lookup.
+    key_hints: Vec<u32>,
     tags: Vec<u32>,
     commands: Vec<u32>,
     scratch: Vec<u8>,
@@ -170,17 +176,24 @@ pub struct LayerBuilder {
 
 impl LayerBuilder {
     pub fn new(name: impl Into<String>, extent: u32) -> Self {
+        Self::with_capacity(name, extent, 0)
+    }
+
+    /// Sized for about `features` point features with a dozen mostly distinct attributes each.
+    pub fn with_capacity(name: impl Into<String>, extent: u32, features: usize) -> Self {
         Self {
             name: name.into(),
             extent,
-            features: Vec::new(),
+            features: Vec::with_capacity(features * 100),
             count: 0,
             keys: Vec::new(),
             key_index: HashMap::default(),
-            values: Vec::new(),
+            values: Vec::with_capacity(features * 40),
             value_count: 0,
-            str_index: HashMap::default(),
-            num_index: HashMap::default(),
+            str_index: HashMap::with_capacity_and_hasher(features * 2, FxBuild::default()),
+            str_collisions: HashMap::default(),
+            num_index: HashMap::with_capacity_and_hasher(features * 4, FxBuild::default()),
+            key_hints: Vec::new(),
             tags: Vec::new(),
             commands: Vec::new(),
             scratch: Vec::new(),
@@ -222,8 +235,8 @@ impl LayerBuilder {
             return false;
         }
         self.tags.clear();
-        for (k, v) in attrs {
-            self.push_tag(k, v.as_val());
+        for (j, (k, v)) in attrs.iter().enumerate() {
+            self.push_tag(j, k, v.as_val());
         }
         self.write_feature(id, kind);
         true
@@ -234,15 +247,16 @@ impl LayerBuilder {
         self.commands.clear();
         encode_points(&[p], &mut self.commands);
         self.tags.clear();
-        for (k, v) in attrs {
-            self.push_tag(k, *v);
+        for (j, (k, v)) in attrs.iter().enumerate() {
+            self.push_tag(j, k, *v);
         }
         self.write_feature(id, 1);
     }
 
-    fn push_tag(&mut self, k: &str, v: Val<'_>) {
-        let ki = match self.key_index.get(k) {
-            Some(i) => *i,
+    fn push_tag(&mut self, position: usize, k: &str, v: Val<'_>) {
+        let hinted = self.key_hints.get(position).copied().filter(|&i| self.keys[i as usize] == k);
+        let ki = match hinted.or_else(|| self.key_index.get(k).copied()) {
+            Some(i) => i,
             None => {
                 let i = self.keys.len() as u32;
                 self.keys.push(k.to_owned());
@@ -250,15 +264,18 @@ impl LayerBuilder {
                 i
             }
         };
+        match self.key_hints.get_mut(position) {
+            Some(h) => *h = ki,
+            None => self.key_hints.push(ki),
+        }
         let next = self.value_count;
         let (vi, fresh) = match v {
-            Val::Str(s) => match self.str_index.get(s) {
-                Some(i) => (*i, false),
-                None => {
-                    self.str_index.insert(s.into(), next);
-                    (next, true)
-                }
-            },
+            Val::Str(s) => {
+                let vi = self.string_value(s);
+                self.tags.push(ki);
+                self.tags.push(vi);
+                return;
+            }
             other => match self.num_index.entry(other.num_key()) {
                 std::collections::hash_map::Entry::Occupied(o) => (*o.get(), false),
                 std::collections::hash_map::Entry::Vacant(slot) => {
@@ -279,6 +296,44 @@ impl LayerBuilder {
         self.tags.push(vi);
     }
 
+    /// Index of a string value, appending it when new (no allocation for the lookup).
+    fn string_value(&mut self, s: &str) -> u32 {
+        use std::hash::{BuildHasher, Hasher};
+        let mut h = FxBuild::default().build_hasher();
+        h.write(s.as_bytes());
+        let hash = h.finish();
+        if let Some(&(vi, off, len)) = self.str_index.get(&hash) {
+            if &self.values[off as usize..(off + len) as usize] == s.as_bytes() {
+                return vi;
+            }
+            if let Some(&vi) = self.str_collisions.get(s) {
+                return vi;
+            }
+            let vi = self.append_string(s).0;
+            self.str_collisions.insert(s.into(), vi);
+            return vi;
+        }
+        let (vi, off) = self.append_string(s);
+        self.str_index.insert(hash, (vi, off, s.len() as u32));
+        vi
+    }
+
+    /// Appends `Value { string_value: s }`; returns its index and where the string bytes start.
+    fn append_string(&mut self, s: &str) -> (u32, u32) {
+        self.scratch.clear();
+        wire::put_varint(&mut self.scratch, s.len() as u64);
+        let msg_len = 1 + self.scratch.len() + s.len();
+        put_key(&mut self.values, 4, wire::LEN);
+        wire::put_varint(&mut self.values, msg_len as u64);
+        put_key(&mut self.values, 1, wire::LEN);
+        self.values.extend_from_slice(&self.scratch);
+        let off = self.values.len() as u32;
+        self.values.extend_from_slice(s.as_bytes());
+        let vi = self.value_count;
+        self.value_count += 1;
+        (vi, off)
+    }
+
     fn write_feature(&mut self, id: Option<u64>, kind: u64) {
         self.feature.clear();
         if let Some(id) = id {
@@ -291,6 +346,26 @@ impl LayerBuilder {
         put_packed_field(&mut self.feature, 4, &self.commands, &mut self.scratch);
         put_bytes_field(&mut self.features, 2, &self.feature);
         self.count += 1;
+    }
+
+    /// Appends the layer as field 3 of a `Tile` message, without an intermediate copy.
+    pub fn finish_into(&self, out: &mut Vec<u8>) {
+        let mut head = Vec::with_capacity(self.name.len() + 4);
+        put_bytes_field(&mut head, 1, self.name.as_bytes());
+        let mut keys = Vec::with_capacity(self.keys.iter().map(|k| k.len() + 2).sum());
+        for k in &self.keys {
+            put_bytes_field(&mut keys, 3, k.as_bytes());
+        }
+        let mut tail = Vec::with_capacity(8);
+        put_varint_field(&mut tail, 5, u64::from(self.extent));
+        put_varint_field(&mut tail, 15, 2);
+        let len = head.len() + self.features.len() + keys.len() + self.values.len() + tail.len();
+        out.reserve(len + 6);
+        put_key(out, 3, wire::LEN);
+        wire::put_varint(out, len as u64);
+        for part in [&head, &self.features, &keys, &self.values, &tail] {
+            out.extend_from_slice(part);
+        }
     }
 
     /// The encoded `Layer` message.
@@ -312,7 +387,7 @@ impl LayerBuilder {
 pub fn encode_tile(layers: &[LayerBuilder]) -> Vec<u8> {
     let mut out = Vec::new();
     for l in layers.iter().filter(|l| !l.is_empty()) {
-        put_bytes_field(&mut out, 3, &l.finish());
+        l.finish_into(&mut out);
     }
     out
 }
