@@ -30,6 +30,6 @@ pub use boundary::{Boundaries, Boundary};
 pub use error::FloodError;
 pub use forcing::{Inflow, Series};
 pub use grid::{Grid, DEFAULT_NODATA};
-pub use outputs::Summary;
+pub use outputs::{Progress, Summary, Volumes};
 pub use setup::{FloodSetup, InitialWater, Manning, SolverConfig};
-pub use solver::{Progress, Simulation, Volumes};
+pub use solver::Simulation;

@@ -8,6 +8,25 @@ use super::error::FloodError;
 use super::grid::Grid;
 use super::solver::Simulation;
 
+/// Progress reported during a run.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Progress {
+    pub percent: f64,
+    pub simulated_s: f64,
+    pub steps: u64,
+    pub cell_updates_per_s: f64,
+}
+
+/// Volumes booked since the start (m³).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Volumes {
+    pub initial: f64,
+    pub rain: f64,
+    pub inflow: f64,
+    /// Net volume that left through the edges (negative when a level boundary fed the grid).
+    pub outflow: f64,
+}
+
 /// Volume balance and cost of a run.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Summary {

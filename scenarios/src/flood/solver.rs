@@ -15,6 +15,7 @@ use super::boundary::{Boundaries, EdgeRule};
 use super::error::FloodError;
 use super::forcing::{Inflow, Series};
 use super::limiter::{Cell, LimiterState};
+use super::outputs::{Progress, Volumes};
 use super::setup::{FloodSetup, InitialWater, Manning, SolverConfig};
 use super::sweep::{self, CellRow, RowFaces, RowStats, StepConstants};
 
@@ -23,25 +24,6 @@ const WALL_BED: f64 = 1e30;
 
 /// Rows handed to one rayon task at least (keeps task overhead small on narrow grids).
 const MIN_ROWS_PER_TASK: usize = 4;
-
-/// Progress reported during a run.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Progress {
-    pub percent: f64,
-    pub simulated_s: f64,
-    pub steps: u64,
-    pub cell_updates_per_s: f64,
-}
-
-/// Volumes booked since the start (m³).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Volumes {
-    pub initial: f64,
-    pub rain: f64,
-    pub inflow: f64,
-    /// Net volume that left through the edges (negative when a level boundary fed the grid).
-    pub outflow: f64,
-}
 
 /// A running flood simulation. Cloning it forks the run.
 #[derive(Clone)]
@@ -151,6 +133,11 @@ impl Simulation {
     /// Simulated time (s).
     pub fn time(&self) -> f64 {
         self.t
+    }
+
+    /// Volumes booked so far.
+    pub fn volumes(&self) -> Volumes {
+        self.volumes
     }
 
     /// Steps taken so far.
