@@ -9,7 +9,7 @@ use utoipa::OpenApi;
 
 use crate::metrics::track_http;
 use crate::problem::{method_not_allowed, not_found_fallback, Problem};
-use crate::routes::{self, entities, ingest, layers, live, ops, osmand, tiles};
+use crate::routes::{self, entities, fonts, history, ingest, layers, live, ops, osmand, tiles, viewer};
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -36,6 +36,9 @@ use crate::state::AppState;
         tiles::tile,
         tiles::tilejson_doc,
         tiles::style_doc,
+        fonts::glyphs,
+        history::history,
+        viewer::viewer_config,
     ),
     components(schemas(
         Problem,
@@ -52,7 +55,10 @@ pub struct ApiDoc;
 pub fn app(state: AppState) -> Router {
     let body_limit = state.body_limit;
     Router::new()
-        .route("/", get(ops::index))
+        .route("/", get(viewer::index))
+        .route("/wall", get(viewer::wall))
+        .route("/assets/{*path}", get(viewer::assets))
+        .route("/fonts/{fontstack}/{file}", get(fonts::glyphs))
         .route("/healthz", get(ops::healthz))
         .route("/openapi.json", get(ops::openapi))
         .route("/metrics", get(ops::metrics))
@@ -64,6 +70,8 @@ pub fn app(state: AppState) -> Router {
         .route("/api/nearest", get(entities::nearest))
         .route("/api/within", post(entities::within))
         .route("/api/h3", get(entities::h3))
+        .route("/api/history", get(history::history))
+        .route("/api/viewer", get(viewer::viewer_config))
         .route("/api/layers", get(layers::list))
         .route("/api/layers/{name}", get(layers::one))
         .route("/ingest/observations", post(ingest::observations))

@@ -12,6 +12,7 @@ pub mod config;
 pub mod connectors;
 pub mod decode_cli;
 pub mod demo;
+pub mod fonts;
 pub mod geojson;
 pub mod ingest_parse;
 pub mod live;

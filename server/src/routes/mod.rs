@@ -2,12 +2,15 @@
 
 pub mod docs;
 pub mod entities;
+pub mod fonts;
+pub mod history;
 pub mod ingest;
 pub mod layers;
 pub mod live;
 pub mod ops;
 pub mod osmand;
 pub mod tiles;
+pub mod viewer;
 
 use axum::extract::rejection::BytesRejection;
 use axum::http::StatusCode;

@@ -1,0 +1,74 @@
+//! The web viewer: its Vitest unit tests, and the browser end-to-end checks (Debian Chromium driven by
+//! playwright-core) against a real `citytwin demo`. Both fail, not skip, when node_modules or
+//! Chromium are missing: the viewer is part of the product.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use twin_tests::server::workspace_root;
+use twin_tests::{temp_dir, Server};
+
+fn viewer_dir() -> PathBuf {
+    workspace_root().join("web-viewer")
+}
+
+fn require_node_modules(dir: &Path) {
+    assert!(
+        dir.join("node_modules/.bin/vitest").exists() && dir.join("node_modules/playwright-core").exists(),
+        "web-viewer/node_modules is missing: run `npm ci --prefix web-viewer` first"
+    );
+}
+
+fn chromium() -> PathBuf {
+    let path = std::env::var_os("CHROMIUM").map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from);
+    assert!(path.is_file(), "{} not found: `apt-get install -y chromium` (or set CHROMIUM)", path.display());
+    path
+}
+
+fn run(cmd: &mut Command, what: &str) -> Output {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{what}: could not start ({e}); is node installed?"));
+    let text = format!("{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{what} failed ({}):\n{text}", out.status);
+    println!("{text}");
+    out
+}
+
+#[test]
+fn viewer_unit_tests_pass() {
+    let dir = viewer_dir();
+    require_node_modules(&dir);
+    run(Command::new("node").arg("node_modules/vitest/vitest.mjs").arg("run").current_dir(&dir), "vitest run");
+}
+
+#[test]
+fn viewer_and_wall_work_in_a_browser_against_the_demo() {
+    let dir = viewer_dir();
+    require_node_modules(&dir);
+    let chromium = chromium();
+    // Build the viewer from the current sources so the server serves what is being tested.
+    run(Command::new("node").arg("node_modules/vite/bin/vite.js").arg("build").current_dir(&dir), "vite build");
+    let data = temp_dir("e2e-viewer-");
+    let server =
+        Server::start(&["demo".to_owned(), "--data-dir".to_owned(), data.path().join("d").display().to_string()]);
+    let shots = workspace_root().join("target/viewer-e2e");
+    let out = Command::new("node")
+        .arg("e2e/run.mjs")
+        .current_dir(&dir)
+        .env("CITYTWIN_URL", server.base_url())
+        .env("E2E_OUT", &shots)
+        .env("CHROMIUM", &chromium)
+        .output()
+        .expect("node e2e/run.mjs could not start");
+    let text = format!("{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    println!("{text}");
+    assert!(
+        out.status.success(),
+        "browser end-to-end checks failed:\n{text}\n--- server stderr tail ---\n{}",
+        server.stderr_tail()
+    );
+    for shot in ["viewer.png", "viewer-details.png", "wall.png"] {
+        assert!(shots.join(shot).is_file(), "screenshot {shot} was not written");
+    }
+}
