@@ -79,6 +79,8 @@ pub async fn observations(
         p.field("body")
     })?;
     let mut rejected: Vec<RejectedItem> = decoded.errors.iter().map(rejected_item).collect();
+    // Items refused here never reach the writer, which counts the rest.
+    st.metrics.count_ingest("http", 0, rejected.len() as u64);
     if decoded.items.is_empty() {
         let first = decoded.errors.first();
         let detail = match first {
