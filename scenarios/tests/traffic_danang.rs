@@ -7,7 +7,7 @@ use std::sync::atomic::AtomicBool;
 
 use twin_layers::roads::RoadGraph;
 use twin_layers::Layer;
-use twin_scenarios::coupling::{flood_to_traffic, CouplingConfig, Station};
+use twin_scenarios::coupling::{flood_to_traffic, CouplingConfig, Station, TrafficInputs};
 use twin_scenarios::traffic::{assign, AssignmentConfig, Demand, DemandConfig, Network, TurnRules};
 
 fn layer(name: &str, file: &str) -> Layer {
@@ -66,8 +66,15 @@ fn flooded_roads_close_and_traffic_avoids_them() {
         depth[l.edge.unwrap().0 as usize] = 0.5;
     }
     let stations = [Station { name: "test".into(), kind: "hospital".into(), lon: 108.2160, lat: 16.0520 }];
-    let res =
-        flood_to_traffic(&graph, &net, &demand.ods, &depth, &stations, &cfg, |_| {}, &AtomicBool::new(false)).unwrap();
+    let res = flood_to_traffic(
+        TrafficInputs { graph: &graph, net: &net, ods: &demand.ods },
+        &depth,
+        &stations,
+        &cfg,
+        |_| {},
+        &AtomicBool::new(false),
+    )
+    .unwrap();
     assert!(!res.closed.is_empty());
     for c in &res.closed {
         assert!(c.depth_m > cfg.depth_threshold_m);

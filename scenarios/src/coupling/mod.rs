@@ -7,6 +7,8 @@
 //!    measures the road length reachable from each emergency station within the isochrone budgets
 //!    on congested travel times, before and after.
 
+pub mod layers;
+
 use std::sync::atomic::AtomicBool;
 
 use serde::Serialize;
@@ -41,6 +43,14 @@ pub fn edge_max_depth(graph: &RoadGraph, depth: &Grid, to_grid: &dyn Fn(f64, f64
             best
         })
         .collect()
+}
+
+/// The road network and its demand.
+#[derive(Debug, Clone, Copy)]
+pub struct TrafficInputs<'a> {
+    pub graph: &'a RoadGraph,
+    pub net: &'a Network,
+    pub ods: &'a [OdPair],
 }
 
 /// An emergency base (hospital, fire station).
@@ -134,15 +144,14 @@ pub struct CouplingResult {
 /// Closes links whose depth (per link, from [`edge_max_depth`] through `Link::edge`) exceeds the
 /// threshold, reassigns, and compares. `progress` gets a fraction in [0, 1].
 pub fn flood_to_traffic(
-    graph: &RoadGraph,
-    net: &Network,
-    ods: &[OdPair],
+    city: TrafficInputs<'_>,
     edge_depth: &[f64],
     stations: &[Station],
     cfg: &CouplingConfig,
     mut progress: impl FnMut(f64),
     cancel: &AtomicBool,
 ) -> Result<CouplingResult, TrafficError> {
+    let TrafficInputs { graph, net, ods } = city;
     let before = assign(net, ods, &cfg.assignment, |p| progress(0.45 * iter_fraction(p.relative_gap)), cancel)?;
     let mut flooded = net.clone();
     let mut closed = Vec::new();
