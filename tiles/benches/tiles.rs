@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used)] // tests may unwrap
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use twin_core::{BBox, EntityKind, KindFilter, Observation, PropertyValue, Timestamp, Twin, TwinConfig};
 use twin_tiles::compress::gzip;
 use twin_tiles::reference::ReferenceIndex;
@@ -68,5 +68,26 @@ fn bench(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench);
+/// Dirty-tile marking of one commit that moves 10k of the 100k entities (runs in the writer).
+fn dirty(c: &mut Criterion) {
+    let mut twin = city();
+    let mut tracker = twin_tiles::DirtyTracker::new(18);
+    // Seeded before the move: the commit below is what it has not seen yet.
+    tracker.seed(&twin);
+    let moved: Vec<Observation> = twin
+        .entities()
+        .take(10_000)
+        .map(|e| {
+            let p = e.position.unwrap();
+            Observation::new(e.kind, e.external_id.clone(), Timestamp(1_795_420_900_000)).at(p.lon + 1e-4, p.lat)
+        })
+        .collect();
+    let applied = twin.apply_batch(&moved);
+    // Each run starts from the positions before the move (the clone is not timed).
+    c.bench_function("dirty tiles of a 10k-move commit (z0..=18)", |b| {
+        b.iter_batched(|| tracker.clone(), |mut t| t.apply(&twin, &applied).len(), BatchSize::LargeInput)
+    });
+}
+
+criterion_group!(benches, bench, dirty);
 criterion_main!(benches);

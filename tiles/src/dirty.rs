@@ -2,22 +2,25 @@
 //! exactly the tiles that contained its old position and its new position, at every zoom up to
 //! `max_zoom`. Cached tiles are valid only for the version they were drawn at.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{HashMap, HashSet};
 
 use twin_core::{Applied, Change, EntityId, Position, Twin};
 
 use crate::coord::TileCoord;
+use crate::mvt::FxHasher;
+
+type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
 
 /// Versions of live tiles plus the last indexed position of every entity.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct DirtyTracker {
     max_zoom: u8,
     /// Monotonic: every bump takes the next value, so a version never repeats.
     clock: u64,
     /// Version of every tile not in `versions`.
     base: u64,
-    versions: HashMap<TileCoord, u64>,
-    positions: HashMap<EntityId, Position>,
+    versions: HashMap<TileCoord, u64, FxBuild>,
+    positions: HashMap<EntityId, Position, FxBuild>,
     /// Past this many versioned tiles, all versions collapse into a new `base` (bounded memory).
     max_versions: usize,
 }
@@ -28,8 +31,8 @@ impl DirtyTracker {
             max_zoom: max_zoom.min(crate::coord::MAX_ZOOM),
             clock: 1,
             base: 1,
-            versions: HashMap::new(),
-            positions: HashMap::new(),
+            versions: HashMap::default(),
+            positions: HashMap::default(),
             max_versions: 2_000_000,
         }
     }
@@ -58,7 +61,7 @@ impl DirtyTracker {
 
     /// Applies one commit's changes; returns the tiles whose version changed with their new version.
     pub fn apply(&mut self, twin: &Twin, applied: &Applied) -> Vec<(TileCoord, u64)> {
-        let mut touched: BTreeSet<TileCoord> = BTreeSet::new();
+        let mut touched: HashSet<TileCoord, FxBuild> = HashSet::default();
         for c in &applied.changes {
             let (id, new) = match c {
                 Change::Upserted(id) => (*id, twin.get(*id).and_then(|e| e.position)),
@@ -78,18 +81,21 @@ impl DirtyTracker {
         self.bump(touched)
     }
 
-    /// Marks the tiles containing `p` at every tracked zoom.
-    fn touch_position(&self, p: Position, out: &mut BTreeSet<TileCoord>) {
+    /// Marks the tiles containing `p` at every tracked zoom. Chains are always inserted whole, so a
+    /// tile already marked means its ancestors are too: stop there (busy areas share most of them).
+    fn touch_position(&self, p: Position, out: &mut HashSet<TileCoord, FxBuild>) {
         if let Ok(t) = TileCoord::containing(p.lon, p.lat, self.max_zoom) {
             let mut t = Some(t);
             while let Some(tile) = t {
-                out.insert(tile);
+                if !out.insert(tile) {
+                    break;
+                }
                 t = tile.parent();
             }
         }
     }
 
-    fn bump(&mut self, touched: BTreeSet<TileCoord>) -> Vec<(TileCoord, u64)> {
+    fn bump(&mut self, touched: HashSet<TileCoord, FxBuild>) -> Vec<(TileCoord, u64)> {
         if touched.is_empty() {
             return Vec::new();
         }
@@ -121,6 +127,7 @@ impl DirtyTracker {
 #[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
+    use std::collections::BTreeSet;
     use twin_core::{EntityKind, Observation, Timestamp, TwinConfig};
 
     /// The expected set from first principles: for each zoom, the tile whose bounds hold the point.
