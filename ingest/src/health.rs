@@ -4,6 +4,7 @@
 //! tested without clocks and shared by HTTP handlers and connectors alike.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use serde::Serialize;
@@ -56,8 +57,8 @@ pub struct FeedStatus {
 #[derive(Debug)]
 pub struct FeedRegistry {
     feeds: Mutex<BTreeMap<String, Counters>>,
-    /// Silent longer than `stale_factor` × the usual interval → stale.
-    stale_factor: f64,
+    /// Silent longer than `stale_factor` × the usual interval → stale (f64 bits).
+    stale_factor: AtomicU64,
     /// Floor of the usual interval for the stale test, ms (bursty feeds are not stale at once).
     min_interval_ms: f64,
 }
@@ -70,7 +71,21 @@ impl Default for FeedRegistry {
 
 impl FeedRegistry {
     pub fn new(stale_factor: f64, min_interval_ms: f64) -> Self {
-        Self { feeds: Mutex::new(BTreeMap::new()), stale_factor, min_interval_ms }
+        Self {
+            feeds: Mutex::new(BTreeMap::new()),
+            stale_factor: AtomicU64::new(stale_factor.to_bits()),
+            min_interval_ms,
+        }
+    }
+
+    /// Changes the stale factor (at least 1).
+    pub fn set_stale_factor(&self, factor: f64) {
+        let f = if factor.is_finite() { factor.max(1.0) } else { 5.0 };
+        self.stale_factor.store(f.to_bits(), Ordering::Relaxed);
+    }
+
+    fn factor(&self) -> f64 {
+        f64::from_bits(self.stale_factor.load(Ordering::Relaxed))
     }
 
     fn with<R>(&self, source: &str, f: impl FnOnce(&mut Counters) -> R) -> R {
@@ -136,7 +151,7 @@ impl FeedRegistry {
             None => c.registered_ms > 0 && now_ms - c.registered_ms > NEVER_SEEN_GRACE_MS,
             Some(last) => {
                 let usual = c.interval_ms.unwrap_or(self.min_interval_ms).max(self.min_interval_ms);
-                (now_ms - last) as f64 > self.stale_factor * usual
+                (now_ms - last) as f64 > self.factor() * usual
             }
         }
     }
@@ -178,7 +193,7 @@ impl FeedRegistry {
         for (source, c) in feeds.iter_mut() {
             if !c.stale_reported && c.last_message_ms.is_some() && {
                 let usual = c.interval_ms.unwrap_or(self.min_interval_ms).max(self.min_interval_ms);
-                c.last_message_ms.is_some_and(|l| (now_ms - l) as f64 > self.stale_factor * usual)
+                c.last_message_ms.is_some_and(|l| (now_ms - l) as f64 > self.factor() * usual)
             } {
                 c.stale_reported = true;
                 out.push(source.clone());

@@ -1,4 +1,5 @@
 //! GPX: the real tracks against gpxpy's summaries, malformed documents, replay.
+#![allow(clippy::unwrap_used)] // tests may unwrap
 
 use serde_json::Value;
 use twin_core::{EntityKind, Position, Timestamp};

@@ -1,5 +1,6 @@
 //! GTFS static: the real USF Bull Runner feed loaded into reference layers. Expected counts are
 //! computed from the raw files by plain line splitting, not by the loader's CSV reader.
+#![allow(clippy::unwrap_used)] // tests may unwrap
 
 use std::collections::BTreeSet;
 use std::io::Read;

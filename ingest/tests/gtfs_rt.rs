@@ -1,4 +1,5 @@
 //! GTFS-realtime: golden decodes against the official bindings, observations, malformed input.
+#![allow(clippy::unwrap_used)] // tests may unwrap
 
 use prost::Message;
 use serde_json::Value;

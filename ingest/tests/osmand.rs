@@ -1,5 +1,6 @@
 //! OsmAnd / Traccar Client payloads: query strings and JSON bodies as the apps send them,
 //! bad coordinates, missing ids, seconds vs milliseconds, the device registry.
+#![allow(clippy::unwrap_used)] // tests may unwrap
 
 use twin_core::{EntityKind, PropertyValue, Timestamp};
 use twin_ingest::osmand::{parse_json, parse_query, Device, DeviceRegistry, OsmandError, UnknownDevices, KNOTS_TO_MPS};

@@ -19,6 +19,7 @@ use crate::state::AppState;
         ops::healthz,
         ops::stats,
         ops::alerts,
+        routes::feeds::list,
         ops::metrics,
         ops::openapi,
         entities::list,
@@ -39,6 +40,12 @@ use crate::state::AppState;
         fonts::glyphs,
         history::history,
         viewer::viewer_config,
+        routes::scenarios::create,
+        routes::scenarios::list,
+        routes::scenarios::one,
+        routes::scenarios::cancel,
+        routes::scenarios::layer,
+        routes::scenarios::congestion,
     ),
     components(schemas(
         Problem,
@@ -64,6 +71,7 @@ pub fn app(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics))
         .route("/api/stats", get(ops::stats))
         .route("/api/alerts", get(ops::alerts))
+        .route("/api/feeds", get(routes::feeds::list))
         .route("/api/entities", get(entities::list))
         .route("/api/entities/{id}", get(entities::one))
         .route("/api/entities/{id}/track", get(entities::track))
@@ -81,9 +89,14 @@ pub fn app(state: AppState) -> Router {
         .route("/tiles/{layer}/{z}/{x}/{file}", get(tiles::tile))
         .route("/tiles/{file}", get(tiles::tilejson_doc))
         .route("/styles/{file}", get(tiles::style_doc))
+        .route("/api/scenarios", post(routes::scenarios::create).get(routes::scenarios::list))
+        .route("/api/scenarios/{id}", get(routes::scenarios::one).delete(routes::scenarios::cancel))
+        .route("/api/scenarios/{id}/layers/{name}", get(routes::scenarios::layer))
+        .route("/api/traffic/congestion", get(routes::scenarios::congestion))
         .fallback(not_found_fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(middleware::from_fn_with_state(state.clone(), crate::feeds::http_feed_layer))
         .layer(middleware::from_fn_with_state(state.metrics.clone(), track_http))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -117,6 +117,8 @@ pub fn start(opts: ServerOptions, layers: Arc<ReferenceLayers>) -> Result<Runnin
         body_limit: opts.body_limit,
         tiles,
         devices: crate::connectors::empty_registry(),
+        feeds: Arc::default(),
+        scenarios: Arc::default(),
     };
     Ok(Running { state, report, writer })
 }

@@ -34,6 +34,11 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::tiles_cli::TilesCommand,
     },
+    /// Scenario runs: flood on a DEM, traffic assignment on the road network.
+    Simulate {
+        #[command(subcommand)]
+        command: crate::simulate_cli::SimulateCommand,
+    },
     /// Decode a feed file to NDJSON (gpsd field names for AIS); undecodable input becomes
     /// `{"error": ..., "line": N}`. Exit status 0 unless the file cannot be read.
     Decode {

@@ -60,6 +60,9 @@
 //! [gtfs]        # GTFS static layers + GTFS-realtime polling, [trackers] and [[devices]] (OsmAnd
 //!               # tracker registry): see crate::connectors
 //!
+//! [feeds]       # feed health and HTTP rate limits, [mqtt] sensors, [[ais]] feeds, [[sensors]]
+//!               # registry: see crate::feeds
+//!
 //! [tiles]                                      # crate::tile_service::TilesSection, optional
 //! dem = "dem/danang_srtm_gl1_30m.tif"          # GeoTIFF DEM served as terrain tiles
 //! ```
@@ -116,6 +119,18 @@ pub struct CityConfig {
     /// `[[devices]]`: tracker device id → kind, agency, call sign (crate::connectors).
     #[serde(default)]
     pub devices: Vec<twin_ingest::osmand::Device>,
+    /// `[feeds]`: stale factor, HTTP ingest rate limit (crate::feeds).
+    #[serde(default)]
+    pub feeds: crate::feeds::FeedsSection,
+    /// `[mqtt]`: MQTT sensors; without `url` an embedded broker (crate::feeds).
+    #[serde(default)]
+    pub mqtt: Option<crate::feeds::MqttSection>,
+    /// `[[ais]]`: AIS over TCP, UDP or a replayed file (crate::feeds).
+    #[serde(default)]
+    pub ais: Vec<crate::feeds::AisSection>,
+    /// `[[sensors]]`: fixed sensors' kind and position by id (twin_ingest::mqtt).
+    #[serde(default)]
+    pub sensors: Vec<twin_ingest::mqtt::SensorConfig>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -7,11 +7,13 @@
 
 pub mod app;
 pub mod boot;
+pub mod broker;
 pub mod cli;
 pub mod config;
 pub mod connectors;
 pub mod decode_cli;
 pub mod demo;
+pub mod feeds;
 pub mod fonts;
 pub mod geojson;
 pub mod ingest_parse;
@@ -20,6 +22,8 @@ pub mod metrics;
 pub mod params;
 pub mod problem;
 pub mod routes;
+pub mod scenario_jobs;
+pub mod simulate_cli;
 pub mod state;
 pub mod tile_service;
 pub mod tile_ws;

@@ -43,6 +43,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo { config, common } => (config.unwrap_or_else(default_demo_config), common, true),
         Command::Serve { config, common } => (config, common, false),
         Command::Tiles { command } => return citytwin::tiles_cli::run(command),
+        Command::Simulate { command } => return citytwin::simulate_cli::run(command),
         Command::Decode { format, input } => {
             citytwin::decode_cli::run(format, &input)?;
             return Ok(());
@@ -61,8 +62,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     state.tiles.load_dem(&config.raw.tiles, &config.base_dir).context("loading the terrain DEM")?;
     let raw = &config.raw;
     let _feeds = citytwin::connectors::start(&state, raw.gtfs.as_ref(), &raw.devices, &raw.trackers)?;
+    state.feeds.configure(&raw.feeds);
+    // The demo's sensors publish over MQTT: to the configured broker, else to an embedded one.
+    let mqtt = raw.mqtt.clone().or_else(|| demo.then(Default::default));
+    let started = citytwin::feeds::start(&state, mqtt.as_ref(), &raw.ais, &raw.sensors, &config.base_dir).await?;
     if demo {
-        start_demo(&config, &running.state, layers);
+        start_demo(&config, &running.state, layers, &started);
     }
     let listener = tokio::net::TcpListener::bind(common.listen)
         .await
@@ -128,14 +133,20 @@ fn server_options(config: &LoadedConfig, common: &CommonArgs) -> ServerOptions {
 }
 
 /// Starts the simulators (labelled simulated); they submit through the same ingest path as any feed.
-fn start_demo(config: &LoadedConfig, state: &citytwin::state::AppState, layers: Arc<ReferenceLayers>) {
+fn start_demo(
+    config: &LoadedConfig,
+    state: &citytwin::state::AppState,
+    layers: Arc<ReferenceLayers>,
+    feeds: &citytwin::feeds::Started,
+) {
     let ctx = citytwin::demo::DemoContext {
         ingest: state.ingest.clone(),
         layers,
         base_dir: config.base_dir.clone(),
         city_bbox: config.bbox,
     };
-    tokio::spawn(citytwin::demo::run(config.raw.demo.clone(), ctx));
+    let transports = citytwin::demo::transport::Transports::new(feeds, state);
+    tokio::spawn(citytwin::demo::run_with(config.raw.demo.clone(), ctx, transports));
 }
 
 async fn shutdown_signal() {

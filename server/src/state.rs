@@ -32,6 +32,10 @@ pub struct AppState {
     pub tiles: Arc<TileService>,
     /// OsmAnd tracker registry (`[[devices]]`); rejects every device until the config fills it.
     pub devices: Arc<RwLock<twin_ingest::osmand::DeviceRegistry>>,
+    /// Feed health: per-source counters, HTTP ingest rate limits, stale-feed alerts.
+    pub feeds: Arc<crate::feeds::Feeds>,
+    /// Scenario jobs (flood, traffic) started over the API.
+    pub scenarios: Arc<crate::scenario_jobs::ScenarioJobs>,
 }
 
 impl AppState {

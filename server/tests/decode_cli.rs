@@ -1,5 +1,6 @@
 //! `citytwin decode` run as a program: AIS against gpsd's own JSON decode of its sample log,
 //! GTFS-realtime against the official bindings, OsmAnd lines, and undecodable input.
+#![allow(clippy::unwrap_used)] // tests may unwrap
 
 use std::io::Write;
 use std::process::{Command, Stdio};

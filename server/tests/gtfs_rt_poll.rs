@@ -1,5 +1,6 @@
 //! The GTFS-realtime poller against a real HTTP server on loopback serving the real Bull Runner
 //! feed with an ETag and Last-Modified.
+#![allow(clippy::unwrap_used)] // tests may unwrap
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! `/ingest/osmand` through the router: the query, form and JSON forms Traccar Client sends, the
 //! device registry, bad reports.
+#![allow(clippy::unwrap_used)] // tests may unwrap
 
 mod common;
 

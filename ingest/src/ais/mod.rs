@@ -19,6 +19,7 @@
 pub mod armor;
 pub mod assembler;
 pub mod decode;
+pub mod encode;
 mod error;
 pub mod json;
 pub mod messages;

@@ -87,7 +87,10 @@ impl<S: ObservationSink> LineFeed<S> {
                         _ => now,
                     };
                     match self.vessels.observe(&d.message, Timestamp::from_millis(t)) {
-                        Some(o) => batch.push(o),
+                        Some(mut o) => {
+                            o.source.clone_from(&self.source);
+                            batch.push(o);
+                        }
                         // Base stations, aids to navigation: decoded but not entities.
                         None => self.health.accepted(&self.source, 0),
                     }

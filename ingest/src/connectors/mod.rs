@@ -7,6 +7,10 @@
 pub mod ais;
 pub mod mqtt;
 
+/// The embedded broker's crate, configured by the server.
+#[cfg(feature = "broker")]
+pub use rumqttd;
+
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;

@@ -80,13 +80,14 @@ impl Quantity {
         }
     }
 
-    /// Factor to the canonical unit, or None when the unit is not accepted.
+    /// Divisor to the canonical unit (dividing keeps 35 cm at exactly 0.35 m), or None when the
+    /// unit is not accepted.
     fn unit_factor(self, unit: &str) -> Option<f64> {
         let u = unit.trim().to_ascii_lowercase();
         match (self, u.as_str()) {
             (Self::WaterDepth, "m" | "") => Some(1.0),
-            (Self::WaterDepth, "cm") => Some(0.01),
-            (Self::WaterDepth, "mm") => Some(0.001),
+            (Self::WaterDepth, "cm") => Some(100.0),
+            (Self::WaterDepth, "mm") => Some(1000.0),
             (Self::RainRate, "mm/h" | "mm/hr" | "") => Some(1.0),
             (Self::Pm25 | Self::Pm10, "ug/m3" | "µg/m³" | "µg/m3" | "μg/m³" | "μg/m3" | "") => Some(1.0),
             (Self::Wqi | Self::Ph, "") => Some(1.0),
@@ -155,7 +156,7 @@ pub fn decode(
     let factor = quantity
         .unit_factor(unit)
         .ok_or_else(|| MqttError::BadUnit { quantity: quantity.name(), unit: unit.chars().take(32).collect() })?;
-    let value = raw * factor;
+    let value = raw / factor;
     let (lo, hi) = quantity.range();
     if !(lo..=hi).contains(&value) {
         return Err(MqttError::OutOfRange { quantity: quantity.name(), value });

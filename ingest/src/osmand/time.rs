@@ -41,6 +41,7 @@ pub fn parse_timestamp(text: &str) -> Result<Timestamp, OsmandError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
 

@@ -8,6 +8,7 @@ pub mod emergency;
 pub mod sensors;
 pub mod series;
 pub mod track;
+pub mod transport;
 pub mod vessels;
 
 use std::path::PathBuf;
@@ -62,6 +63,9 @@ pub struct DemoConfig {
     /// Fire-truck bases. The OSM extract has no fire_station object, so the shipped config names
     /// an assumed one.
     pub fire_stations: Vec<StationConfig>,
+    /// A real AIS capture replayed at its own location as `replay:ais-gpsd-sample` (relative to
+    /// the config file; a missing file only logs a warning).
+    pub ais_replay: Option<PathBuf>,
 }
 
 impl Default for DemoConfig {
@@ -89,6 +93,7 @@ impl Default for DemoConfig {
                 lat: 16.0520,
                 assumed: true,
             }],
+            ais_replay: Some("ais/gpsd-ais-nmea-type6-fid55.log".into()),
         }
     }
 }
@@ -130,6 +135,11 @@ fn now() -> Timestamp {
 /// feed and returns (it does not run forever). Feeds that cannot be built (no roads layer, missing
 /// series file) are skipped with a warning; the others still run.
 pub async fn run(cfg: DemoConfig, ctx: DemoContext) {
+    run_with(cfg, ctx, transport::Transports::default()).await;
+}
+
+/// Like [`run`], with vessels and sensors sent through the protocols in `transports`.
+pub async fn run_with(cfg: DemoConfig, ctx: DemoContext, transports: transport::Transports) {
     if !cfg.enabled {
         tracing::info!("demo simulators disabled in config");
         return;
@@ -170,7 +180,18 @@ pub async fn run(cfg: DemoConfig, ctx: DemoContext) {
     let vessels = vessels::VesselFleet::new(cfg.vessels, cfg.fishing_boats, cfg.seed.wrapping_add(2));
     tracing::info!(vessels = vessels.len(), "demo vessels");
     let vessel_every = Duration::from_millis(cfg.vessel_interval_ms.max(100));
-    spawn_feed(vessels::SOURCE, vessel_every, ctx.ingest.clone(), bbox, move |t| vessels.step(t));
+    match transports.ais_health.clone() {
+        Some(health) => transport::spawn_vessels_over_ais(vessel_every, ctx.ingest.clone(), health, move |t| {
+            let mut b = vessels.step(t);
+            b.retain(|o| o.position.is_none_or(|p| bbox.contains(p)));
+            b
+        }),
+        None => spawn_feed(vessels::SOURCE, vessel_every, ctx.ingest.clone(), bbox, move |t| vessels.step(t)),
+    }
+
+    if let (Some(file), Some(health)) = (&cfg.ais_replay, transports.ais_health.clone()) {
+        transport::spawn_ais_replay(ctx.base_dir.join(file), ctx.ingest.clone(), health);
+    }
 
     let rain = series::load_rain(&ctx.base_dir.join(&cfg.rain_series));
     let pm25 = series::load_pm25(&ctx.base_dir.join(&cfg.pm25_series));
@@ -190,7 +211,10 @@ pub async fn run(cfg: DemoConfig, ctx: DemoContext) {
             let (flood, gauges, aq) = net.counts();
             tracing::info!(flood, gauges, aq, "demo sensors");
             let every = Duration::from_millis(cfg.sensor_interval_ms.max(100));
-            spawn_feed(sensors::SOURCE, every, ctx.ingest.clone(), bbox, move |t| net.step(t));
+            match transports.mqtt.clone() {
+                Some((url, pattern)) => transport::spawn_sensors_over_mqtt(every, url, pattern, move |t| net.step(t)),
+                None => spawn_feed(sensors::SOURCE, every, ctx.ingest.clone(), bbox, move |t| net.step(t)),
+            }
         }
         (rain, pm25) => {
             for e in [rain.err(), pm25.err()].into_iter().flatten() {

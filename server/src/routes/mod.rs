@@ -2,6 +2,7 @@
 
 pub mod docs;
 pub mod entities;
+pub mod feeds;
 pub mod fonts;
 pub mod history;
 pub mod ingest;
@@ -9,6 +10,7 @@ pub mod layers;
 pub mod live;
 pub mod ops;
 pub mod osmand;
+pub mod scenarios;
 pub mod tiles;
 pub mod viewer;
 

@@ -67,7 +67,8 @@ pub async fn alerts(State(st): State<AppState>, p: Params) -> Result<Json<Value>
 #[utoipa::path(get, path = "/metrics", tag = "ops", responses((status = 200, content_type = "text/plain", description = "Prometheus text format")))]
 pub async fn metrics(State(st): State<AppState>) -> impl IntoResponse {
     let counts = st.twin.read().counts();
-    let text = st.metrics.render(&counts, st.queue_depth(), st.log_seq(), st.started.elapsed());
+    let mut text = st.metrics.render(&counts, st.queue_depth(), st.log_seq(), st.started.elapsed());
+    text.push_str(&crate::feeds::render_metrics(&st.feeds));
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text)
 }
 
