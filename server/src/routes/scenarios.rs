@@ -1,0 +1,114 @@
+//! What-if scenarios (flood, traffic, flood → traffic) as background jobs, and live congestion.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::Json;
+use serde_json::{json, Value};
+use twin_core::EntityKind;
+use twin_layers::roads::RoadGraph;
+use twin_scenarios::traffic::CongestionMap;
+
+use crate::problem::Problem;
+use crate::scenario_jobs::{CityInputs, ScenarioRequest};
+use crate::state::AppState;
+
+/// Starts a scenario job; answers 202 with its id and where to poll.
+#[utoipa::path(post, path = "/api/scenarios", tag = "scenarios", request_body = ScenarioRequest,
+    responses((status = 202, description = "{id, status, href}"), (status = 400, body = Problem, content_type = "application/problem+json")))]
+pub async fn create(State(st): State<AppState>, body: Bytes) -> Result<impl IntoResponse, Problem> {
+    let req: ScenarioRequest = serde_json::from_slice(&body)
+        .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "invalid-scenario", e.to_string()).field("body"))?;
+    if req.dem_asc.is_none() && st.tiles.dem().is_none() && req.kind != crate::scenario_jobs::ScenarioKind::Traffic {
+        return Err(
+            Problem::new(StatusCode::BAD_REQUEST, "no-dem", "no city DEM is loaded; pass dem_asc").field("dem_asc")
+        );
+    }
+    let inputs = CityInputs { layers: st.layers.clone(), dem: st.tiles.dem() };
+    let job = st.scenarios.start(req, inputs);
+    tracing::info!(job = job.id, kind = ?job.kind, "scenario started");
+    let href = format!("/api/scenarios/{}", job.id);
+    Ok((
+        StatusCode::ACCEPTED,
+        [("location", href.clone())],
+        Json(json!({"id": job.id, "status": "running", "href": href})),
+    ))
+}
+
+/// Every job with its progress.
+#[utoipa::path(get, path = "/api/scenarios", tag = "scenarios", responses((status = 200, description = "{scenarios: [...]}")))]
+pub async fn list(State(st): State<AppState>) -> Json<Value> {
+    let jobs: Vec<Value> = st.scenarios.list().iter().map(|j| j.view()).collect();
+    Json(json!({ "scenarios": jobs }))
+}
+
+fn job_id(raw: &str) -> Result<u64, Problem> {
+    raw.parse().map_err(|_| Problem::bad_param("id", format!("`{raw}` is not a scenario id")))
+}
+
+/// Progress (percent, simulated time, cells/s) and, when done, the summary and layer links.
+#[utoipa::path(get, path = "/api/scenarios/{id}", tag = "scenarios", params(("id" = u64, Path)),
+    responses((status = 200, description = "job view"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn one(State(st): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
+    let job = st.scenarios.get(job_id(&id)?).ok_or_else(|| Problem::not_found(format!("no scenario {id}")))?;
+    Ok(Json(job.view()))
+}
+
+/// Cancels a running job (the state reached so far is kept).
+#[utoipa::path(delete, path = "/api/scenarios/{id}", tag = "scenarios", params(("id" = u64, Path)),
+    responses((status = 202, description = "cancellation requested"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn cancel(State(st): State<AppState>, Path(id): Path<String>) -> Result<impl IntoResponse, Problem> {
+    let job = st.scenarios.get(job_id(&id)?).ok_or_else(|| Problem::not_found(format!("no scenario {id}")))?;
+    job.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+    tracing::info!(job = job.id, "scenario cancellation requested");
+    Ok((StatusCode::ACCEPTED, Json(job.view())))
+}
+
+/// A result layer of a finished job as GeoJSON.
+#[utoipa::path(get, path = "/api/scenarios/{id}/layers/{name}", tag = "scenarios",
+    params(("id" = u64, Path), ("name" = String, Path)),
+    responses((status = 200, description = "GeoJSON FeatureCollection"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn layer(
+    State(st): State<AppState>,
+    Path((id, name)): Path<(String, String)>,
+) -> Result<Json<Value>, Problem> {
+    let job = st.scenarios.get(job_id(&id)?).ok_or_else(|| Problem::not_found(format!("no scenario {id}")))?;
+    let layer: Option<Arc<Value>> = job.state.lock().layers.get(&name).cloned();
+    let layer = layer.ok_or_else(|| Problem::not_found(format!("scenario {id} has no layer `{name}` (yet)")))?;
+    Ok(Json(Value::clone(&layer)))
+}
+
+/// Congestion index per road segment from the current speeds of buses and emergency vehicles
+/// (0 free flow … 1 standstill), as GeoJSON LineStrings.
+#[utoipa::path(get, path = "/api/traffic/congestion", tag = "scenarios",
+    responses((status = 200, description = "GeoJSON FeatureCollection"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn congestion(State(st): State<AppState>) -> Result<Json<Value>, Problem> {
+    let roads = st.layers.get("roads").ok_or_else(|| Problem::not_found("no `roads` layer"))?;
+    // Speeds are read from the model first, so the lock is not held while matching.
+    let samples: Vec<(f64, f64, f64, Option<f64>)> = {
+        let twin = st.twin.read();
+        twin.entities()
+            .filter(|e| {
+                matches!(
+                    e.kind,
+                    EntityKind::Bus | EntityKind::Ambulance | EntityKind::FireTruck | EntityKind::PoliceUnit
+                )
+            })
+            .flat_map(|e| {
+                // The recent track feeds the moving average oldest first, then the latest state.
+                let track = e.track.iter().filter_map(|t| Some((t.position.lon, t.position.lat, t.speed?, t.heading)));
+                let now = e.position.zip(e.speed).map(|(p, v)| (p.lon, p.lat, v, e.heading));
+                track.chain(now).collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    let graph = RoadGraph::from_layer(roads);
+    let mut map = CongestionMap::new(&graph);
+    for (lon, lat, speed_m_s, heading) in samples {
+        map.observe(lon, lat, speed_m_s * 3.6, heading);
+    }
+    Ok(Json(map.to_geojson(&graph)))
+}
