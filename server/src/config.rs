@@ -119,6 +119,9 @@ pub struct CityConfig {
     /// `[[devices]]`: tracker device id → kind, agency, call sign (crate::connectors).
     #[serde(default)]
     pub devices: Vec<twin_ingest::osmand::Device>,
+    /// `[[gpx_replay]]`: recorded tracks driven as live vehicles (crate::connectors::gpx_replay).
+    #[serde(default)]
+    pub gpx_replay: Vec<crate::connectors::gpx_replay::GpxReplaySection>,
     /// `[feeds]`: stale factor, HTTP ingest rate limit (crate::feeds).
     #[serde(default)]
     pub feeds: crate::feeds::FeedsSection,

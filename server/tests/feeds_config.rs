@@ -31,6 +31,12 @@ call_sign = "CC-07"
 [[devices]]
 id = "ft-2"
 kind = "fire_truck"
+
+[[gpx_replay]]
+gpx = "gps/around-visnjan-with-car.gpx"
+kind = "police_unit"
+id = "pu-3"
+start_at = [108.2208, 16.0678]
 "#;
 
 fn base_dir() -> &'static Path {
@@ -44,6 +50,9 @@ fn sections_parse_into_layers_and_registry() {
     assert_eq!(gtfs.realtime.len(), 1);
     assert_eq!(gtfs.poll_interval_s, 30);
     assert_eq!(gtfs.max_backoff_s, 300);
+    let r = &c.raw.gpx_replay[0];
+    assert_eq!((r.kind, r.id.as_str(), r.speedup, r.repeat), (EntityKind::PoliceUnit, "pu-3", 1.0, true));
+    assert_eq!(r.start_at, Some([108.2208, 16.0678]));
 
     let layers = gtfs_layers(Some(gtfs), &c.base_dir).unwrap();
     let names: Vec<&str> = layers.iter().map(|l| l.name.as_str()).collect();

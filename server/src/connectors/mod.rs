@@ -15,8 +15,17 @@
 //! kind = "ambulance"                      # ambulance | fire_truck | police_unit | …
 //! agency = "Trung tâm Cấp cứu 115"        # optional
 //! call_sign = "CC-07"                     # optional
+//!
+//! [[gpx_replay]]                          # a recorded GPX track driven as a live vehicle
+//! gpx = "gps/patrol.gpx"
+//! kind = "police_unit"
+//! id = "pu-3"
+//! speedup = 2.0                           # (default 1)
+//! start_at = [108.2208, 16.0678]          # move the first point here (default: as recorded)
+//! repeat = true                           # (default true)
 //! ```
 
+pub mod gpx_replay;
 pub mod gtfs_rt_poll;
 
 use std::path::{Path, PathBuf};
@@ -106,15 +115,24 @@ pub fn empty_registry() -> Arc<RwLock<DeviceRegistry>> {
     Arc::new(RwLock::new(DeviceRegistry::default()))
 }
 
-/// Installs the tracker registry and starts one poller per GTFS-realtime URL. Call inside a runtime.
+/// Installs the tracker registry, starts one poller per GTFS-realtime URL and one task per GPX
+/// replay. Call inside a runtime.
 pub fn start(
     state: &AppState,
-    gtfs: Option<&GtfsSection>,
-    devices: &[Device],
-    trackers: &TrackersSection,
+    config: &crate::config::CityConfig,
+    base_dir: &Path,
 ) -> Result<Vec<tokio::task::JoinHandle<()>>, FeedConfigError> {
-    *state.devices.write() = device_registry(devices, trackers)?;
+    *state.devices.write() = device_registry(&config.devices, &config.trackers)?;
+    let gtfs = config.gtfs.as_ref();
     let mut tasks = Vec::new();
+    for r in &config.gpx_replay {
+        let (section, dir, ingest) = (r.clone(), base_dir.to_owned(), state.ingest.clone());
+        tasks.push(tokio::spawn(async move {
+            if let Err(e) = gpx_replay::run(section, dir, ingest).await {
+                tracing::warn!(error = %e, "GPX replay stopped");
+            }
+        }));
+    }
     if let Some(g) = gtfs {
         for (i, url) in g.realtime.iter().enumerate() {
             let cfg = gtfs_rt_poll::PollConfig {
