@@ -2,6 +2,7 @@
 //! commits, the optional DEM for terrain, and the stream of changed tiles for `/ws` subscribers.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
@@ -32,6 +33,8 @@ pub struct TilesSection {
 pub const TRACKED_MAX_ZOOM: u8 = 18;
 /// Tile cache size.
 pub const CACHE_BYTES: usize = 256 << 20;
+/// Default longest time a live tile is served unchanged (its `stale` flags depend on the clock).
+pub const STALE_EPOCH_MS: i64 = 30_000;
 
 /// Tiles whose version changed in one commit, with their new version.
 pub type TileChanges = Arc<Vec<(TileCoord, u64)>>;
@@ -50,6 +53,7 @@ pub struct TileService {
     tracker: Mutex<DirtyTracker>,
     changes: broadcast::Sender<TileChanges>,
     dem: RwLock<Option<Arc<Dem>>>,
+    stale_epoch_ms: AtomicI64,
     /// Changes on every start so ETags of a previous run never match (versions restart at 1).
     nonce: u64,
 }
@@ -74,6 +78,7 @@ impl TileService {
             tracker: Mutex::new(tracker),
             changes: broadcast::channel(256).0,
             dem: RwLock::new(None),
+            stale_epoch_ms: AtomicI64::new(STALE_EPOCH_MS),
             nonce,
         })
     }
@@ -99,12 +104,27 @@ impl TileService {
     }
 
     /// Current version of a tile of a layer (reference layers never change while running).
+    ///
+    /// Live tiles carry each entity's `stale` flag, which changes with time alone, so their version
+    /// also moves every [`STALE_EPOCH_MS`]: a cached or revalidated live tile is never older than that.
     pub fn version(&self, layer: &TileLayer, tile: TileCoord) -> u64 {
         if layer.is_live() {
-            self.tracker.lock().version(tile)
+            let every = self.stale_epoch_ms.load(Ordering::Relaxed).max(1);
+            let epoch = (now().as_millis().div_euclid(every) as u64) & 0xffff;
+            (self.tracked_version(tile) << 16) | epoch
         } else {
             0
         }
+    }
+
+    /// Changes how long a live tile may be served unchanged (default [`STALE_EPOCH_MS`]).
+    pub fn set_stale_epoch_ms(&self, ms: i64) {
+        self.stale_epoch_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// The dirty-tile version alone (what `/ws` tile subscribers are told).
+    pub fn tracked_version(&self, tile: TileCoord) -> u64 {
+        self.tracker.lock().version(tile)
     }
 
     /// The version as of the latest commit applied to `twin`: commits bump versions while holding the

@@ -115,9 +115,8 @@ async fn forward(
                 Err(broadcast::error::RecvError::Lagged(_)) => {
                     // Changes were missed: report every watched tile at its current version.
                     let w = watched.lock();
-                    let live = TileLayer::Live;
                     for (key, tiles) in &w.keys {
-                        let v = service.version(&live, *key);
+                        let v = service.tracked_version(*key);
                         pending.extend(tiles.iter().map(|t| (*t, v)));
                     }
                 }
