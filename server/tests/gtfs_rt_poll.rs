@@ -116,7 +116,8 @@ async fn spawned_poller_keeps_the_buses_fresh() {
         interval: std::time::Duration::from_millis(20),
         ..PollConfig::default()
     };
-    let (task, stats) = citytwin::connectors::gtfs_rt_poll::spawn(cfg, s.state.ingest.clone());
+    let health = s.state.feeds.registry.clone();
+    let (task, stats) = citytwin::connectors::gtfs_rt_poll::spawn(cfg, s.state.ingest.clone(), Some(health.clone()));
     // Wait (bounded) for a few polls; the assertion is on what happened, not on how fast.
     for _ in 0..500 {
         if stats.not_modified.load(Ordering::SeqCst) >= 2 {
@@ -129,4 +130,33 @@ async fn spawned_poller_keeps_the_buses_fresh() {
     assert!(stats.not_modified.load(Ordering::SeqCst) >= 2);
     assert_eq!(stats.errors.load(Ordering::SeqCst), 0);
     assert_eq!(s.state.twin.read().len(), 10);
+    let status = health.snapshot(i64::MAX / 2);
+    let feed = status.iter().find(|f| f.source == "gtfs-rt").unwrap();
+    assert_eq!(feed.accepted, 10);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_feeds_are_counted_as_rejected() {
+    let base = feed_server(Arc::new(Seen::default())).await;
+    let s = TestServer::start();
+    let cfg = PollConfig {
+        url: format!("{base}/junk"),
+        source: "gtfs-rt:junk".into(),
+        interval: std::time::Duration::from_millis(10),
+        max_backoff: std::time::Duration::from_millis(20),
+        ..PollConfig::default()
+    };
+    let health = s.state.feeds.registry.clone();
+    let (task, stats) = citytwin::connectors::gtfs_rt_poll::spawn(cfg, s.state.ingest.clone(), Some(health.clone()));
+    for _ in 0..500 {
+        if stats.errors.load(Ordering::SeqCst) >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    task.abort();
+    let status = health.snapshot(i64::MAX / 2);
+    let feed = status.iter().find(|f| f.source == "gtfs-rt:junk").unwrap();
+    assert!(feed.rejected.get("malformed_protobuf").copied().unwrap_or(0) >= 2, "{feed:?}");
+    assert_eq!(feed.accepted, 0);
 }

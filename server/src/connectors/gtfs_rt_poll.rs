@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use tokio::task::JoinHandle;
 use twin_ingest::gtfs_rt::{decode_feed, to_observations, GtfsRtError, ObservationOptions};
+use twin_ingest::health::FeedRegistry;
 
 use crate::geojson::now;
 use crate::writer::{IngestHandle, SubmitError};
@@ -152,16 +153,48 @@ pub async fn poll_once(
     Ok(PollOutcome::Ingested { accepted, skipped: out.skipped })
 }
 
-/// Starts polling until the task is aborted.
-pub fn spawn(cfg: PollConfig, ingest: IngestHandle) -> (JoinHandle<()>, Arc<PollStats>) {
+/// Reports one poll to the feed-health registry: a fetched feed is a message (accepted or
+/// rejected as malformed), a transport failure a connection error.
+fn report(health: &FeedRegistry, source: &str, result: &Result<PollOutcome, PollError>) {
+    let now_ms = now().as_millis();
+    match result {
+        Ok(PollOutcome::NotModified) => health.connection(source, true, None),
+        Ok(PollOutcome::Ingested { accepted, .. }) => {
+            health.connection(source, true, None);
+            health.received(source, now_ms);
+            health.accepted(source, *accepted as u64);
+        }
+        Err(PollError::Decode(e)) => {
+            health.connection(source, true, None);
+            health.received(source, now_ms);
+            health.rejected(source, e.reason(), 1);
+        }
+        Err(PollError::Submit(_)) => health.rejected(source, "queue_full", 1),
+        Err(e @ (PollError::Http(_) | PollError::Status(_))) => health.connection(source, false, Some(e.to_string())),
+    }
+}
+
+/// Starts polling until the task is aborted; counts go to `health` when given.
+pub fn spawn(
+    cfg: PollConfig,
+    ingest: IngestHandle,
+    health: Option<Arc<FeedRegistry>>,
+) -> (JoinHandle<()>, Arc<PollStats>) {
     let stats = Arc::new(PollStats::default());
     let task_stats = stats.clone();
     let task = tokio::spawn(async move {
         let agent = agent(&cfg);
         let mut validators = Validators::default();
         let mut failures = 0u32;
+        if let Some(h) = &health {
+            h.register(&cfg.source, "gtfs-rt", now().as_millis());
+        }
         loop {
-            match poll_once(&agent, &cfg, &mut validators, &ingest, &task_stats).await {
+            let result = poll_once(&agent, &cfg, &mut validators, &ingest, &task_stats).await;
+            if let Some(h) = &health {
+                report(h, &cfg.source, &result);
+            }
+            match result {
                 Ok(outcome) => {
                     failures = 0;
                     tracing::debug!(url = %cfg.url, ?outcome, "GTFS-realtime poll");

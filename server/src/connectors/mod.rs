@@ -143,7 +143,7 @@ pub fn start(
                 ..gtfs_rt_poll::PollConfig::default()
             };
             tracing::info!(url = %cfg.url, source = %cfg.source, "polling GTFS-realtime feed");
-            tasks.push(gtfs_rt_poll::spawn(cfg, state.ingest.clone()).0);
+            tasks.push(gtfs_rt_poll::spawn(cfg, state.ingest.clone(), Some(state.feeds.registry.clone())).0);
         }
     }
     Ok(tasks)
