@@ -4,9 +4,15 @@
 //! geometries with their properties; roads and buildings get normalised attributes (see
 //! [`normalize`]). [`roads::RoadGraph`] turns the roads layer into a routable directed graph.
 
+pub mod cql2;
+#[cfg(feature = "gdal")]
+pub mod gdal;
 mod geojson;
 pub mod normalize;
+#[cfg(feature = "postgis")]
+pub mod postgis;
 pub mod roads;
+pub mod sources;
 
 use std::path::{Path, PathBuf};
 
@@ -117,7 +123,7 @@ impl ReferenceLayers {
         let mut layers = Vec::new();
         for (name, path) in configured {
             let Some(path) = path else { continue };
-            let mut layer = Layer::from_geojson_file(name, &base_dir.join(path))?;
+            let mut layer = Layer::from_path(name, &base_dir.join(path))?;
             let fix: Option<fn(&mut serde_json::Map<String, Value>)> = match name {
                 "roads" => Some(normalize::normalize_road),
                 "buildings" => Some(normalize::normalize_building),
