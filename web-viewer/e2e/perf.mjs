@@ -32,7 +32,14 @@ const page = ctx.pages()[0] ?? await ctx.newPage();
 await page.goto(BASE + '/');
 await page.waitForFunction((n) => window.__citytwin?.store.entities.size >= n, N, { timeout: 60_000 });
 await page.waitForTimeout(3000);
-const feeder = setInterval(() => { post().catch((e) => console.error(e.message)); }, 1000);
+const feeder = process.env.PERF_FEED === '0' ? 0 : setInterval(() => { post().catch((e) => console.error(e.message)); }, 1000);
+// Time spent in our per-frame code (interpolation + layer building), apart from drawing.
+await page.evaluate(() => {
+  const v = window.__citytwin.view;
+  const orig = v.render.bind(v);
+  window.__renderMs = [];
+  v.render = (...a) => { const t = performance.now(); orig(...a); window.__renderMs.push(performance.now() - t); };
+});
 const frames = await page.evaluate((seconds) => new Promise((done) => {
   const d = [];
   let last = performance.now();
@@ -42,9 +49,11 @@ const frames = await page.evaluate((seconds) => new Promise((done) => {
 }), SECONDS);
 clearInterval(feeder);
 const drawn = await page.evaluate(() => window.__citytwin.view.drawn.length);
+const renderMs = (await page.evaluate(() => window.__renderMs)).sort((a, b) => a - b);
 await page.screenshot({ path: process.env.PERF_SHOT ?? '../target/viewer-perf.png' });
 await ctx.close();
 const s = [...frames].sort((a, b) => a - b);
 const q = (p) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
 console.log(JSON.stringify({ entities: N, drawn, frames: s.length, seconds: SECONDS,
-  p50_ms: +q(0.5).toFixed(1), p95_ms: +q(0.95).toFixed(1), max_ms: +s[s.length - 1].toFixed(1), fps: +(s.length / SECONDS).toFixed(1) }));
+  p50_ms: +q(0.5).toFixed(1), p95_ms: +q(0.95).toFixed(1), max_ms: +s[s.length - 1].toFixed(1), fps: +(s.length / SECONDS).toFixed(1),
+  js_render_p50_ms: +(renderMs[Math.floor(renderMs.length / 2)] ?? 0).toFixed(1), load: (await import('node:os')).loadavg()[0] }));

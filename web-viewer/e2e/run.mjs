@@ -92,12 +92,18 @@ try {
   }
 
   // 2D, planning theme, English: still drawn.
+  const langBefore = await page.evaluate(() => document.documentElement.lang);
   await page.click('#btn-3d');
   await page.click('#btn-theme');
   await page.click('#btn-lang');
   await page.waitForTimeout(3000);
   await page.screenshot({ path: `${OUT}/viewer-2d-planning.png` });
-  check((await page.textContent('#btn-lang')) === 'Tiếng Việt', 'language switches to English');
+  const langAfter = await page.evaluate(() => document.documentElement.lang);
+  const title = await page.textContent('#title');
+  check(langBefore !== langAfter && title === (langAfter === 'vi' ? 'Bản sao số Đà Nẵng' : 'Da Nang digital twin'),
+    `language switches ${langBefore} → ${langAfter} (${title})`);
+  const planning = await canvasStats(page, '#map canvas.maplibregl-canvas');
+  check(planning.every((s) => s.colours > 12), `planning theme in 2D is drawn ${JSON.stringify(planning)}`);
 
   check(problems.length === 0, `viewer: no failed or off-origin requests ${JSON.stringify(problems.slice(0, 10))}`);
 
@@ -124,6 +130,12 @@ try {
   check(lang === 'vi', `the wall defaults to Vietnamese (${lang})`);
   const kioskControls = await wall.$$('.maplibregl-ctrl, button');
   check(kioskControls.length === 0, `kiosk mode shows no controls (${kioskControls.length})`);
+  // A dropped connection (server restart, network) reconnects and resubscribes: a fresh snapshot.
+  const snaps = await wall.evaluate(() => window.__citytwin.live.snapshots);
+  await wall.evaluate(() => window.__citytwin.live.drop());
+  const resynced = await wall.waitForFunction((n) => window.__citytwin.live.snapshots > n
+    && document.querySelector('#conn:not(.down)') !== null, snaps, { timeout: 15_000 }).then(() => true).catch(() => false);
+  check(resynced, 'the wall reconnects and resubscribes after the connection drops');
   check(wallProblems.length === 0, `wall: no failed or off-origin requests ${JSON.stringify(wallProblems.slice(0, 10))}`);
 } finally {
   await ctx.close();

@@ -1,7 +1,8 @@
 // Our own icons, drawn on a canvas at start-up (no sprite sheet to fetch). White shapes used as masks:
 // deck.gl tints them per entity. Moving kinds point up (north) so the heading rotates them.
 
-import { KINDS } from './kinds';
+import { isKind, KIND_COLOR, KINDS } from './kinds';
+import { band, FLOOD_BANDS, pm25ToAqi, VN_AQI_BANDS } from './sensors';
 
 export const CELL = 64;
 
@@ -118,29 +119,80 @@ const DRAW: Record<string, Draw> = {
   },
 };
 
-export const ICON_NAMES = [...KINDS, 'badge'];
-
 export interface IconMapping {
   [name: string]: { x: number; y: number; width: number; height: number; mask: boolean; anchorY: number };
 }
 
-/** Draws every icon into one atlas canvas and returns it with its mapping. */
+/** Atlas entries: every kind in its colour, and the threshold sensors once per band colour. */
+export function iconEntries(): { key: string; kind: string; color: [number, number, number] }[] {
+  const out = KINDS.map((k) => ({ key: k as string, kind: k as string, color: KIND_COLOR[k] }));
+  FLOOD_BANDS.forEach((b, i) => out.push({ key: `flood_sensor#${i}`, kind: 'flood_sensor', color: b.color }));
+  VN_AQI_BANDS.forEach((b, i) => out.push({ key: `air_quality_station#${i}`, kind: 'air_quality_station', color: b.color }));
+  return out;
+}
+
+/** The atlas key an entity is drawn with: sensors by their threshold band, others by kind. */
+export function iconKey(kind: string, props: Record<string, unknown>): string {
+  if (kind === 'flood_sensor' && typeof props.water_depth_m === 'number') {
+    return `flood_sensor#${FLOOD_BANDS.indexOf(band(FLOOD_BANDS, props.water_depth_m))}`;
+  }
+  if (kind === 'air_quality_station') {
+    const aqi = typeof props.vn_aqi === 'number' ? props.vn_aqi
+      : typeof props.pm25_ugm3 === 'number' ? pm25ToAqi(props.pm25_ugm3) : null;
+    if (aqi !== null) return `air_quality_station#${VN_AQI_BANDS.indexOf(band(VN_AQI_BANDS, aqi))}`;
+  }
+  return isKind(kind) ? kind : 'incident';
+}
+
+/**
+ * Draws every entry as a dark disc with a coloured ring and the kind's glyph in that colour, plus a
+ * white mask badge for stale entities; one atlas, one icon layer.
+ */
 export function buildAtlas(doc: Document = document): { canvas: HTMLCanvasElement; mapping: IconMapping } {
+  const entries = iconEntries();
+  const cols = 8;
   const canvas = doc.createElement('canvas');
-  canvas.width = CELL * 4;
-  canvas.height = CELL * Math.ceil(ICON_NAMES.length / 4);
+  canvas.width = CELL * cols;
+  canvas.height = CELL * Math.ceil((entries.length + 1) / cols);
   const ctx = canvas.getContext('2d');
+  const glyph = doc.createElement('canvas');
+  glyph.width = CELL;
+  glyph.height = CELL;
+  const g = glyph.getContext('2d');
   const mapping: IconMapping = {};
-  ICON_NAMES.forEach((name, i) => {
-    const x = (i % 4) * CELL;
-    const y = Math.floor(i / 4) * CELL;
-    mapping[name] = { x, y, width: CELL, height: CELL, mask: true, anchorY: CELL / 2 };
-    if (!ctx) return;
+  const cell = (i: number) => [(i % cols) * CELL, Math.floor(i / cols) * CELL];
+  entries.forEach((e, i) => {
+    const [x, y] = cell(i);
+    mapping[e.key] = { x, y, width: CELL, height: CELL, mask: false, anchorY: CELL / 2 };
+    if (!ctx || !g) return;
+    const rgb = `rgb(${e.color.join(',')})`;
+    g.clearRect(0, 0, CELL, CELL);
+    g.globalCompositeOperation = 'source-over';
+    g.fillStyle = '#fff';
+    DRAW[e.kind]?.(g);
+    g.globalCompositeOperation = 'source-in';
+    g.fillStyle = rgb;
+    g.fillRect(0, 0, CELL, CELL);
     ctx.save();
     ctx.translate(x, y);
-    ctx.fillStyle = '#fff';
-    DRAW[name]?.(ctx);
+    ctx.fillStyle = 'rgba(11, 16, 32, 0.86)';
+    ctx.beginPath();
+    ctx.arc(32, 32, 29, 0, Math.PI * 2);
+    ctx.fill();
+    ctx.lineWidth = 4;
+    ctx.strokeStyle = rgb;
+    ctx.stroke();
+    ctx.drawImage(glyph, 13, 13, 38, 38);
     ctx.restore();
   });
+  const [bx, by] = cell(entries.length);
+  mapping.badge = { x: bx, y: by, width: CELL, height: CELL, mask: true, anchorY: CELL / 2 };
+  if (ctx) {
+    ctx.save();
+    ctx.translate(bx, by);
+    ctx.fillStyle = '#fff';
+    DRAW.badge(ctx);
+    ctx.restore();
+  }
   return { canvas, mapping };
 }

@@ -49,6 +49,14 @@ export class LiveClient {
     this.ws?.close();
   }
 
+  /** Drops the connection as a network failure or server restart would (used by the e2e test). */
+  drop(): void {
+    this.ws?.close();
+  }
+
+  /** Snapshots received so far: 1 after the first connect, +1 per reconnect. */
+  snapshots = 0;
+
   subscribe(sub: { kinds?: string[]; bbox?: number[] }): void {
     this.sub = sub;
     this.send();
@@ -73,7 +81,10 @@ export class LiveClient {
       } catch {
         return;
       }
-      if (m.type === 'snapshot') this.h.snapshot(m.features as Feature[]);
+      if (m.type === 'snapshot') {
+        this.snapshots++;
+        this.h.snapshot(m.features as Feature[]);
+      }
       else if (m.type === 'delta') this.h.delta(m.upserts as Feature[], m.removes as number[]);
       else if (m.type === 'alert') this.h.alert(m.alert as Alert);
     };

@@ -23,6 +23,16 @@ let trackPeriodMin = 60;
 let history: HistoryDoc | null = null;
 let clock: ReplayClock | null = null;
 let playing = false;
+let connected = false;
+let alertTimer: ReturnType<typeof setTimeout> | 0 = 0;
+let freshAlert: number | null = null;
+/** Pulsing rings on the map at once (the newest alerts). */
+const MAX_HIGHLIGHTS = 20;
+
+function renderStatus(): void {
+  $('conn').textContent = connected ? t('connected') : t('reconnecting');
+  $('conn').classList.toggle('down', !connected);
+}
 
 setLang(pickLang(location.search, undefined, navigator.language));
 
@@ -40,8 +50,8 @@ async function main(): Promise<void> {
     delta: (u, r) => store.applyDelta(u, r, performance.now()),
     alert: (a) => addAlert(a, true),
     status: (ok) => {
-      $('conn').textContent = ok ? t('connected') : t('reconnecting');
-      $('conn').classList.toggle('down', !ok);
+      connected = ok;
+      renderStatus();
     },
   });
   live.start();
@@ -119,8 +129,15 @@ async function main(): Promise<void> {
     if (alerts.some((x) => x.id === a.id)) return;
     alerts.unshift(a);
     if (alerts.length > 200) alerts.pop();
-    if (fresh && a.position) view.highlights.push({ pos: a.position, until: Date.now() + 30_000, color: [255, 64, 129] });
-    renderAlerts(fresh ? a.id : null);
+    if (fresh && a.position) highlight(a.position, 30_000, [255, 64, 129]);
+    // A burst of alerts (hundreds a second when a fleet crosses a geofence) renders once.
+    if (fresh) freshAlert = a.id;
+    if (!alertTimer) alertTimer = setTimeout(() => { alertTimer = 0; renderAlerts(freshAlert); freshAlert = null; }, 250);
+  }
+
+  function highlight(pos: [number, number], ms: number, color: [number, number, number]): void {
+    view.highlights.push({ pos, until: Date.now() + ms, color });
+    if (view.highlights.length > MAX_HIGHLIGHTS) view.highlights.shift();
   }
 
   function renderAlerts(freshId: number | null): void {
@@ -134,7 +151,7 @@ async function main(): Promise<void> {
     if (!a) return;
     if (a.position) {
       view.flyTo(a.position, 16);
-      view.highlights.push({ pos: a.position, until: Date.now() + 15_000, color: [255, 214, 0] });
+      highlight(a.position, 15_000, [255, 214, 0]);
     }
     if (store.entities.has(a.entity)) openDetails(a.entity);
   });
@@ -238,6 +255,8 @@ async function main(): Promise<void> {
     $('btn-lang').textContent = lang() === 'vi' ? 'English' : 'Tiếng Việt';
     $('btn-live').textContent = t('live');
     if (!clock) $('time-label').textContent = t('live');
+    renderStatus();
+    if (view.selected !== null) openDetails(view.selected);
     renderLayers();
     renderAlerts(null);
   }
@@ -246,7 +265,7 @@ async function main(): Promise<void> {
     dark = !dark;
     document.body.classList.toggle('dark', dark);
     document.body.classList.toggle('light', !dark);
-    view.setStyle(await loadStyle(dark));
+    view.setStyle(await loadStyle(dark), dark);
     renderTexts();
   });
   $('btn-lang').addEventListener('click', () => { setLang((lang() === 'vi' ? 'en' : 'vi') as Lang); renderTexts(); });

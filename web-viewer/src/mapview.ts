@@ -8,10 +8,9 @@ import { MapboxOverlay } from '@deck.gl/mapbox';
 import { GeoJsonLayer, IconLayer, PathLayer, ScatterplotLayer, TextLayer } from '@deck.gl/layers';
 import type { PickingInfo } from '@deck.gl/core';
 import { buildStyle, terrainSource, type StyleJson } from './style';
-import { buildAtlas } from './icons';
+import { buildAtlas, iconKey } from './icons';
 import { FIXED_KINDS, kindColor } from './kinds';
-import { sensorColor } from './sensors';
-import type { EntityStore, LiveEntity } from './store';
+import type { EntityStore } from './store';
 
 export interface Drawn {
   id: number;
@@ -63,7 +62,11 @@ export class MapView {
   hexes: unknown = null;
   /** Replay positions replace live ones while set. */
   replay: Drawn[] | null = null;
-  drawn: Drawn[] = [];
+  private frame = new FrameBuffers();
+  private trails: { path: [number, number][]; color: [number, number, number, number] }[] = [];
+  private trailAt = -Infinity;
+  /** Outlines of other maps' views (the wall's overview shows where each panel looks). */
+  frames: { path: [number, number][]; label: string }[] = [];
   private threeD = false;
   private lastHexFetch = 0;
   private opts: ViewOptions;
@@ -87,8 +90,8 @@ export class MapView {
       interleaved: false,
       layers: [],
       onClick: (info: PickingInfo) => {
-        const obj = info.object as Drawn | undefined;
-        opts.onPick?.(obj && typeof obj.id === 'number' ? obj.id : null);
+        const hit = info.layer?.id === 'entities' && info.index >= 0 && info.index < this.frame.n;
+        opts.onPick?.(hit ? this.frame.ids[info.index] : null);
       },
       getCursor: ({ isHovering }) => (isHovering ? 'pointer' : 'grab'),
     });
@@ -96,7 +99,8 @@ export class MapView {
     this.map.on('load', () => this.applyTerrain());
   }
 
-  setStyle(style: StyleJson): void {
+  setStyle(style: StyleJson, dark = this.opts.dark): void {
+    this.opts = { ...this.opts, dark };
     this.map.setStyle(style as maplibregl.StyleSpecification, { diff: false });
     this.map.once('style.load', () => this.applyTerrain());
   }
@@ -136,47 +140,93 @@ export class MapView {
       .catch(() => undefined);
   }
 
-  /** Current drawable entities at client time `now` (interpolated). */
-  compute(now: number, wallNow: number): Drawn[] {
-    if (this.replay) return this.replay;
+  /**
+   * Fills the per-frame buffers with the entities to draw at client time `now` (interpolated), or
+   * with the replay positions. Typed arrays go to the GPU as they are: 10,000 entities per frame.
+   */
+  private compute(now: number, wallNow: number): void {
+    const f = this.frame;
+    const list = this.replay;
+    const cap = list ? list.length : this.store.entities.size;
+    f.reserve(cap);
+    let n = 0;
+    if (list) {
+      for (const d of list) {
+        f.ids[n] = d.id; f.kinds[n] = d.kind; f.icons[n] = iconKey(d.kind, {}); f.stale[n] = 0;
+        f.pos[2 * n] = d.pos[0]; f.pos[2 * n + 1] = d.pos[1];
+        f.angle[n] = FIXED_KINDS.has(d.kind) ? 0 : -d.heading;
+        n++;
+      }
+    } else {
+      for (const e of this.store.entities.values()) {
+        if (!e.hasPosition) continue;
+        if (this.visibleKinds && !this.visibleKinds.has(e.kind)) continue;
+        const [pos, heading] = this.store.positionAt(e, now);
+        f.ids[n] = e.id; f.kinds[n] = e.kind; f.icons[n] = iconKey(e.kind, e.props);
+        f.stale[n] = this.store.isStale(e, wallNow) ? 1 : 0;
+        f.pos[2 * n] = pos[0]; f.pos[2 * n + 1] = pos[1];
+        f.angle[n] = FIXED_KINDS.has(e.kind) ? 0 : -heading;
+        n++;
+      }
+    }
+    f.n = n;
+  }
+
+  /** The entities as drawn in the last frame (tests and tools; allocates). */
+  get drawn(): Drawn[] {
+    const f = this.frame;
     const out: Drawn[] = [];
-    for (const e of this.store.entities.values()) {
-      if (!e.hasPosition) continue;
-      if (this.visibleKinds && !this.visibleKinds.has(e.kind)) continue;
-      const [pos, heading] = this.store.positionAt(e, now);
-      const stale = this.store.isStale(e, wallNow);
-      const c = sensorColor(e.kind, e.props) ?? kindColor(e.kind);
-      out.push({ id: e.id, kind: e.kind, pos, heading, stale, color: [c[0], c[1], c[2], stale ? 90 : 255] });
+    for (let i = 0; i < f.n; i++) {
+      const c = kindColor(f.kinds[i]);
+      out.push({ id: f.ids[i], kind: f.kinds[i], pos: [f.pos[2 * i], f.pos[2 * i + 1]], heading: -f.angle[i],
+        stale: f.stale[i] === 1, color: [c[0], c[1], c[2], f.stale[i] ? 90 : 255] });
     }
     return out;
   }
 
   render(now: number, wallNow: number, trails: boolean): void {
     this.maybeFetchHexes(now);
-    const hex = this.hexMode();
-    const data = this.compute(now, wallNow);
-    this.drawn = data;
-    const dark = this.opts.dark;
+    const hex = this.hexMode() && !this.replay;
+    this.compute(now, wallNow);
+    const f = this.frame;
+    const n = f.n;
     const layers = [];
     if (hex && this.hexes) {
       layers.push(new GeoJsonLayer({
         id: 'h3', data: this.hexes as never, filled: true, stroked: true, pickable: false,
-        getFillColor: (f: { properties: { total: number } }) => hexColor(f.properties.total),
+        getFillColor: (g: { properties: { total: number } }) => hexColor(g.properties.total),
         getLineColor: [255, 255, 255, 60], lineWidthMinPixels: 1,
       }));
       layers.push(new TextLayer({
         id: 'h3-count', data: ((this.hexes as { features: unknown[] }).features ?? []) as never,
-        getPosition: (f: { geometry: { coordinates: number[][][] } }) => centroid(f.geometry.coordinates[0]),
-        getText: (f: { properties: { total: number } }) => String(f.properties.total),
+        getPosition: (g: { geometry: { coordinates: number[][][] } }) => centroid(g.geometry.coordinates[0]),
+        getText: (g: { properties: { total: number } }) => String(g.properties.total),
         getSize: 13, getColor: [255, 255, 255, 255], fontWeight: 700, characterSet: '0123456789',
         outlineWidth: 3, outlineColor: [0, 0, 0, 200], fontSettings: { sdf: true },
       }));
     }
     if (trails && !hex && !this.replay) {
+      // Trails change slowly next to the frame rate: rebuild their geometry once a second.
+      if (now - this.trailAt > 1000) {
+        this.trailAt = now;
+        this.trails = this.trailData();
+      }
       layers.push(new PathLayer({
-        id: 'trails', data: this.trailData(), getPath: (d: LiveEntity) => d.trail.map((p) => [p[0], p[1]] as [number, number]),
-        getColor: (d: LiveEntity) => [...kindColor(d.kind), 110] as [number, number, number, number],
-        getWidth: 2, widthUnits: 'pixels', updateTriggers: { getPath: this.store.version },
+        id: 'trails', data: this.trails, getPath: (d: { path: [number, number][] }) => d.path,
+        getColor: (d: { color: [number, number, number, number] }) => d.color, getWidth: 2, widthUnits: 'pixels',
+      }));
+    }
+    if (this.frames.length) {
+      layers.push(new PathLayer({
+        id: 'frames', data: this.frames, getPath: (d: { path: [number, number][] }) => d.path,
+        getColor: [255, 255, 255, 150], getWidth: 1.5, widthUnits: 'pixels',
+      }));
+      layers.push(new TextLayer({
+        id: 'frame-labels', data: this.frames, getPosition: (d: { path: [number, number][] }) => d.path[3],
+        getText: (d: { label: string }) => d.label, getSize: 12, getColor: [255, 255, 255, 220],
+        getTextAnchor: 'start', getAlignmentBaseline: 'bottom', getPixelOffset: [4, -2],
+        characterSet: 'auto', fontFamily: 'Noto Sans, system-ui, sans-serif', outlineWidth: 2, outlineColor: [0, 0, 0, 220],
+        fontSettings: { sdf: true },
       }));
     }
     if (this.track) {
@@ -185,47 +235,63 @@ export class MapView {
         getColor: [255, 64, 129, 230], getWidth: 4, widthUnits: 'pixels',
       }));
     }
-    const live = new Date().getTime();
-    this.highlights = this.highlights.filter((h) => h.until > live);
-    if (this.highlights.length) {
-      const pulse = 18 + 10 * Math.sin(now / 150);
+    const wall = Date.now();
+    this.highlights = this.highlights.filter((h) => h.until > wall);
+    const rings: { pos: [number, number]; color: [number, number, number] }[] = [...this.highlights];
+    const sel = this.selected === null ? -1 : f.ids.indexOf(this.selected);
+    if (sel >= 0 && sel < n) rings.push({ pos: [f.pos[2 * sel], f.pos[2 * sel + 1]], color: [255, 64, 129] });
+    if (rings.length) {
+      const pulse = 18 + 6 * Math.sin(now / 150);
       layers.push(new ScatterplotLayer({
-        id: 'alert-highlights', data: this.highlights, getPosition: (h: { pos: [number, number] }) => h.pos,
+        id: 'rings', data: rings, getPosition: (h: { pos: [number, number] }) => h.pos,
         getRadius: pulse, radiusUnits: 'pixels', billboard: true, filled: false, stroked: true, lineWidthMinPixels: 3,
         getLineColor: (h: { color: [number, number, number] }) => [...h.color, 230] as [number, number, number, number],
-        updateTriggers: { getRadius: now },
+        updateTriggers: { getRadius: now, getPosition: now },
       }));
     }
-    if (!hex || this.replay) {
-      layers.push(new ScatterplotLayer({
-        id: 'entity-discs', data, getPosition: (d: Drawn) => d.pos, getRadius: 11, radiusUnits: 'pixels', billboard: true,
-        getFillColor: (d: Drawn) => (dark ? [11, 16, 32, d.stale ? 110 : 210] : [255, 255, 255, d.stale ? 110 : 230]),
-        getLineColor: (d: Drawn) => (d.id === this.selected ? [255, 64, 129, 255] : d.color),
-        stroked: true, lineWidthUnits: 'pixels', getLineWidth: (d: Drawn) => (d.id === this.selected ? 3 : 1.5),
-        pickable: true, updateTriggers: { getPosition: now, getLineColor: [this.selected, now] },
-      }));
+    if (!hex) {
+      // Smaller icons when zoomed out: less overlap, and less to rasterise with many entities.
+      const z = this.map.getZoom();
+      const iconPx = z < 12 ? 16 : z < 14 ? 20 : 24;
+      const icons = f.icons;
+      const stale = f.stale;
       layers.push(new IconLayer({
-        id: 'entities', data, iconAtlas: atlas?.canvas as never, iconMapping: atlas?.mapping,
-        getIcon: (d: Drawn) => d.kind, getPosition: (d: Drawn) => d.pos, getSize: 16, sizeUnits: 'pixels',
-        getAngle: (d: Drawn) => (FIXED_KINDS.has(d.kind) ? 0 : -d.heading), getColor: (d: Drawn) => d.color,
-        pickable: true, updateTriggers: { getPosition: now, getAngle: now, getColor: now },
+        id: 'entities', iconAtlas: atlas?.canvas as never, iconMapping: atlas?.mapping,
+        data: { length: n, attributes: { getPosition: { value: f.pos.subarray(0, 2 * n), size: 2 },
+          getAngle: { value: f.angle.subarray(0, n), size: 1 } } } as never,
+        getIcon: (_: unknown, { index }: { index: number }) => icons[index],
+        getColor: (_: unknown, { index }: { index: number }) => (stale[index] ? FADED : OPAQUE),
+        getSize: iconPx, sizeUnits: 'pixels', pickable: true,
       }));
-      layers.push(new IconLayer({
-        id: 'stale-badges', data: data.filter((d) => d.stale), iconAtlas: atlas?.canvas as never,
-        iconMapping: atlas?.mapping, getIcon: () => 'badge', getPosition: (d: Drawn) => d.pos, getSize: 10,
-        sizeUnits: 'pixels', getPixelOffset: [10, -10], getColor: [255, 179, 0, 255], pickable: false,
-        updateTriggers: { getPosition: now },
-      }));
+      const staleIdx: number[] = [];
+      for (let i = 0; i < n; i++) if (stale[i]) staleIdx.push(i);
+      if (staleIdx.length) {
+        layers.push(new IconLayer({
+          id: 'stale-badges', data: staleIdx, iconAtlas: atlas?.canvas as never, iconMapping: atlas?.mapping,
+          getIcon: () => 'badge', getPosition: (i: number) => [f.pos[2 * i], f.pos[2 * i + 1]], getSize: 10,
+          sizeUnits: 'pixels', getPixelOffset: [10, -10], getColor: [255, 179, 0, 255], pickable: false,
+        }));
+      }
     }
     this.overlay.setProps({ layers });
   }
 
-  private trailData(): LiveEntity[] {
-    const out: LiveEntity[] = [];
+  private trailData(): { path: [number, number][]; color: [number, number, number, number] }[] {
+    const out: { path: [number, number][]; color: [number, number, number, number] }[] = [];
     for (const e of this.store.entities.values()) {
-      if (e.trail.length > 1 && (!this.visibleKinds || this.visibleKinds.has(e.kind))) out.push(e);
+      if (e.trail.length > 1 && (!this.visibleKinds || this.visibleKinds.has(e.kind))) {
+        out.push({ path: e.trail.map((p) => [p[0], p[1]] as [number, number]), color: [...kindColor(e.kind), 110] });
+      }
     }
     return out;
+  }
+
+  /** The visible area as a closed ring (for another map's frame). */
+  viewRing(): [number, number][] {
+    const c = this.map.getContainer();
+    const pts: [number, number][] = [[0, 0], [c.clientWidth, 0], [c.clientWidth, c.clientHeight], [0, c.clientHeight]];
+    const ring = pts.map((p) => { const ll = this.map.unproject(p); return [ll.lng, ll.lat] as [number, number]; });
+    return [...ring, ring[0]];
   }
 
   flyTo(pos: [number, number], zoom = 15): void {
@@ -234,10 +300,33 @@ export class MapView {
 
   /** Screen position of an entity as currently drawn (tests and the wall use it). */
   screenOf(id: number): [number, number] | null {
-    const d = this.drawn.find((x) => x.id === id);
-    if (!d) return null;
-    const p = this.map.project(d.pos);
+    const f = this.frame;
+    const i = f.ids.indexOf(id);
+    if (i < 0 || i >= f.n) return null;
+    const p = this.map.project([f.pos[2 * i], f.pos[2 * i + 1]]);
     return [p.x, p.y];
+  }
+}
+
+const OPAQUE: [number, number, number, number] = [255, 255, 255, 255];
+const FADED: [number, number, number, number] = [255, 255, 255, 90];
+
+/** Per-frame arrays, grown as needed and reused so a frame allocates almost nothing. */
+class FrameBuffers {
+  n = 0;
+  ids: number[] = [];
+  kinds: string[] = [];
+  icons: string[] = [];
+  stale = new Uint8Array(0);
+  pos = new Float64Array(0);
+  angle = new Float32Array(0);
+
+  reserve(cap: number): void {
+    if (this.angle.length >= cap) return;
+    const size = Math.max(1024, cap * 2);
+    this.stale = new Uint8Array(size);
+    this.pos = new Float64Array(size * 2);
+    this.angle = new Float32Array(size);
   }
 }
 

@@ -14,6 +14,7 @@ const esc = (s: unknown) => String(s).replace(/[&<>"]/g, (c) => `&#${c.charCodeA
 const store = new EntityStore(3 * 60_000);
 const alerts: Alert[] = [];
 const layout = parseWall(location.search);
+let alertTimer: ReturnType<typeof setTimeout> | 0 = 0;
 setLang(pickLang(location.search, 'vi'));
 
 async function main(): Promise<void> {
@@ -54,10 +55,10 @@ async function main(): Promise<void> {
         dark: true, interactive: !layout.kiosk, hexZoom: 9,
       }, style);
       v.visibleKinds = preset.kinds ? new Set(preset.kinds) : null;
+      (v as MapView & { panel?: string }).panel = p;
       views.push(v);
     }
   }
-  (window as unknown as Record<string, unknown>).__citytwin = { store, views, alerts, layout };
 
   const conn = document.getElementById('conn')!;
   const live = new LiveClient(wsUrl(location), {
@@ -67,6 +68,7 @@ async function main(): Promise<void> {
     status: (ok) => { conn.textContent = ok ? t('connected') : t('reconnecting'); conn.classList.toggle('down', !ok); },
   });
   live.start();
+  (window as unknown as Record<string, unknown>).__citytwin = { store, views, alerts, layout, live };
   fetch('/api/alerts').then((r) => r.json()).then((d: { alerts: Alert[] }) => {
     for (const a of [...d.alerts].reverse()) addAlert(a, false);
   }).catch(() => undefined);
@@ -75,8 +77,14 @@ async function main(): Promise<void> {
     if (alerts.some((x) => x.id === a.id)) return;
     alerts.unshift(a);
     if (alerts.length > 100) alerts.pop();
-    if (fresh && a.position) for (const v of views) v.highlights.push({ pos: a.position, until: Date.now() + 30_000, color: [255, 64, 129] });
-    renderAlerts();
+    if (fresh && a.position) {
+      for (const v of views) {
+        v.highlights.push({ pos: a.position, until: Date.now() + 30_000, color: [255, 64, 129] });
+        if (v.highlights.length > 20) v.highlights.shift();
+      }
+    }
+    // Bursts of alerts render once.
+    if (!alertTimer) alertTimer = setTimeout(() => { alertTimer = 0; renderAlerts(); }, 250);
   }
   function renderAlerts(): void {
     const html = alerts.length === 0 ? `<li>${t('no_alerts')}</li>` : alerts.slice(0, 12).map((a) =>
@@ -115,6 +123,16 @@ async function main(): Promise<void> {
   }
   renderKpis();
   setInterval(renderKpis, 1000);
+
+  // The overview outlines what the other map panels show, so the wall reads as one picture.
+  const overview = views.find((v) => (v as MapView & { panel?: string }).panel === 'overview');
+  const syncFrames = () => {
+    if (!overview) return;
+    overview.frames = views.filter((v) => v !== overview && v.map.loaded())
+      .map((v) => ({ path: v.viewRing(), label: t((v as MapView & { panel?: string }).panel ?? '') }));
+  };
+  for (const v of views) v.map.on('moveend', syncFrames);
+  for (const v of views) v.map.on('load', syncFrames);
 
   function frame(): void {
     const now = performance.now();

@@ -13,7 +13,7 @@ export interface MapPreset {
 
 export const PRESETS: Record<'overview' | 'port' | 'traffic' | 'flood', MapPreset> = {
   overview: { center: [108.2, 16.06], zoom: 11.4, pitch: 0, bearing: 0, kinds: null },
-  port: { center: [108.25, 16.13], zoom: 11.3, pitch: 30, bearing: 0, kinds: ['vessel', 'fishing_boat'] },
+  port: { center: [108.265, 16.15], zoom: 11, pitch: 30, bearing: 0, kinds: ['vessel', 'fishing_boat'] },
   traffic: {
     center: [108.218, 16.062], zoom: 14.2, pitch: 55, bearing: -20,
     kinds: ['bus', 'ambulance', 'fire_truck', 'police_unit', 'incident'],
