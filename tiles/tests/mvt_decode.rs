@@ -220,3 +220,75 @@ fn reference_polygons_keep_winding_and_lines_are_clipped() {
         }
     }
 }
+
+mod encoder_props {
+    use super::*;
+    use proptest::prelude::*;
+    use twin_tiles::mvt::{encode_tile, LayerBuilder, MvtValue, TileGeometry};
+
+    fn dedup(v: &[(i32, i32)]) -> Vec<(i64, i64)> {
+        let mut out: Vec<(i64, i64)> = Vec::new();
+        for p in v {
+            let p = (i64::from(p.0), i64::from(p.1));
+            if out.last() != Some(&p) {
+                out.push(p);
+            }
+        }
+        out
+    }
+
+    proptest! {
+        /// Any polyline and attribute set survives encoding: the independent decoder sees the same
+        /// vertices (consecutive repeats dropped) and the same attribute values.
+        #[test]
+        fn lines_and_attributes_round_trip(
+            pts in prop::collection::vec((-200i32..4300, -200i32..4300), 2..40),
+            speed in -1e6f64..1e6,
+            n in any::<i64>(),
+            label in "[a-zA-Zà-ỹ0-9 ]{0,12}",
+        ) {
+            let expected = dedup(&pts);
+            prop_assume!(expected.len() >= 2);
+            let mut l = LayerBuilder::new("roads", 4096);
+            let attrs = [("speed", MvtValue::Double(speed)), ("n", MvtValue::Int(n)), ("label", MvtValue::String(label.clone()))];
+            prop_assert!(l.add_feature(Some(7), &TileGeometry::Lines(vec![pts.clone()]), &attrs));
+            let t = decode(&encode_tile(&[l]));
+            let layer = &t.layers[0];
+            let f = &layer.features[0];
+            prop_assert_eq!(f.r#type, Some(GeomType::Linestring as i32));
+            let parts = commands(&f.geometry);
+            prop_assert_eq!(parts.len(), 1);
+            prop_assert_eq!(&parts[0].0, &expected);
+            let a = attrs_of(layer, &f.tags);
+            prop_assert_eq!(a["speed"].double_value, Some(speed));
+            let got_n = a["n"].uint_value.map(|u| u as i64).or(a["n"].sint_value);
+            prop_assert_eq!(got_n, Some(n));
+            prop_assert_eq!(a["label"].string_value.as_deref(), Some(label.as_str()));
+        }
+
+        /// Rings of either winding come out with the exterior clockwise on screen (positive area).
+        #[test]
+        fn polygon_rings_get_mvt_winding(cx in 100i32..4000, cy in 100i32..4000, r in 5i32..90, reverse in any::<bool>()) {
+            let mut ring: Vec<(i32, i32)> = (0..6)
+                .map(|k| {
+                    let a = f64::from(k) * std::f64::consts::PI / 3.0;
+                    (cx + (f64::from(r) * a.cos()).round() as i32, cy + (f64::from(r) * a.sin()).round() as i32)
+                })
+                .collect();
+            if reverse {
+                ring.reverse();
+            }
+            let mut l = LayerBuilder::new("water", 4096);
+            prop_assert!(l.add_feature(None, &TileGeometry::Polygons(vec![vec![ring]]), &[]));
+            let t = decode(&encode_tile(&[l]));
+            let parts = commands(&t.layers[0].features[0].geometry);
+            prop_assert_eq!(parts.len(), 1);
+            prop_assert!(parts[0].1);
+            prop_assert!(area2(&parts[0].0) > 0);
+        }
+    }
+
+    fn attrs_of(layer: &Layer, tags: &[u32]) -> HashMap<String, Value> {
+        attrs(layer, tags)
+    }
+}
