@@ -149,10 +149,16 @@ export class MapView {
     const list = this.replay;
     const cap = list ? list.length : this.store.entities.size;
     f.reserve(cap);
+    const { ids, icons, stale } = f;
+    let changed = false;
+    const put = (i: number, id: number, kind: string, icon: string, st: number) => {
+      if (ids[i] !== id || icons[i] !== icon || stale[i] !== st) changed = true;
+      ids[i] = id; f.kinds[i] = kind; icons[i] = icon; stale[i] = st;
+    };
     let n = 0;
     if (list) {
       for (const d of list) {
-        f.ids[n] = d.id; f.kinds[n] = d.kind; f.icons[n] = iconKey(d.kind, {}); f.stale[n] = 0;
+        put(n, d.id, d.kind, iconKey(d.kind, {}), 0);
         f.pos[2 * n] = d.pos[0]; f.pos[2 * n + 1] = d.pos[1];
         f.angle[n] = FIXED_KINDS.has(d.kind) ? 0 : -d.heading;
         n++;
@@ -162,14 +168,20 @@ export class MapView {
         if (!e.hasPosition) continue;
         if (this.visibleKinds && !this.visibleKinds.has(e.kind)) continue;
         const [pos, heading] = this.store.positionAt(e, now);
-        f.ids[n] = e.id; f.kinds[n] = e.kind; f.icons[n] = iconKey(e.kind, e.props);
-        f.stale[n] = this.store.isStale(e, wallNow) ? 1 : 0;
+        put(n, e.id, e.kind, iconKey(e.kind, e.props), this.store.isStale(e, wallNow) ? 1 : 0);
         f.pos[2 * n] = pos[0]; f.pos[2 * n + 1] = pos[1];
         f.angle[n] = FIXED_KINDS.has(e.kind) ? 0 : -heading;
         n++;
       }
     }
+    // Only a changed set of entities or icons rebuilds every attribute; otherwise positions and
+    // angles alone are refreshed (see render).
+    if (changed || n !== f.n || f.data === null) {
+      f.data = { length: n };
+      f.structure++;
+    }
     f.n = n;
+    f.frame++;
   }
 
   /** The entities as drawn in the last frame (tests and tools; allocates). */
@@ -255,13 +267,19 @@ export class MapView {
       const iconPx = z < 12 ? 16 : z < 14 ? 20 : 24;
       const icons = f.icons;
       const stale = f.stale;
+      const { pos, angle } = f;
       layers.push(new IconLayer({
-        id: 'entities', iconAtlas: atlas?.canvas as never, iconMapping: atlas?.mapping,
-        data: { length: n, attributes: { getPosition: { value: f.pos.subarray(0, 2 * n), size: 2 },
-          getAngle: { value: f.angle.subarray(0, n), size: 1 } } } as never,
+        id: 'entities', iconAtlas: atlas?.canvas as never, iconMapping: atlas?.mapping, data: f.data as never,
+        getPosition: (_: unknown, { index, target }: { index: number; target: number[] }) => {
+          target[0] = pos[2 * index];
+          target[1] = pos[2 * index + 1];
+          return target as unknown as [number, number];
+        },
+        getAngle: (_: unknown, { index }: { index: number }) => angle[index],
         getIcon: (_: unknown, { index }: { index: number }) => icons[index],
         getColor: (_: unknown, { index }: { index: number }) => (stale[index] ? FADED : OPAQUE),
         getSize: iconPx, sizeUnits: 'pixels', pickable: true,
+        updateTriggers: { getPosition: f.frame, getAngle: f.frame },
       }));
       const staleIdx: number[] = [];
       for (let i = 0; i < n; i++) if (stale[i]) staleIdx.push(i);
@@ -320,6 +338,11 @@ class FrameBuffers {
   stale = new Uint8Array(0);
   pos = new Float64Array(0);
   angle = new Float32Array(0);
+
+  /** The layer's data: replaced only when the entity set or an icon changes. */
+  data: { length: number } | null = null;
+  structure = 0;
+  frame = 0;
 
   reserve(cap: number): void {
     if (this.angle.length >= cap) return;
