@@ -1,4 +1,5 @@
 //! MQTT sensor payloads: topics, units, time forms, registry positions, VN_AQI and malformed input.
+#![allow(clippy::unwrap_used)] // tests may unwrap
 
 use proptest::prelude::*;
 use twin_core::{EntityKind, Position, PropertyValue, Timestamp};

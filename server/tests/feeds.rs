@@ -1,5 +1,6 @@
 //! Feeds: AIS over TCP and UDP into the model (real gpsd capture), garbage counted without blocking
 //! other feeds, `/api/feeds`, HTTP rate limits, the embedded MQTT broker, the demo's encoders.
+#![allow(clippy::unwrap_used)] // tests may unwrap
 
 mod common;
 

@@ -221,6 +221,7 @@ pub fn static_b_data(id: &Identity) -> BitWriter {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
     use crate::ais::{AisMessage, Decoder};
