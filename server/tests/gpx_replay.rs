@@ -50,8 +50,7 @@ async fn configured_replay_runs_once_without_repeat() {
         repeat: false,
     };
     run(section, GPS.into(), s.state.ingest.clone()).await.unwrap();
-    let twin = s.state.twin.read();
-    assert!(twin.id_of(EntityKind::PoliceUnit, "pu-1").is_some());
+    assert!(s.state.twin.read().id_of(EntityKind::PoliceUnit, "pu-1").is_some());
 
     let missing = GpxReplaySection {
         gpx: "nope.gpx".into(),
