@@ -41,7 +41,7 @@ pub struct ExportArgs {
     #[arg(long, default_value_t = 16)]
     pub maxzoom: u8,
     /// minLon,minLat,maxLon,maxLat (default: the city bbox of the config).
-    #[arg(long, value_delimiter = ',', num_args = 4)]
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
     pub bbox: Option<Vec<f64>>,
     #[arg(long)]
     pub output: PathBuf,
