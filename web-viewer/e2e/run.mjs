@@ -105,6 +105,14 @@ try {
   const planning = await canvasStats(page, '#map canvas.maplibregl-canvas');
   check(planning.every((s) => s.colours > 12), `planning theme in 2D is drawn ${JSON.stringify(planning)}`);
 
+  // Time slider: replay from the server's history at 60×, then back to live.
+  await page.selectOption('#replay-speed', '60');
+  await page.$eval('#time-slider', (el) => { el.value = '-60'; el.dispatchEvent(new Event('change', { bubbles: true })); });
+  const replayed = await page.waitForFunction(() => (window.__citytwin.view.replay?.length ?? 0) > 0, null, { timeout: 10_000 })
+    .then(() => true).catch(() => false);
+  check(replayed, 'the time slider replays positions from /api/history');
+  await page.click('#btn-live');
+  check(await page.evaluate(() => window.__citytwin.view.replay === null), 'Live returns to live positions');
   check(problems.length === 0, `viewer: no failed or off-origin requests ${JSON.stringify(problems.slice(0, 10))}`);
 
   // ---- the wall ----

@@ -90,8 +90,11 @@ async function main(): Promise<void> {
     const from = new Date(Date.now() - 120 * 60_000).toISOString();
     history = await fetch(`/api/history?from=${encodeURIComponent(from)}`).then((r) => r.json());
     const speed = Number(($('replay-speed') as HTMLSelectElement).value) || 10;
-    clock = new ReplayClock(Date.now() + minutesAgo * 60_000, Date.now(), speed);
-    clock.begin(Date.now() + minutesAgo * 60_000, performance.now());
+    // Never start before the oldest position the server still holds.
+    const oldest = Math.min(...(history?.entities ?? []).map((e) => e.t[0] ?? Infinity));
+    const start = Math.max(Date.now() + minutesAgo * 60_000, Number.isFinite(oldest) ? oldest : -Infinity);
+    clock = new ReplayClock(start, Date.now(), speed);
+    clock.begin(start, performance.now());
     playing = true;
     $('btn-live').classList.remove('on');
     $('btn-play').textContent = '⏸';
