@@ -12,3 +12,4 @@ pub mod gtfs_rt;
 pub mod health;
 pub mod mqtt;
 pub mod osmand;
+pub mod reports;

@@ -1,0 +1,117 @@
+//! One report photo: its type by magic bytes (never the client's content type or file name), a full
+//! decode as proof that it is an image, a JPEG thumbnail, its SHA-256 and its EXIF GPS position.
+
+use std::io::Cursor;
+
+use image::codecs::jpeg::JpegEncoder;
+use image::{ImageFormat, ImageReader, Limits};
+use sha2::{Digest, Sha256};
+use twin_core::Position;
+
+use super::{exif, ReportError, MAX_PHOTO_BYTES, THUMBNAIL_EDGE};
+
+/// Largest decoded edge and allocation: refuses decompression bombs before they allocate.
+const MAX_EDGE: u32 = 16_384;
+const MAX_ALLOC: u64 = 512 << 20;
+const THUMBNAIL_QUALITY: u8 = 80;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhotoFormat {
+    Jpeg,
+    Png,
+    WebP,
+}
+
+impl PhotoFormat {
+    /// File extension of stored photos.
+    pub const fn extension(self) -> &'static str {
+        match self {
+            PhotoFormat::Jpeg => "jpg",
+            PhotoFormat::Png => "png",
+            PhotoFormat::WebP => "webp",
+        }
+    }
+    pub const fn mime(self) -> &'static str {
+        match self {
+            PhotoFormat::Jpeg => "image/jpeg",
+            PhotoFormat::Png => "image/png",
+            PhotoFormat::WebP => "image/webp",
+        }
+    }
+    pub fn from_extension(ext: &str) -> Option<Self> {
+        match ext {
+            "jpg" => Some(PhotoFormat::Jpeg),
+            "png" => Some(PhotoFormat::Png),
+            "webp" => Some(PhotoFormat::WebP),
+            _ => None,
+        }
+    }
+    fn image_format(self) -> ImageFormat {
+        match self {
+            PhotoFormat::Jpeg => ImageFormat::Jpeg,
+            PhotoFormat::Png => ImageFormat::Png,
+            PhotoFormat::WebP => ImageFormat::WebP,
+        }
+    }
+}
+
+/// The format from the first bytes, or `None` for anything but JPEG, PNG and WebP.
+pub fn sniff(bytes: &[u8]) -> Option<PhotoFormat> {
+    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some(PhotoFormat::Jpeg)
+    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some(PhotoFormat::Png)
+    } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        Some(PhotoFormat::WebP)
+    } else {
+        None
+    }
+}
+
+/// A photo that decoded, ready to store.
+#[derive(Debug, Clone)]
+pub struct ProcessedPhoto {
+    pub format: PhotoFormat,
+    /// Lower-case hex SHA-256 of the original bytes: the content address.
+    pub sha256: String,
+    pub width: u32,
+    pub height: u32,
+    /// JPEG, longest edge at most [`THUMBNAIL_EDGE`].
+    pub thumbnail: Vec<u8>,
+    /// From EXIF; `None` when absent or unreadable (a bad EXIF block does not spoil the photo).
+    pub gps: Option<Position>,
+}
+
+/// Hex SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Checks size and type, decodes the whole image, makes the thumbnail and reads EXIF GPS.
+pub fn process_photo(bytes: &[u8]) -> Result<ProcessedPhoto, ReportError> {
+    if bytes.len() > MAX_PHOTO_BYTES {
+        return Err(ReportError::PhotoTooLarge { max: MAX_PHOTO_BYTES });
+    }
+    let format = sniff(bytes).ok_or(ReportError::UnsupportedType)?;
+    let undecodable = |e: image::ImageError| ReportError::Undecodable { format: format.mime(), reason: e.to_string() };
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format.image_format());
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(MAX_EDGE);
+    limits.max_image_height = Some(MAX_EDGE);
+    limits.max_alloc = Some(MAX_ALLOC);
+    reader.limits(limits);
+    let img = reader.decode().map_err(undecodable)?;
+    let thumb = img.thumbnail(THUMBNAIL_EDGE, THUMBNAIL_EDGE).to_rgb8();
+    let mut thumbnail = Vec::new();
+    JpegEncoder::new_with_quality(&mut thumbnail, THUMBNAIL_QUALITY)
+        .encode_image(&thumb)
+        .map_err(|e| ReportError::Thumbnail(e.to_string()))?;
+    Ok(ProcessedPhoto {
+        format,
+        sha256: sha256_hex(bytes),
+        width: img.width(),
+        height: img.height(),
+        thumbnail,
+        gps: exif::gps_position(bytes).ok().flatten(),
+    })
+}
