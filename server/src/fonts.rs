@@ -79,7 +79,7 @@ pub fn parse_range(range: &str) -> Result<u32, FontError> {
     let (a, b) = range.split_once('-').ok_or_else(bad)?;
     let start: u32 = a.parse().map_err(|_| bad())?;
     let end: u32 = b.parse().map_err(|_| bad())?;
-    if start % 256 != 0 || end != start + 255 || end > 0xFFFF {
+    if !start.is_multiple_of(256) || end != start + 255 || end > 0xFFFF {
         return Err(bad());
     }
     Ok(start)
@@ -94,10 +94,13 @@ pub fn resolve_font(stack: &str) -> Result<(&'static str, &'static [u8]), FontEr
         .ok_or_else(|| FontError::UnknownFont(stack.to_owned()))
 }
 
-/// Rendered ranges, keyed by (font, first code point); each value is the encoded protobuf.
+/// Encoded ranges keyed by (font, first code point).
+type RangeMap = HashMap<(&'static str, u32), Arc<Vec<u8>>>;
+
+/// Rendered ranges; each value is the encoded protobuf.
 #[derive(Default, Clone)]
 pub struct GlyphCache {
-    ranges: Arc<Mutex<HashMap<(&'static str, u32), Arc<Vec<u8>>>>>,
+    ranges: Arc<Mutex<RangeMap>>,
 }
 
 impl GlyphCache {
