@@ -38,11 +38,15 @@ fn deepest_cell_under_a_road_is_found() {
     assert_eq!(graph.edge_count(), 3);
     let depth = edge_max_depth(&graph, &grid, &|x, y| (x, y));
     for ((_, e), &d) in graph.edges().zip(&depth) {
-        match e.geometry[0].y {
-            y if y == 2.5 => assert_eq!(d, 0.8),
-            y if y == 7.5 => assert_eq!(d, 0.05),
-            _ => assert_eq!(d, 0.0),
-        }
+        let y = e.geometry[0].y;
+        let expected = if y == 2.5 {
+            0.8
+        } else if y == 7.5 {
+            0.05
+        } else {
+            0.0
+        };
+        assert_eq!(d, expected, "road at y = {y}");
     }
 }
 

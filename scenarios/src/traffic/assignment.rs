@@ -79,7 +79,7 @@ pub fn assign(
     cancel: &AtomicBool,
 ) -> Result<Assignment, TrafficError> {
     let n = net.node_count() as u32;
-    if let Some(bad) = ods.iter().find(|o| o.origin >= n || o.dest >= n || !(o.demand >= 0.0)) {
+    if let Some(bad) = ods.iter().find(|o| o.origin >= n || o.dest >= n || o.demand.is_nan() || o.demand < 0.0) {
         return Err(TrafficError::InvalidNetwork(format!("bad OD pair {bad:?}")));
     }
     if cancel.load(Ordering::Relaxed) {

@@ -173,7 +173,8 @@ impl Network {
         if link.from >= n || link.to >= n {
             return Err(TrafficError::InvalidNetwork(format!("link {}→{} outside {n} nodes", link.from, link.to)));
         }
-        if !(link.cost.free_time() >= 0.0) {
+        let t0 = link.cost.free_time();
+        if t0.is_nan() || t0 < 0.0 {
             return Err(TrafficError::InvalidNetwork("negative or NaN free-flow time".into()));
         }
         let id = self.links.len() as u32;
