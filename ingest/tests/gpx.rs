@@ -45,10 +45,11 @@ fn summaries_match_gpxpy() {
         assert_eq!(Some(end.as_millis()), iso_ms(&g["end_time"]), "{name}");
         assert_eq!(gpx.duration_s(), g["duration_s"].as_f64(), "{name}");
 
-        // gpxpy measures short steps on a flat projection and we on the sphere: agree within 0.5 %.
+        // gpxpy measures short steps on a flat projection with its own metres per degree, we on
+        // the IUGG mean sphere: the two differ by about 0.11 % on these tracks.
         for (ours, key) in [(gpx.length_2d(), "length_2d_m"), (gpx.length_3d(), "length_3d_m")] {
             let theirs = g[key].as_f64().unwrap();
-            assert!((ours - theirs).abs() / theirs < 5e-3, "{name} {key}: {ours} vs {theirs}");
+            assert!((ours - theirs).abs() / theirs < 2e-3, "{name} {key}: {ours} vs {theirs}");
         }
 
         let first = gpx.points().next().unwrap();
