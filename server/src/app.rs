@@ -46,6 +46,13 @@ use crate::state::AppState;
         routes::scenarios::cancel,
         routes::scenarios::layer,
         routes::scenarios::congestion,
+        routes::ogc::landing,
+        routes::ogc::conformance,
+        routes::ogc::collections,
+        routes::ogc::collection,
+        routes::ogc::queryables_doc,
+        routes::ogc::items,
+        routes::ogc::item,
     ),
     components(schemas(
         Problem,
@@ -93,6 +100,13 @@ pub fn app(state: AppState) -> Router {
         .route("/api/scenarios/{id}", get(routes::scenarios::one).delete(routes::scenarios::cancel))
         .route("/api/scenarios/{id}/layers/{name}", get(routes::scenarios::layer))
         .route("/api/traffic/congestion", get(routes::scenarios::congestion))
+        .route("/ogc", get(routes::ogc::landing))
+        .route("/ogc/conformance", get(routes::ogc::conformance))
+        .route("/ogc/collections", get(routes::ogc::collections))
+        .route("/ogc/collections/{id}", get(routes::ogc::collection))
+        .route("/ogc/collections/{id}/queryables", get(routes::ogc::queryables_doc))
+        .route("/ogc/collections/{id}/items", get(routes::ogc::items))
+        .route("/ogc/collections/{id}/items/{fid}", get(routes::ogc::item))
         .fallback(not_found_fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))

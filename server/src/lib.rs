@@ -19,6 +19,7 @@ pub mod geojson;
 pub mod ingest_parse;
 pub mod live;
 pub mod metrics;
+pub mod ogc;
 pub mod params;
 pub mod problem;
 pub mod routes;

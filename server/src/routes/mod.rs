@@ -8,6 +8,7 @@ pub mod history;
 pub mod ingest;
 pub mod layers;
 pub mod live;
+pub mod ogc;
 pub mod ops;
 pub mod osmand;
 pub mod scenarios;
