@@ -2,11 +2,17 @@
 //! geometry is a packed stream of MoveTo/LineTo/ClosePath commands with zigzag deltas.
 
 pub mod clip;
+mod geometry;
+mod value;
 pub(crate) mod wire;
 
 use std::collections::HashMap;
 
-use wire::{put_bytes_field, put_key, put_packed_field, put_varint_field, FIXED64};
+pub use geometry::ring_area2;
+use geometry::{encode_lines, encode_points, encode_polygons};
+use value::FxBuild;
+pub use value::{FxHasher, MvtValue, Val};
+use wire::{put_bytes_field, put_key, put_packed_field, put_varint_field};
 
 /// Default tile extent (units per tile side).
 pub const EXTENT: u32 = 4096;
@@ -23,130 +29,6 @@ pub enum TileGeometry {
     /// come in any winding: the encoder writes exteriors clockwise on screen and holes the other way.
     Polygons(Vec<Vec<Vec<TilePoint>>>),
 }
-
-/// An attribute value.
-#[derive(Debug, Clone, PartialEq)]
-pub enum MvtValue {
-    String(String),
-    Double(f64),
-    Int(i64),
-    Uint(u64),
-    Bool(bool),
-}
-
-impl From<&str> for MvtValue {
-    fn from(s: &str) -> Self {
-        MvtValue::String(s.to_owned())
-    }
-}
-impl From<String> for MvtValue {
-    fn from(s: String) -> Self {
-        MvtValue::String(s)
-    }
-}
-impl From<f64> for MvtValue {
-    fn from(v: f64) -> Self {
-        MvtValue::Double(v)
-    }
-}
-impl From<i64> for MvtValue {
-    fn from(v: i64) -> Self {
-        MvtValue::Int(v)
-    }
-}
-impl From<u64> for MvtValue {
-    fn from(v: u64) -> Self {
-        MvtValue::Uint(v)
-    }
-}
-impl From<bool> for MvtValue {
-    fn from(v: bool) -> Self {
-        MvtValue::Bool(v)
-    }
-}
-
-/// A borrowed attribute value: what `LayerBuilder` takes on its fast path (no allocation unless the
-/// value is new to the layer).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Val<'a> {
-    Str(&'a str),
-    Double(f64),
-    Int(i64),
-    Uint(u64),
-    Bool(bool),
-}
-
-impl MvtValue {
-    pub fn as_val(&self) -> Val<'_> {
-        match self {
-            MvtValue::String(s) => Val::Str(s),
-            MvtValue::Double(d) => Val::Double(*d),
-            MvtValue::Int(i) => Val::Int(*i),
-            MvtValue::Uint(u) => Val::Uint(*u),
-            MvtValue::Bool(b) => Val::Bool(*b),
-        }
-    }
-}
-
-impl Val<'_> {
-    /// Identity of a non-string value in the dedup table: (type tag, bits).
-    fn num_key(&self) -> (u8, u64) {
-        match self {
-            Val::Str(_) => (0, 0),
-            Val::Double(d) => (1, d.to_bits()),
-            // A non-negative int is written as uint_value: the same Value as the equal Uint.
-            Val::Int(i) if *i >= 0 => (3, *i as u64),
-            Val::Int(i) => (2, *i as u64),
-            Val::Uint(u) => (3, *u),
-            Val::Bool(b) => (4, u64::from(*b)),
-        }
-    }
-
-    /// The `Value` message.
-    fn encode(&self, out: &mut Vec<u8>) {
-        match self {
-            Val::Str(s) => put_bytes_field(out, 1, s.as_bytes()),
-            Val::Double(d) => {
-                put_key(out, 3, FIXED64);
-                out.extend_from_slice(&d.to_le_bytes());
-            }
-            // Negative integers go in sint_value (zigzag) so they stay short; others in uint_value.
-            Val::Int(i) if *i < 0 => put_varint_field(out, 6, wire::zigzag(*i)),
-            Val::Int(i) => put_varint_field(out, 5, *i as u64),
-            Val::Uint(u) => put_varint_field(out, 5, *u),
-            Val::Bool(b) => put_varint_field(out, 7, u64::from(*b)),
-        }
-    }
-}
-
-/// A small multiplicative hasher for the dedup tables (keys are short and not adversarial: they
-/// come from our own model and layers).
-#[derive(Debug, Default, Clone, Copy)]
-pub struct FxHasher(u64);
-
-impl std::hash::Hasher for FxHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut w = [0u8; 8];
-            w[..chunk.len()].copy_from_slice(chunk);
-            self.write_u64(u64::from_le_bytes(w));
-        }
-    }
-    fn write_u8(&mut self, i: u8) {
-        self.write_u64(u64::from(i));
-    }
-    fn write_u64(&mut self, i: u64) {
-        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x517c_c1b7_2722_0a95);
-    }
-    fn write_usize(&mut self, i: usize) {
-        self.write_u64(i as u64);
-    }
-}
-
-type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
 
 /// Builds one layer; features are encoded as they are added.
 #[derive(Debug)]
@@ -392,108 +274,10 @@ pub fn encode_tile(layers: &[LayerBuilder]) -> Vec<u8> {
     out
 }
 
-fn command(id: u32, count: usize) -> u32 {
-    (id & 0x7) | ((count as u32) << 3)
-}
-
-fn delta(cursor: &mut TilePoint, p: TilePoint, out: &mut Vec<u32>) {
-    out.push(wire::zigzag(i64::from(p.0) - i64::from(cursor.0)) as u32);
-    out.push(wire::zigzag(i64::from(p.1) - i64::from(cursor.1)) as u32);
-    *cursor = p;
-}
-
-fn encode_points(pts: &[TilePoint], out: &mut Vec<u32>) {
-    if pts.is_empty() {
-        return;
-    }
-    out.push(command(1, pts.len()));
-    let mut cursor = (0, 0);
-    for p in pts {
-        delta(&mut cursor, *p, out);
-    }
-}
-
-/// Consecutive duplicates removed (and the closing point of a ring).
-fn dedup(points: &[TilePoint], ring: bool) -> Vec<TilePoint> {
-    let mut v: Vec<TilePoint> = Vec::with_capacity(points.len());
-    for p in points {
-        if v.last() != Some(p) {
-            v.push(*p);
-        }
-    }
-    if ring {
-        while v.len() > 1 && v.first() == v.last() {
-            v.pop();
-        }
-    }
-    v
-}
-
-fn encode_lines(lines: &[Vec<TilePoint>], out: &mut Vec<u32>) {
-    let mut cursor = (0, 0);
-    for line in lines {
-        let pts = dedup(line, false);
-        if pts.len() < 2 {
-            continue;
-        }
-        out.push(command(1, 1));
-        delta(&mut cursor, pts[0], out);
-        out.push(command(2, pts.len() - 1));
-        for p in &pts[1..] {
-            delta(&mut cursor, *p, out);
-        }
-    }
-}
-
-/// Twice the signed area in screen coordinates (y down): positive means clockwise on screen,
-/// which MVT 2.1 requires of exterior rings.
-pub fn ring_area2(ring: &[TilePoint]) -> i64 {
-    let n = ring.len();
-    (0..n)
-        .map(|i| {
-            let (a, b) = (ring[i], ring[(i + 1) % n]);
-            i64::from(a.0) * i64::from(b.1) - i64::from(b.0) * i64::from(a.1)
-        })
-        .sum()
-}
-
-fn encode_polygons(polys: &[Vec<Vec<TilePoint>>], out: &mut Vec<u32>) {
-    let mut cursor = (0, 0);
-    for poly in polys {
-        let mut rings = poly.iter();
-        let Some(exterior) = rings.next() else { continue };
-        // A polygon whose exterior collapsed is dropped with its holes.
-        if !encode_ring(exterior, true, &mut cursor, out) {
-            continue;
-        }
-        for hole in rings {
-            encode_ring(hole, false, &mut cursor, out);
-        }
-    }
-}
-
-fn encode_ring(ring: &[TilePoint], exterior: bool, cursor: &mut TilePoint, out: &mut Vec<u32>) -> bool {
-    let mut pts = dedup(ring, true);
-    let area = ring_area2(&pts);
-    if pts.len() < 3 || area == 0 {
-        return false;
-    }
-    if (area > 0) != exterior {
-        pts.reverse();
-    }
-    out.push(command(1, 1));
-    delta(cursor, pts[0], out);
-    out.push(command(2, pts.len() - 1));
-    for p in &pts[1..] {
-        delta(cursor, *p, out);
-    }
-    out.push(command(7, 1));
-    true
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
+    use super::geometry::encode_ring;
     use super::*;
 
     #[test]
