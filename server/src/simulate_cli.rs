@@ -88,7 +88,7 @@ pub fn run(cmd: SimulateCommand) -> anyhow::Result<()> {
             for spec in &inflow {
                 setup.inflows.push(parse_inflow(spec, &setup.dem)?);
             }
-            if !(hours > 0.0) {
+            if hours.is_nan() || hours <= 0.0 {
                 bail!("--hours must be positive");
             }
             let mut sim = Simulation::new(setup, SolverConfig::default())?;
