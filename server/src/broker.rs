@@ -65,7 +65,9 @@ fn pick_addr(port: u16) -> Result<SocketAddr, String> {
     Ok(free)
 }
 
-/// The broker binds on its own thread: wait (briefly) until it accepts, so clients connect first time.
+/// The broker binds on its own thread: wait (briefly) until it accepts, so clients connect first
+/// time. (Probing by binding instead could steal the port from the broker; the probe connection
+/// shows up once in the broker's log as an aborted client.)
 fn wait_listening(addr: SocketAddr) {
     for _ in 0..100 {
         if std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(50)).is_ok() {
