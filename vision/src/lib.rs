@@ -1,0 +1,19 @@
+//! Video analytics around a detector: frame pre-processing, CenterNet decoding and NMS,
+//! multi-object tracking, camera georeferencing and footprints, traffic counting, privacy
+//! blurring and MJPEG stream parsing. The neural detector plugs in behind [`Detector`].
+
+pub mod counting;
+pub mod decode;
+pub mod detector;
+pub mod footprint;
+pub mod homography;
+pub mod hungarian;
+pub mod kalman;
+pub mod mjpeg;
+pub mod preprocess;
+pub mod privacy;
+pub mod tracker;
+
+pub use detector::{BBox, Detection, Detector, Frame};
+pub use homography::{Calibration, ControlPoint, GeoError, Homography};
+
