@@ -141,6 +141,18 @@ impl TileService {
         format!("\"{:x}-{layer}-{}-{}-{}-{version}{enc}\"", self.nonce, tile.z(), tile.x(), tile.y())
     }
 
+    /// The tile at `version` if the cache has it in the wanted encoding (cheap: no drawing, no gzip).
+    pub fn cached(&self, layer: &TileLayer, tile: TileCoord, version: u64, gzipped: bool) -> Option<Rendered> {
+        if gzipped {
+            if let Some(bytes) = self.cache.get(&format!("{}|gz", layer.name()), tile, version) {
+                return Some(Rendered { bytes, gzipped: true });
+            }
+        }
+        let raw = self.cache.get(layer.name(), tile, version)?;
+        // An empty tile is never gzipped; a non-empty one still needs compressing.
+        (!gzipped || raw.is_empty()).then_some(Rendered { bytes: raw, gzipped: false })
+    }
+
     /// The tile at `version` from the cache, else drawn now (blocking: call off the async threads).
     /// `version` must have been read before this call (see `TileCache::put`).
     pub fn tile(

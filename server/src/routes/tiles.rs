@@ -5,6 +5,9 @@
 //! gzip. Live layers are cached briefly by clients (`max-age=2`) and revalidated with the ETag, which
 //! changes exactly when the tile's version changes; reference layers and terrain for an hour.
 
+use std::sync::Arc;
+
+use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -17,6 +20,15 @@ use crate::problem::Problem;
 use crate::state::AppState;
 
 const MVT: &str = "application/vnd.mapbox-vector-tile";
+
+/// A cached tile handed to the response body without copying.
+struct SharedBytes(Arc<Vec<u8>>);
+
+impl AsRef<[u8]> for SharedBytes {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_slice()
+    }
+}
 const LIVE_CACHE: &str = "public, max-age=2, must-revalidate";
 const STATIC_CACHE: &str = "public, max-age=3600";
 const ATTRIBUTION: &str = "© OpenStreetMap contributors; SRTM: NASA/USGS";
@@ -109,15 +121,22 @@ pub async fn tile(
     if matches_etag(&headers, &etag) {
         return Ok(with_headers(StatusCode::NOT_MODIFIED.into_response(), &etag, cache));
     }
-    let (svc, twin) = (st.tiles.clone(), st.twin.clone());
-    let rendered = tokio::task::spawn_blocking(move || svc.tile(&layer, tile, version, &twin, gz))
-        .await
-        .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "tile-error", e.to_string()))?
-        .map_err(tile_problem)?;
+    // Cache hits are answered here; drawing (and gzip) runs on the blocking pool.
+    let rendered = match st.tiles.cached(&layer, tile, version, gz) {
+        Some(r) => r,
+        None => {
+            let (svc, twin) = (st.tiles.clone(), st.twin.clone());
+            tokio::task::spawn_blocking(move || svc.tile(&layer, tile, version, &twin, gz))
+                .await
+                .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "tile-error", e.to_string()))?
+                .map_err(tile_problem)?
+        }
+    };
     if rendered.bytes.is_empty() {
         return Ok(with_headers(StatusCode::NO_CONTENT.into_response(), &etag, cache));
     }
-    let mut res = (StatusCode::OK, [(header::CONTENT_TYPE, MVT)], rendered.bytes.as_ref().clone()).into_response();
+    let body = Bytes::from_owner(SharedBytes(rendered.bytes));
+    let mut res = (StatusCode::OK, [(header::CONTENT_TYPE, MVT)], body).into_response();
     if rendered.gzipped {
         res.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
     }
@@ -139,7 +158,8 @@ async fn terrain(st: AppState, z: &str, x: &str, file: &str, headers: &HeaderMap
         .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "tile-error", e.to_string()))?
         .map_err(tile_problem)?
         .ok_or_else(|| Problem::not_found("no DEM is configured"))?;
-    let res = (StatusCode::OK, [(header::CONTENT_TYPE, "image/png")], png.as_ref().clone()).into_response();
+    let res =
+        (StatusCode::OK, [(header::CONTENT_TYPE, "image/png")], Bytes::from_owner(SharedBytes(png))).into_response();
     Ok(with_headers(res, &etag, STATIC_CACHE))
 }
 
