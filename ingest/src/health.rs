@@ -239,3 +239,51 @@ impl TokenBucket {
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_rate_and_staleness_follow_the_arrivals() {
+        let r = FeedRegistry::new(5.0, 1000.0);
+        r.register("s", "mqtt", 0);
+        for i in 0..10 {
+            r.received("s", i * 2000);
+        }
+        r.accepted("s", 8);
+        r.rejected("s", "bad_json", 2);
+        let f = &r.snapshot(18_000)[0];
+        assert_eq!((f.received, f.accepted, f.rejected_total), (10, 8, 2));
+        assert_eq!(f.usual_interval_s, Some(2.0));
+        assert!((f.rate_per_s - 0.5).abs() < 1e-9);
+        assert!(!f.stale);
+        // 5 × 2 s of silence and more: stale, reported once, rate decaying.
+        let f = &r.snapshot(18_000 + 10_001)[0];
+        assert!(f.stale && f.rate_per_s < 0.5);
+        assert_eq!(r.newly_stale(28_001), vec!["s".to_owned()]);
+        assert!(r.newly_stale(40_000).is_empty());
+        r.received("s", 41_000);
+        assert!(!r.snapshot(41_000)[0].stale);
+    }
+
+    #[test]
+    fn a_registered_feed_that_never_speaks_goes_stale_after_the_grace() {
+        let r = FeedRegistry::default();
+        r.register("quiet", "ais-tcp", 1_000);
+        assert!(!r.snapshot(1_000 + NEVER_SEEN_GRACE_MS)[0].stale);
+        assert!(r.snapshot(2_000 + NEVER_SEEN_GRACE_MS)[0].stale);
+    }
+
+    #[test]
+    fn token_bucket_allows_the_burst_then_the_rate() {
+        let mut b = TokenBucket::new(2.0, 2.0);
+        assert!(b.try_take(0).is_ok() && b.try_take(0).is_ok());
+        assert_eq!(b.try_take(0), Err(500));
+        assert!(b.try_take(500).is_ok());
+        assert!(b.try_take(500).is_err());
+        // Time going backwards gives nothing back.
+        assert!(b.try_take(100).is_err());
+    }
+}

@@ -33,7 +33,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -180,11 +180,12 @@ impl Feeds {
 
 /// HTTP ingest routes are feeds too: counted per route and rate limited (429 + Retry-After).
 pub async fn http_feed_layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let path = req.uri().path();
-    if !path.starts_with("/ingest/") {
+    // The matched route, not the raw path: unknown paths must not grow the feed table.
+    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned());
+    let Some(route) = route.filter(|r| r.starts_with("/ingest/")) else {
         return next.run(req).await;
-    }
-    let source = format!("http:{path}");
+    };
+    let source = format!("http:{route}");
     let now = now_ms();
     state.feeds.registry.register(&source, "http", now);
     state.feeds.registry.received(&source, now);

@@ -198,7 +198,10 @@ async fn http_ingest_is_rate_limited_with_retry_after() {
     assert_eq!(f["received"], 2);
     assert_eq!(f["rejected"]["rate_limited"], 1);
     assert_eq!(f["throttled"], 1);
-    // Other routes are not feeds and not limited.
+    // Unknown paths are not feeds; other routes are not limited.
+    assert_eq!(s.post("/ingest/nothing-here", "application/json", "{}").await.0, StatusCode::NOT_FOUND);
+    let (_, _, feeds) = s.get("/api/feeds").await;
+    assert!(feeds["feeds"].as_array().unwrap().iter().all(|f| f["source"] != "http:/ingest/nothing-here"));
     for _ in 0..3 {
         assert_eq!(s.get("/api/stats").await.0, StatusCode::OK);
     }
