@@ -82,6 +82,15 @@ pub struct ProcessedPhoto {
     pub gps: Option<Position>,
 }
 
+/// A start-of-scan marker followed, somewhere later, by an end-of-image marker. Entropy-coded data
+/// stuffs every 0xFF with 0x00, so a real `FF D9` is the only way to get one; bytes after it (motion
+/// photos, maker trailers) are allowed.
+fn jpeg_has_scan_and_end(bytes: &[u8]) -> bool {
+    let sos = bytes.windows(2).position(|w| w == [0xFF, 0xDA]);
+    let eoi = bytes.windows(2).rposition(|w| w == [0xFF, 0xD9]);
+    matches!((sos, eoi), (Some(s), Some(e)) if s < e)
+}
+
 /// Hex SHA-256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
@@ -94,6 +103,13 @@ pub fn process_photo(bytes: &[u8]) -> Result<ProcessedPhoto, ReportError> {
     }
     let format = sniff(bytes).ok_or(ReportError::UnsupportedType)?;
     let undecodable = |e: image::ImageError| ReportError::Undecodable { format: format.mime(), reason: e.to_string() };
+    if format == PhotoFormat::Jpeg && !jpeg_has_scan_and_end(bytes) {
+        // The JPEG decoder pads a cut-off file with grey; an upload cut short must not pass.
+        return Err(ReportError::Undecodable {
+            format: format.mime(),
+            reason: "truncated: no scan or no end marker".into(),
+        });
+    }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format.image_format());
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_EDGE);
