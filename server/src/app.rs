@@ -30,6 +30,9 @@ use crate::state::AppState;
         entities::h3,
         ingest::observations,
         osmand::osmand,
+        routes::reports::create,
+        routes::reports::update,
+        routes::reports::media,
         layers::list,
         layers::one,
         live::ws,
@@ -59,6 +62,10 @@ use crate::state::AppState;
         ingest::IngestResponse,
         ingest::RejectedItem,
         osmand::OsmandResponse,
+        routes::reports::ReportCreated,
+        routes::reports::ReportPhoto,
+        routes::reports::StatusUpdate,
+        routes::reports::StatusUpdated,
         ops::Stats,
         routes::docs::Feature,
         routes::docs::FeatureCollection
@@ -91,6 +98,10 @@ pub fn app(state: AppState) -> Router {
         .route("/api/layers/{name}", get(layers::one))
         .route("/ingest/observations", post(ingest::observations))
         .route("/ingest/osmand", get(osmand::osmand).post(osmand::osmand))
+        // Up to five 10 MiB photos: a larger limit than the other routes.
+        .route("/api/reports", post(routes::reports::create).layer(DefaultBodyLimit::max(routes::reports::BODY_LIMIT)))
+        .route("/api/reports/{id}", axum::routing::patch(routes::reports::update))
+        .route("/media/{file}", get(routes::reports::media))
         .route("/ws", get(live::ws))
         .route("/events", get(live::events))
         .route("/tiles/{layer}/{z}/{x}/{file}", get(tiles::tile))

@@ -117,6 +117,7 @@ pub fn start(opts: ServerOptions, layers: Arc<ReferenceLayers>) -> Result<Runnin
         body_limit: opts.body_limit,
         tiles,
         devices: crate::connectors::empty_registry(),
+        reports: Arc::new(crate::report_store::ReportStore::new(&opts.data_dir)),
         feeds: Arc::default(),
         scenarios: Arc::default(),
     };

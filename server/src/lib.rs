@@ -22,6 +22,7 @@ pub mod metrics;
 pub mod ogc;
 pub mod params;
 pub mod problem;
+pub mod report_store;
 pub mod routes;
 pub mod scenario_jobs;
 pub mod simulate_cli;

@@ -32,6 +32,8 @@ pub struct AppState {
     pub tiles: Arc<TileService>,
     /// OsmAnd tracker registry (`[[devices]]`); rejects every device until the config fills it.
     pub devices: Arc<RwLock<twin_ingest::osmand::DeviceRegistry>>,
+    /// Citizen-report photos, thumbnails and private records under the data dir.
+    pub reports: Arc<crate::report_store::ReportStore>,
     /// Feed health: per-source counters, HTTP ingest rate limits, stale-feed alerts.
     pub feeds: Arc<crate::feeds::Feeds>,
     /// Scenario jobs (flood, traffic) started over the API.

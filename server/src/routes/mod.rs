@@ -11,6 +11,7 @@ pub mod live;
 pub mod ogc;
 pub mod ops;
 pub mod osmand;
+pub mod reports;
 pub mod scenarios;
 pub mod tiles;
 pub mod viewer;
