@@ -122,7 +122,7 @@ where
         loop {
             tick.tick().await;
             let batch = step(super::now());
-            let with_static = round % STATIC_EVERY == 0;
+            let with_static = round.is_multiple_of(STATIC_EVERY);
             let lines: Vec<String> =
                 batch.iter().enumerate().flat_map(|(i, o)| vessel_sentences(o, with_static, (i % 10) as u8)).collect();
             round += 1;
