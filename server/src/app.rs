@@ -50,6 +50,7 @@ use crate::state::AppState;
         routes::scenarios::layer,
         routes::scenarios::congestion,
         routes::ogc::landing,
+        routes::ogc::api,
         routes::ogc::conformance,
         routes::ogc::collections,
         routes::ogc::collection,
@@ -112,6 +113,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/scenarios/{id}/layers/{name}", get(routes::scenarios::layer))
         .route("/api/traffic/congestion", get(routes::scenarios::congestion))
         .route("/ogc", get(routes::ogc::landing))
+        .route("/ogc/api", get(routes::ogc::api))
         .route("/ogc/conformance", get(routes::ogc::conformance))
         .route("/ogc/collections", get(routes::ogc::collections))
         .route("/ogc/collections/{id}", get(routes::ogc::collection))

@@ -53,7 +53,13 @@ async fn landing_conformance_and_collections() {
     for rel in ["self", "service-desc", "conformance", "data"] {
         assert!(link(&doc, rel).is_some(), "landing lacks {rel}: {doc}");
     }
-    assert!(link(&doc, "service-desc").unwrap().ends_with("/openapi.json"));
+    assert!(link(&doc, "service-desc").unwrap().ends_with("/ogc/api"));
+    let (st, _, api) = s.get("/ogc/api").await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(api["openapi"], "3.0.3");
+    let params = api["paths"]["/collections/{collectionId}/items"]["get"]["parameters"].as_array().unwrap();
+    let limit = params.iter().find(|p| p["name"] == "limit").unwrap();
+    assert_eq!(limit["schema"]["maximum"], 10_000);
     let (_, _, conf) = s.get("/ogc/conformance").await;
     let classes: Vec<&str> = conf["conformsTo"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
     assert!(classes.contains(&"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"));
@@ -86,6 +92,8 @@ async fn landing_conformance_and_collections() {
     assert_eq!(st, StatusCode::OK);
     assert_eq!(qs["properties"]["class"]["type"], "string");
     assert_eq!(qs["properties"]["lanes"]["type"], "integer");
+    let listed = qs["queryables"].as_array().unwrap();
+    assert!(listed.iter().any(|q| q["id"] == "class" && q["type"] == "string"));
 }
 
 #[tokio::test]
@@ -154,6 +162,14 @@ async fn cql2_filters_match_the_raw_file() {
     assert_eq!(body["offset"], 21);
     assert_eq!(body["field"], "filter");
     assert!(body["detail"].as_str().unwrap().contains("offset 21"));
+    // `cql-text`, the drafts' name for the same encoding, is accepted.
+    let (st, _, page) =
+        s.get(&format!("/ogc/collections/roads/items?filter-lang=cql-text&filter={}", q("class = 'primary'"))).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(
+        page["numberMatched"].as_u64().unwrap() as usize,
+        raw.iter().filter(|f| f["properties"]["highway"] == "primary").count()
+    );
     let (st, ct, body) = s.get("/ogc/collections/roads/items?filter=a%3D1&filter-lang=cql2-json").await;
     assert_problem(st, &ct, &body, StatusCode::BAD_REQUEST);
 }

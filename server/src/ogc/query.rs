@@ -75,7 +75,9 @@ fn parse_datetime(v: &str) -> Result<TimeRange, Problem> {
 
 fn filter(p: &Params) -> Result<Option<Expr>, Problem> {
     if let Some(lang) = p.get("filter-lang") {
-        if !lang.trim().eq_ignore_ascii_case("cql2-text") {
+        // `cql-text` is the name the drafts (and GDAL 3.6) use for the same text encoding.
+        let lang = lang.trim();
+        if !lang.eq_ignore_ascii_case("cql2-text") && !lang.eq_ignore_ascii_case("cql-text") {
             return Err(Problem::bad_param("filter-lang", format!("only `cql2-text` is supported, got `{lang}`")));
         }
     }

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
 use crate::geojson::{entity_feature, now, rfc3339};
-use crate::ogc::query::{with_page, ItemsQuery};
+use crate::ogc::query::{with_page, ItemsQuery, DEFAULT_LIMIT, MAX_LIMIT};
 use crate::ogc::{
     extent, html, layer_feature, queryables, select_layer, select_live, title, Source, CONFORMANCE, CRS84,
 };
@@ -71,7 +71,8 @@ pub async fn landing(State(st): State<AppState>, headers: HeaderMap, p: Params) 
         "links": [
             link(format!("{b}?f=json"), "self", JSON, "This document"),
             link(format!("{b}?f=html"), "alternate", "text/html", "This document as HTML"),
-            link(format!("{host}/openapi.json"), "service-desc", "application/vnd.oai.openapi+json;version=3.1", "The API definition"),
+            link(format!("{b}/api"), "service-desc", "application/vnd.oai.openapi+json;version=3.0", "This API's definition"),
+            link(format!("{host}/openapi.json"), "related", "application/vnd.oai.openapi+json;version=3.1", "The whole CityTwin API"),
             link(format!("{b}/conformance"), "conformance", JSON, "Conformance classes"),
             link(format!("{b}/collections"), "data", JSON, "Collections"),
         ],
@@ -82,6 +83,42 @@ pub async fn landing(State(st): State<AppState>, headers: HeaderMap, p: Params) 
         return Ok(html_response(html::page(doc["title"].as_str().unwrap_or("CityTwin"), &body)));
     }
     Ok(respond(doc, JSON))
+}
+
+/// An OpenAPI 3.0 description of the `/ogc` resources alone, with paths relative to `/ogc` as OGC
+/// clients expect (GDAL reads the `limit` maximum and the `filter-lang` values from it).
+#[utoipa::path(get, path = "/ogc/api", tag = "ogc", responses((status = 200, description = "OpenAPI 3.0 document")))]
+pub async fn api(headers: HeaderMap) -> Response {
+    let b = base(&headers);
+    let q = |name: &str, schema: Value| json!({"name": name, "in": "query", "required": false, "schema": schema});
+    let id = json!({"name": "collectionId", "in": "path", "required": true, "schema": {"type": "string"}});
+    let ok = |d: &str| json!({"200": {"description": d}});
+    let items_params = json!([
+        id,
+        q("limit", json!({"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT})),
+        q("offset", json!({"type": "integer", "minimum": 0})),
+        q("bbox", json!({"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 4})),
+        q("datetime", json!({"type": "string"})),
+        q("filter", json!({"type": "string"})),
+        q("filter-lang", json!({"type": "string", "enum": ["cql2-text", "cql-text"], "default": "cql2-text"})),
+        q("f", json!({"type": "string", "enum": ["json", "html"]})),
+    ]);
+    let doc = json!({
+        "openapi": "3.0.3",
+        "info": {"title": "CityTwin OGC API - Features", "version": env!("CARGO_PKG_VERSION")},
+        "servers": [{"url": b}],
+        "paths": {
+            "/": {"get": {"operationId": "landing", "responses": ok("Landing page")}},
+            "/conformance": {"get": {"operationId": "conformance", "responses": ok("Conformance classes")}},
+            "/collections": {"get": {"operationId": "collections", "responses": ok("Collections")}},
+            "/collections/{collectionId}": {"get": {"operationId": "collection", "parameters": [id], "responses": ok("Collection")}},
+            "/collections/{collectionId}/queryables": {"get": {"operationId": "queryables", "parameters": [id], "responses": ok("Queryables")}},
+            "/collections/{collectionId}/items": {"get": {"operationId": "items", "parameters": items_params, "responses": ok("Features")}},
+            "/collections/{collectionId}/items/{featureId}": {"get": {"operationId": "item", "parameters": [id,
+                {"name": "featureId", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": ok("Feature")}},
+        },
+    });
+    respond(doc, "application/vnd.oai.openapi+json;version=3.0")
 }
 
 /// Conformance classes.
@@ -111,6 +148,8 @@ fn collection_doc(st: &AppState, src: &Source<'_>, b: &str) -> Value {
             link(format!("{b}/collections/{id}"), "self", JSON, "This collection"),
             link(format!("{b}/collections/{id}/items"), "items", GEOJSON, "Items"),
             link(format!("{b}/collections/{id}/items?f=html"), "items", "text/html", "Items as HTML"),
+            // The short relation name is the one of the Part 3 drafts that older clients look for.
+            link(format!("{b}/collections/{id}/queryables"), "queryables", "application/schema+json", "Queryables"),
             link(format!("{b}/collections/{id}/queryables"), "http://www.opengis.net/def/rel/ogc/1.0/queryables",
                  "application/schema+json", "Queryables"),
         ],
@@ -163,14 +202,23 @@ pub async fn queryables_doc(
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
     let src = find(&st, &id)?;
+    let props = queryables(&src);
+    let list: Vec<Value> = props
+        .iter()
+        .map(|(k, v)| json!({"id": k, "type": v.get("type").cloned().unwrap_or(json!("geometry"))}))
+        .collect();
     let doc = json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": format!("{}/collections/{id}/queryables", base(&headers)),
         "type": "object",
         "title": id,
-        "properties": queryables(&src),
+        "properties": props,
+        // The list form of the Part 3 drafts, still read by GDAL 3.6.
+        "queryables": list,
     });
-    Ok(respond(doc, "application/schema+json"))
+    // Clients of the Part 3 drafts (GDAL 3.6) accept only application/json here.
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    Ok(respond(doc, if accept.contains("application/schema+json") { "application/schema+json" } else { JSON }))
 }
 
 /// Features of a collection.
