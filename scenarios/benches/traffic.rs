@@ -20,23 +20,29 @@ fn assignment(c: &mut Criterion) {
     };
     let graph = RoadGraph::from_layer(&roads);
     let net = Network::from_road_graph(&graph, Some(&roads), TurnRules::default());
-    let demand = Demand::generate(&graph, &net, Some(&buildings), &DemandConfig::default());
     let cfg = AssignmentConfig { target_gap: 1e-4, max_iterations: 1000 };
     let cancel = AtomicBool::new(false);
-    if let Ok(r) = assign(&net, &demand.ods, &cfg, |_| {}, &cancel) {
-        eprintln!(
-            "Hai Chau: {} nodes, {} links, {} zones, {} OD pairs; gap {:.2e} after {} iterations",
-            net.node_count(),
-            net.link_count(),
-            demand.zones.len(),
-            demand.ods.len(),
-            r.relative_gap,
-            r.iterations
-        );
-    }
     let mut g = c.benchmark_group("assignment");
     g.sample_size(10);
-    g.bench_function("hai_chau_gap_1e-4", |b| b.iter(|| assign(&net, &demand.ods, &cfg, |_| {}, &cancel)));
+    // The default peak hour, and three times it (heavily congested: many paths per OD pair).
+    for trips in [12_000.0, 36_000.0] {
+        let cfg_d = DemandConfig { peak_hour_trips: trips, ..DemandConfig::default() };
+        let demand = Demand::generate(&graph, &net, Some(&buildings), &cfg_d);
+        if let Ok(r) = assign(&net, &demand.ods, &cfg, |_| {}, &cancel) {
+            eprintln!(
+                "Hai Chau, {trips} trips/h: {} nodes, {} links, {} zones, {} OD pairs; gap {:.2e} after {} iterations",
+                net.node_count(),
+                net.link_count(),
+                demand.zones.len(),
+                demand.ods.len(),
+                r.relative_gap,
+                r.iterations
+            );
+        }
+        g.bench_function(format!("hai_chau_{trips}_gap_1e-4"), |b| {
+            b.iter(|| assign(&net, &demand.ods, &cfg, |_| {}, &cancel))
+        });
+    }
     g.finish();
 }
 

@@ -189,3 +189,36 @@ async fn congestion_from_bus_speeds() {
     assert!((props["congestion"].as_f64().unwrap() - expected).abs() < 1e-12);
     assert_eq!(props["name"], "Đường Phan Thanh");
 }
+
+/// The planners' question on the real terrain: 150 mm in 3 hours over Hải Châu (SRTM DEM cut to
+/// the road network), flooded streets closed in the traffic model. Slow in a debug build: run
+/// with `cargo test -p citytwin --test scenarios -- --ignored`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "minutes in a debug build"]
+async fn three_hour_rain_on_da_nang_closes_streets() {
+    let srv = TestServer::start_full(|_| {}, city_layers());
+    let dem = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/dem/danang_srtm_gl1_30m.tif");
+    srv.state.tiles.set_dem(Dem::read_geotiff(&dem).unwrap());
+    let body = json!({"kind": "flood_traffic", "rain_mm_h": 50.0, "hours": 3.0, "boundary": "open"});
+    let id = start_job(&srv, body).await;
+    let job = wait_long(&srv, id).await;
+    assert_eq!(job["status"], "done", "{job}");
+    let flood = &job["summary"]["flood"];
+    assert!(flood["volume_error_rel"].as_f64().unwrap() <= 1e-9, "{flood}");
+    let coupling = &job["summary"]["coupling"];
+    eprintln!("{}", serde_json::to_string_pretty(&job["summary"]).unwrap());
+    assert!(coupling["after"]["relative_gap"].as_f64().unwrap() <= 1e-4);
+    for c in coupling["closed"].as_array().unwrap() {
+        assert!(c["depth_m"].as_f64().unwrap() > 0.3);
+    }
+}
+
+async fn wait_long(srv: &TestServer, id: u64) -> Value {
+    loop {
+        let (_, _, job) = srv.get(&format!("/api/scenarios/{id}")).await;
+        if job["status"] != "running" {
+            return job;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
