@@ -40,7 +40,9 @@ let atlas: ReturnType<typeof buildAtlas> | null = null;
 /** Asks the server whether it has a DEM (probing /tiles/terrain.json would log a failed request). */
 const terrainProbe: Promise<boolean> = fetch('/api/viewer')
   .then((r) => (r.ok ? r.json() : { terrain: false }))
-  .then((c: { terrain?: boolean }) => c.terrain === true)
+  // Opt-in (?terrain=1) for now: deck.gl 9.4's MapLibre integration reads `map.transform`, which
+  // MapLibre 6 no longer has, so camera-on-terrain throws; and DEM tiles load slowly in software GL.
+  .then((c: { terrain?: boolean }) => c.terrain === true && new URLSearchParams(location.search).get('terrain') === '1')
   .catch(() => false);
 
 export async function loadStyle(dark: boolean): Promise<StyleJson> {
