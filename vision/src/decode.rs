@@ -62,15 +62,7 @@ pub fn decode(out: &CenterNetOutput<'_>, t: &InputTransform, cfg: &DecodeConfig)
 
 /// Max-pool test: the value equals the maximum of its 3×3 neighbourhood (ties keep the
 /// first cell in scan order so a flat plateau gives one peak).
-fn is_peak(
-    at: &impl Fn(usize, usize, usize) -> f32,
-    x: usize,
-    y: usize,
-    k: usize,
-    w: usize,
-    h: usize,
-    s: f32,
-) -> bool {
+fn is_peak(at: &impl Fn(usize, usize, usize) -> f32, x: usize, y: usize, k: usize, w: usize, h: usize, s: f32) -> bool {
     for ny in y.saturating_sub(1)..=(y + 1).min(h - 1) {
         for nx in x.saturating_sub(1)..=(x + 1).min(w - 1) {
             if (nx, ny) == (x, y) {
@@ -91,8 +83,7 @@ pub fn nms(mut dets: Vec<Detection>, iou_threshold: f32) -> Vec<Detection> {
     dets.sort_by(|a, b| b.score.total_cmp(&a.score));
     let mut kept: Vec<Detection> = Vec::with_capacity(dets.len());
     for d in dets {
-        let suppressed =
-            kept.iter().any(|k| k.class == d.class && iou(&k.bbox, &d.bbox) > iou_threshold);
+        let suppressed = kept.iter().any(|k| k.class == d.class && iou(&k.bbox, &d.bbox) > iou_threshold);
         if !suppressed {
             kept.push(d);
         }
@@ -131,14 +122,7 @@ mod tests {
             self.ltrb[(y * w + x) * 4..(y * w + x) * 4 + 4].copy_from_slice(&d);
         }
         fn out(&self, w: usize, c: usize) -> CenterNetOutput<'_> {
-            CenterNetOutput {
-                heatmap: &self.heat,
-                ltrb: &self.ltrb,
-                grid_w: w,
-                grid_h: w,
-                classes: c,
-                stride: 4.0,
-            }
+            CenterNetOutput { heatmap: &self.heat, ltrb: &self.ltrb, grid_w: w, grid_h: w, classes: c, stride: 4.0 }
         }
     }
 
@@ -194,14 +178,7 @@ mod tests {
     #[test]
     fn mismatched_outputs_give_nothing() {
         let heat = vec![1.0; 10];
-        let out = CenterNetOutput {
-            heatmap: &heat,
-            ltrb: &heat,
-            grid_w: 4,
-            grid_h: 4,
-            classes: 1,
-            stride: 4.0,
-        };
+        let out = CenterNetOutput { heatmap: &heat, ltrb: &heat, grid_w: 4, grid_h: 4, classes: 1, stride: 4.0 };
         assert!(decode(&out, &ID, &DecodeConfig::default()).is_empty());
     }
 }

@@ -54,10 +54,8 @@ impl Homography {
         let mut ata = [[0.0f64; 8]; 8];
         let mut atb = [0.0f64; 8];
         for (&(x, y), &(u, v)) in ns.iter().zip(&nd) {
-            let rows = [
-                ([x, y, 1.0, 0.0, 0.0, 0.0, -x * u, -y * u], u),
-                ([0.0, 0.0, 0.0, x, y, 1.0, -x * v, -y * v], v),
-            ];
+            let rows =
+                [([x, y, 1.0, 0.0, 0.0, 0.0, -x * u, -y * u], u), ([0.0, 0.0, 0.0, x, y, 1.0, -x * v, -y * v], v)];
             for (a, b) in rows {
                 for i in 0..8 {
                     atb[i] += a[i] * b;

@@ -17,4 +17,3 @@ pub mod tracker;
 pub use detector::{BBox, Detection, Detector, Frame};
 pub use homography::{Calibration, ControlPoint, GeoError, Homography};
 pub use tracker::{Track, Tracker, TrackerConfig};
-

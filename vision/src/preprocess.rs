@@ -41,12 +41,7 @@ pub fn prepare(frame: &Frame, size: usize, mode: Resize) -> Option<(Frame, Input
     match mode {
         Resize::Stretch => {
             let out = resize_bilinear(frame, size, size);
-            let t = InputTransform {
-                scale_x: size as f32 / fw,
-                scale_y: size as f32 / fh,
-                pad_x: 0.0,
-                pad_y: 0.0,
-            };
+            let t = InputTransform { scale_x: size as f32 / fw, scale_y: size as f32 / fh, pad_x: 0.0, pad_y: 0.0 };
             Some((out, t))
         }
         Resize::Letterbox => {
@@ -61,12 +56,8 @@ pub fn prepare(frame: &Frame, size: usize, mode: Resize) -> Option<(Frame, Input
                 let start = ((y + py) * size + px) * 3;
                 out.rgb[start..start + nw * 3].copy_from_slice(src);
             }
-            let t = InputTransform {
-                scale_x: nw as f32 / fw,
-                scale_y: nh as f32 / fh,
-                pad_x: px as f32,
-                pad_y: py as f32,
-            };
+            let t =
+                InputTransform { scale_x: nw as f32 / fw, scale_y: nh as f32 / fh, pad_x: px as f32, pad_y: py as f32 };
             Some((out, t))
         }
     }

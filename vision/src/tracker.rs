@@ -81,8 +81,7 @@ impl Tracker {
         for t in &mut self.tracks {
             t.filter.predict();
         }
-        let high: Vec<usize> =
-            (0..dets.len()).filter(|&i| dets[i].score >= self.cfg.high_score).collect();
+        let high: Vec<usize> = (0..dets.len()).filter(|&i| dets[i].score >= self.cfg.high_score).collect();
         let low: Vec<usize> = (0..dets.len())
             .filter(|&i| dets[i].score >= self.cfg.low_score && dets[i].score < self.cfg.high_score)
             .collect();
@@ -92,8 +91,7 @@ impl Tracker {
         let (pairs, unmatched_high) = self.associate(&all, &high, dets, self.cfg.match_iou);
         self.apply(&pairs, dets, &mut matched);
         // Second stage: confirmed tracks left over may continue on weak detections (occlusion).
-        let rest: Vec<usize> =
-            all.iter().copied().filter(|&t| !matched[t] && self.tracks[t].confirmed).collect();
+        let rest: Vec<usize> = all.iter().copied().filter(|&t| !matched[t] && self.tracks[t].confirmed).collect();
         let (pairs, _) = self.associate(&rest, &low, dets, self.cfg.low_match_iou);
         self.apply(&pairs, dets, &mut matched);
 

@@ -82,8 +82,7 @@ fn error_m(cal: &Calibration, cam: &Camera, e: f64, n: f64) -> f64 {
 fn exact_control_points_recover_ground_positions_within_10_cm() {
     let cam = camera();
     let corners = [(6.0, 12.0), (22.0, 8.0), (40.0, 45.0), (10.0, 50.0)];
-    let cal = Calibration::from_control_points(LON, LAT, &control_points(&cam, &corners, 0.0, 1))
-        .unwrap();
+    let cal = Calibration::from_control_points(LON, LAT, &control_points(&cam, &corners, 0.0, 1)).unwrap();
     for (e, n) in ground_grid() {
         let err = error_m(&cal, &cam, e, n);
         // f32 box coordinates limit the precision to about a centimetre at 60 m.
@@ -98,11 +97,8 @@ fn pixel_noise_gives_bounded_error_and_more_points_help() {
     let mean_err = |pts: &[(f64, f64)]| {
         let mut total = 0.0;
         for seed in 0..20 {
-            let cal =
-                Calibration::from_control_points(LON, LAT, &control_points(&cam, pts, 1.0, seed))
-                    .unwrap();
-            total += grid.iter().map(|&(e, n)| error_m(&cal, &cam, e, n)).sum::<f64>()
-                / grid.len() as f64;
+            let cal = Calibration::from_control_points(LON, LAT, &control_points(&cam, pts, 1.0, seed)).unwrap();
+            total += grid.iter().map(|&(e, n)| error_m(&cal, &cam, e, n)).sum::<f64>() / grid.len() as f64;
         }
         total / 20.0
     };
@@ -116,8 +112,7 @@ fn pixel_noise_gives_bounded_error_and_more_points_help() {
 fn degenerate_control_points_are_rejected_with_clear_errors() {
     let cam = camera();
     let line: Vec<(f64, f64)> = (1..6).map(|i| (5.0 * i as f64, 10.0 * i as f64)).collect();
-    let err = Calibration::from_control_points(LON, LAT, &control_points(&cam, &line, 0.0, 1))
-        .unwrap_err();
+    let err = Calibration::from_control_points(LON, LAT, &control_points(&cam, &line, 0.0, 1)).unwrap_err();
     assert!(matches!(err, GeoError::Collinear(_)));
     assert!(err.to_string().contains("collinear"));
     let three = control_points(&cam, &[(6.0, 12.0), (22.0, 8.0), (40.0, 45.0)], 0.0, 1);
