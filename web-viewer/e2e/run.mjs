@@ -66,28 +66,36 @@ try {
     check(opened === target.id, `clicking entity ${target.id} opens its panel (opened: ${opened})`);
     await page.screenshot({ path: `${OUT}/viewer-details.png` });
 
-    // A new observation moves its marker within a second.
-    const ent = await api(`/api/entities/${target.id}`);
-    const [lon, lat] = ent.geometry.coordinates;
-    const to = [lon + 0.004, lat + 0.002];
-    const before = await page.evaluate((id) => window.__citytwin.view.screenOf(id), target.id);
-    const posted = Date.now();
-    const res = await fetch(BASE + '/ingest/observations', {
+    // A new observation moves its marker within a second. The unit is ours alone (the demo's feeds
+    // keep updating their own entities and would race with the test), placed beside the clicked one.
+    const post = (lon, lat) => fetch(BASE + '/ingest/observations', {
       method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify([{ kind: ent.properties.kind, id: ent.properties.external_id, time: new Date().toISOString(), lon: to[0], lat: to[1] }]),
+      body: JSON.stringify([{ kind: 'police_unit', id: 'e2e-unit', time: new Date().toISOString(), lon, lat, heading: 45 }]),
     });
-    check(res.status === 200, `observation accepted (${res.status})`);
+    const [lon, lat] = target.pos;
+    check((await post(lon - 0.002, lat - 0.001)).status === 200, 'observation for a new unit accepted');
+    const unitHandle = await page.waitForFunction(() => {
+      for (const e of window.__citytwin.store.entities.values()) if (e.props.external_id === 'e2e-unit') return e.id;
+      return null;
+    }, null, { timeout: 10_000 });
+    const unitId = await unitHandle.jsonValue();
+    await page.waitForTimeout(1500); // its first glide is over
+    const to = [lon + 0.002, lat + 0.001];
+    const before = await page.evaluate((id) => window.__citytwin.view.screenOf(id), unitId);
+    const posted = Date.now();
+    const res = await post(to[0], to[1]);
+    check(res.status === 200 && before !== null, `observation accepted (${res.status}), unit ${unitId} drawn at ${before}`);
     const moved = await page.waitForFunction(([id, b]) => {
       const s = window.__citytwin.view.screenOf(id);
       return s && Math.hypot(s[0] - b[0], s[1] - b[1]) > 5;
-    }, [target.id, before], { timeout: 5000, polling: 'raf' }).then(() => Date.now() - posted).catch(() => null);
+    }, [unitId, before], { timeout: 5000, polling: 'raf' }).then(() => Date.now() - posted).catch(() => null);
     check(moved !== null && moved <= 1000, `marker moved ${moved} ms after the POST (≤ 1000 ms)`);
     const arrived = await page.waitForFunction(([id, p]) => {
       const v = window.__citytwin.view;
       const s = v.screenOf(id);
       const t = v.map.project(p);
       return s && Math.hypot(s[0] - t.x, s[1] - t.y) < 2;
-    }, [target.id, to], { timeout: 5000, polling: 'raf' }).then(() => true).catch(() => false);
+    }, [unitId, to], { timeout: 5000, polling: 'raf' }).then(() => true).catch(() => false);
     check(arrived, 'marker reaches the posted position');
   }
 
@@ -142,7 +150,7 @@ try {
   const snaps = await wall.evaluate(() => window.__citytwin.live.snapshots);
   await wall.evaluate(() => window.__citytwin.live.drop());
   const resynced = await wall.waitForFunction((n) => window.__citytwin.live.snapshots > n
-    && document.querySelector('#conn:not(.down)') !== null, snaps, { timeout: 15_000 }).then(() => true).catch(() => false);
+    && document.querySelector('#conn:not(.down)') !== null, snaps, { timeout: 30_000, polling: 200 }).then(() => true).catch(() => false);
   check(resynced, 'the wall reconnects and resubscribes after the connection drops');
   check(wallProblems.length === 0, `wall: no failed or off-origin requests ${JSON.stringify(wallProblems.slice(0, 10))}`);
 } finally {
