@@ -34,7 +34,7 @@ pub fn reachable_length_m(net: &Network, times: &[f64], origin: u32, budgets_s: 
                     *v = v.max(frac * l.length_m);
                 }
             }
-            best.values().sum()
+            best.values().fold(0.0, |a, b| a + b)
         })
         .collect()
 }
