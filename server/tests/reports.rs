@@ -48,7 +48,7 @@ async fn post_report(s: &TestServer, body: Vec<u8>) -> (StatusCode, String, Valu
     s.post("/api/reports", &format!("multipart/form-data; boundary={BOUNDARY}"), body).await
 }
 
-fn base_fields<'a>(description: &'a [u8]) -> Vec<(&'a str, &'a [u8])> {
+fn base_fields(description: &[u8]) -> Vec<(&str, &[u8])> {
     vec![("channel", b"zalo"), ("category", b"flooding"), ("description", description)]
 }
 
@@ -284,6 +284,12 @@ async fn status_workflow_and_media_names() {
     let (st, ct, p) = send(s.app(), patch("closed", &id)).await;
     assert_problem(st, &ct, &p, StatusCode::BAD_REQUEST);
     assert_eq!(p["field"], "status");
+    let bad_json = Request::patch(format!("/api/reports/{id}"))
+        .header("content-type", "application/json")
+        .body(Body::from("{\"state\": 1}"))
+        .unwrap();
+    let (st, ct, p) = send(s.app(), bad_json).await;
+    assert_problem(st, &ct, &p, StatusCode::BAD_REQUEST);
     let (st, ct, p) = send(s.app(), patch("resolved", "r1-nothere")).await;
     assert_problem(st, &ct, &p, StatusCode::NOT_FOUND);
     for bad in ["/media/..%2F..%2Fetc%2Fpasswd.jpg", "/media/abc.jpg", &format!("/media/{}.gif", "a".repeat(64))] {

@@ -5,6 +5,7 @@
 //! is never buffered whole. Nothing is stored until every field and every photo has been validated.
 
 use axum::extract::multipart::{Field, MultipartError, MultipartRejection};
+use axum::extract::rejection::JsonRejection;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -317,8 +318,10 @@ fn observation(
 pub async fn update(
     State(st): State<AppState>,
     Path(id): Path<String>,
-    Json(update): Json<StatusUpdate>,
+    update: Result<Json<StatusUpdate>, JsonRejection>,
 ) -> Result<Json<StatusUpdated>, Problem> {
+    let Json(update) =
+        update.map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "invalid-body", e.body_text()).field("status"))?;
     let status: ReportStatus = update.status.parse().map_err(|e: ReportError| report_problem(&e))?;
     let store = st.reports.clone();
     let lookup = id.clone();
