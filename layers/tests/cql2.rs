@@ -1,5 +1,7 @@
 //! CQL2 parser and evaluator on hand-written filters.
 
+#![allow(clippy::unwrap_used)] // tests may unwrap
+
 use geo::{Geometry, LineString, Point};
 use serde_json::{json, Map, Value};
 use twin_layers::cql2::{like_matches, parse, CmpOp, Expr, GeomOperand, Scalar};

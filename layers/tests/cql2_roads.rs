@@ -1,6 +1,8 @@
 //! Differential check on the Đà Nẵng roads layer: each filter's matches equal a brute-force selection
 //! written directly in Rust over the same features.
 
+#![allow(clippy::unwrap_used)] // tests may unwrap
+
 use std::path::Path;
 
 use geo::{BoundingRect, CoordsIter};

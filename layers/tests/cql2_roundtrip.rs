@@ -1,5 +1,7 @@
 //! Property test: any expression printed as CQL2 text parses back to the same tree.
 
+#![allow(clippy::unwrap_used)] // tests may unwrap
+
 use geo::{Geometry, LineString, Point, Polygon};
 use proptest::prelude::*;
 use twin_layers::cql2::{parse, CmpOp, Expr, GeomOperand, Scalar};

@@ -1,6 +1,8 @@
 //! OGC API – Features routes through the router: metadata, paging, bbox, datetime, CQL2 filters,
 //! HTML output and errors. Expected counts come from reading the GeoJSON file directly.
 
+#![allow(clippy::unwrap_used)] // tests may unwrap
+
 mod common;
 
 use std::path::Path;

@@ -79,7 +79,7 @@ pub async fn landing(State(st): State<AppState>, headers: HeaderMap, p: Params) 
     });
     if wants_html(&p, &headers)? {
         let body =
-            format!("<p>{}</p>{}", html::escape(&doc["description"].as_str().unwrap_or_default()), html::links(&doc));
+            format!("<p>{}</p>{}", html::escape(doc["description"].as_str().unwrap_or_default()), html::links(&doc));
         return Ok(html_response(html::page(doc["title"].as_str().unwrap_or("CityTwin"), &body)));
     }
     Ok(respond(doc, JSON))
