@@ -107,7 +107,8 @@ mod tests {
             Self { heat: vec![0.0; w * h * c], ltrb: vec![0.0; w * h * 4] }
         }
         /// A Gaussian blob centred on a cell, with box distances on the centre cell.
-        fn blob(&mut self, w: usize, c: usize, x: usize, y: usize, k: usize, peak: f32, d: [f32; 4]) {
+        fn blob(&mut self, w: usize, c: usize, at: (usize, usize, usize), peak: f32, d: [f32; 4]) {
+            let (x, y, k) = at;
             for dy in -2i32..=2 {
                 for dx in -2i32..=2 {
                     let (nx, ny) = (x as i32 + dx, y as i32 + dy);
@@ -130,9 +131,9 @@ mod tests {
     fn finds_known_peaks_with_boxes() {
         let (w, c) = (32, 3);
         let mut m = Maps::new(w, w, c);
-        m.blob(w, c, 10, 8, 2, 0.9, [8.0, 4.0, 12.0, 6.0]);
-        m.blob(w, c, 25, 20, 0, 0.6, [5.0, 5.0, 5.0, 5.0]);
-        m.blob(w, c, 3, 28, 1, 0.2, [5.0, 5.0, 5.0, 5.0]); // below threshold
+        m.blob(w, c, (10, 8, 2), 0.9, [8.0, 4.0, 12.0, 6.0]);
+        m.blob(w, c, (25, 20, 0), 0.6, [5.0, 5.0, 5.0, 5.0]);
+        m.blob(w, c, (3, 28, 1), 0.2, [5.0, 5.0, 5.0, 5.0]); // below threshold
         let dets = decode(&m.out(w, c), &ID, &DecodeConfig::default());
         assert_eq!(dets.len(), 2);
         assert_eq!(dets[0].class, 2);
@@ -146,7 +147,7 @@ mod tests {
     fn boxes_map_back_to_frame_pixels() {
         let (w, c) = (16, 1);
         let mut m = Maps::new(w, w, c);
-        m.blob(w, c, 8, 8, 0, 0.8, [4.0, 4.0, 4.0, 4.0]);
+        m.blob(w, c, (8, 8, 0), 0.8, [4.0, 4.0, 4.0, 4.0]);
         // Frame 128×64 stretched to 64×64 input: x halves, y unchanged.
         let t = InputTransform { scale_x: 0.5, scale_y: 1.0, pad_x: 0.0, pad_y: 0.0 };
         let dets = decode(&m.out(w, c), &t, &DecodeConfig::default());

@@ -155,8 +155,9 @@ fn solve8(mut a: [[f64; 8]; 8], mut b: [f64; 8]) -> Option<[f64; 8]> {
         b.swap(col, piv);
         for r in col + 1..8 {
             let f = a[r][col] / a[col][col];
-            for c in col..8 {
-                a[r][c] -= f * a[col][c];
+            let pivot_row = a[col];
+            for (dst, src) in a[r][col..].iter_mut().zip(&pivot_row[col..]) {
+                *dst -= f * src;
             }
             b[r] -= f * b[col];
         }

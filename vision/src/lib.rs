@@ -1,6 +1,7 @@
 //! Video analytics around a detector: frame pre-processing, CenterNet decoding and NMS,
 //! multi-object tracking, camera georeferencing and footprints, traffic counting, privacy
 //! blurring and MJPEG stream parsing. The neural detector plugs in behind [`Detector`].
+#![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod counting;
 pub mod decode;
@@ -13,6 +14,7 @@ pub mod mjpeg;
 pub mod preprocess;
 pub mod privacy;
 pub mod tracker;
+pub mod video;
 
 pub use detector::{BBox, Detection, Detector, Frame};
 pub use homography::{Calibration, ControlPoint, GeoError, Homography};

@@ -43,8 +43,7 @@ impl MjpegParser {
     pub fn push(&mut self, data: &[u8]) -> Result<Vec<Vec<u8>>, MjpegError> {
         self.buf.extend_from_slice(data);
         let mut out = Vec::new();
-        loop {
-            let Some(start) = find(&self.buf, &self.delimiter, 0) else { break };
+        while let Some(start) = find(&self.buf, &self.delimiter, 0) {
             let after = start + self.delimiter.len();
             let Some(hdr_end) = find(&self.buf, b"\r\n\r\n", after) else {
                 if self.buf.len() - after > MAX_HEADERS {

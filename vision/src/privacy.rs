@@ -42,8 +42,8 @@ fn pixelate(f: &mut Frame, x1: usize, y1: usize, x2: usize, y2: usize, block: us
             for y in by..ey {
                 for x in bx..ex {
                     let i = (y * f.width + x) * 3;
-                    for c in 0..3 {
-                        sum[c] += f.rgb[i + c] as u32;
+                    for (acc, v) in sum.iter_mut().zip(&f.rgb[i..i + 3]) {
+                        *acc += *v as u32;
                     }
                 }
             }

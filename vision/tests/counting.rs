@@ -1,4 +1,5 @@
 //! Counting lines, zones, speeds and alerts on synthetic tracks.
+#![allow(clippy::unwrap_used)]
 
 use twin_vision::counting::*;
 

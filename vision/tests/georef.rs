@@ -1,4 +1,5 @@
 //! Georeferencing against a synthetic pinhole camera with a known pose.
+#![allow(clippy::unwrap_used)]
 
 use twin_vision::footprint::{contains, footprint, to_geojson};
 use twin_vision::homography::LocalFrame;

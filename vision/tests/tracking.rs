@@ -1,4 +1,5 @@
 //! Tracker on synthetic sequences with known ground truth, scored MOTA-style.
+#![allow(clippy::unwrap_used)]
 
 use std::collections::HashMap;
 use twin_vision::detector::iou;
@@ -22,7 +23,10 @@ impl Score {
 
 /// Runs the tracker over frames of (ground-truth objects, detections) and scores it.
 /// Frames before `warmup` are not scored (tracks need a few hits to be confirmed).
-fn run(frames: &[(Vec<(u32, BBox)>, Vec<Detection>)], warmup: usize) -> Score {
+/// One frame: ground-truth (object id, box) pairs and the detector's output.
+type SeqFrame = (Vec<(u32, BBox)>, Vec<Detection>);
+
+fn run(frames: &[SeqFrame], warmup: usize) -> Score {
     let mut tracker = Tracker::new(TrackerConfig::default());
     let mut score = Score::default();
     let mut last: HashMap<u32, u64> = HashMap::new();
