@@ -3,6 +3,7 @@
 //! blurring and MJPEG stream parsing. The neural detector plugs in behind [`Detector`].
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod camera;
 pub mod counting;
 pub mod decode;
 pub mod detector;
