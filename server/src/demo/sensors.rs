@@ -102,30 +102,11 @@ pub fn flood_sites(graph: &RoadGraph, n: usize) -> Vec<Site> {
     out
 }
 
-/// VN_AQI sub-index and category for an hourly PM2.5 concentration (µg/m³), by the PM2.5
-/// breakpoints of Decision 1459/QĐ-TCMT (2019). Applied to the hourly value directly (no NowCast).
+/// VN_AQI sub-index and its operator label for an hourly PM2.5 concentration (µg/m³); the
+/// breakpoints live with the MQTT sensor decoder so the demo and real sensors agree.
 pub fn vn_aqi(pm25: f64) -> (u32, &'static str) {
-    const BP: &[(f64, f64, f64, f64)] = &[
-        (0.0, 25.0, 0.0, 50.0),
-        (25.0, 50.0, 50.0, 100.0),
-        (50.0, 80.0, 100.0, 150.0),
-        (80.0, 150.0, 150.0, 200.0),
-        (150.0, 250.0, 200.0, 300.0),
-        (250.0, 350.0, 300.0, 400.0),
-        (350.0, 500.0, 400.0, 500.0),
-    ];
-    let c = pm25.max(0.0);
-    let (lo, hi, ilo, ihi) = BP.iter().copied().find(|(_, hi, _, _)| c <= *hi).unwrap_or((350.0, 500.0, 400.0, 500.0));
-    let aqi = (ilo + (ihi - ilo) * (c.min(hi) - lo) / (hi - lo)).round() as u32;
-    let category = match aqi {
-        0..=50 => "Tốt (good)",
-        51..=100 => "Trung bình (moderate)",
-        101..=150 => "Kém (poor)",
-        151..=200 => "Xấu (bad)",
-        201..=300 => "Rất xấu (very bad)",
-        _ => "Nguy hại (hazardous)",
-    };
-    (aqi, category)
+    let (aqi, category) = twin_ingest::mqtt::vn_aqi(pm25);
+    (aqi, category.label())
 }
 
 #[derive(Debug, Clone)]
