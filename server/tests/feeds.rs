@@ -280,6 +280,8 @@ fn demo_vessel_sentences_decode_back_to_the_simulated_vessels() {
     assert!((knots - 6.0 / (1852.0 / 3600.0)).abs() < 0.06, "{knots}");
     let last_boat = out.iter().rev().find(|o| o.external_id == "574600733").unwrap();
     assert_eq!(last_boat.kind, EntityKind::FishingBoat);
+    // Static data precedes the first position, so the boat never appears as a plain vessel.
+    assert!(out.iter().filter(|o| o.external_id == "574600733").all(|o| o.kind == EntityKind::FishingBoat));
 }
 
 #[test]

@@ -87,7 +87,8 @@ pub fn vessel_sentences(o: &Observation, with_static: bool, seq: u8) -> Vec<Stri
         let (payload, fill) = w.armor();
         out.extend(encode::sentences(&payload, fill, 'A', seq));
     };
-    put(if class_b { encode::position_b(&m) } else { encode::position_a(&m) }, 0);
+    // Static data goes first (part B, with the ship type, before part A) so the receiver knows a
+    // fishing boat is one before its first position report, and never files it as a plain vessel.
     if with_static {
         let text = |k: &str| o.properties.get(k).and_then(PropertyValue::as_str).unwrap_or("").to_owned();
         let id = Identity {
@@ -99,12 +100,13 @@ pub fn vessel_sentences(o: &Observation, with_static: bool, seq: u8) -> Vec<Stri
             ..Identity::default()
         };
         if class_b {
-            put(encode::static_b_name(&id), 0);
             put(encode::static_b_data(&id), 0);
+            put(encode::static_b_name(&id), 0);
         } else {
             put(encode::static_voyage(&id), seq);
         }
     }
+    put(if class_b { encode::position_b(&m) } else { encode::position_a(&m) }, 0);
     out
 }
 
