@@ -74,6 +74,13 @@ use crate::state::AppState;
 )]
 pub struct ApiDoc;
 
+/// The whole OpenAPI document: [`ApiDoc`] plus the documents of modules that own their routes.
+pub fn api_doc() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    doc.merge(crate::cameras::CamerasApi::openapi());
+    doc
+}
+
 pub fn app(state: AppState) -> Router {
     let body_limit = state.body_limit;
     Router::new()
@@ -108,10 +115,6 @@ pub fn app(state: AppState) -> Router {
         .route("/tiles/{layer}/{z}/{x}/{file}", get(tiles::tile))
         .route("/tiles/{file}", get(tiles::tilejson_doc))
         .route("/styles/{file}", get(tiles::style_doc))
-        .route("/api/scenarios", post(routes::scenarios::create).get(routes::scenarios::list))
-        .route("/api/scenarios/{id}", get(routes::scenarios::one).delete(routes::scenarios::cancel))
-        .route("/api/scenarios/{id}/layers/{name}", get(routes::scenarios::layer))
-        .route("/api/traffic/congestion", get(routes::scenarios::congestion))
         .route("/ogc", get(routes::ogc::landing))
         .route("/ogc/api", get(routes::ogc::api))
         .route("/ogc/conformance", get(routes::ogc::conformance))
@@ -120,6 +123,9 @@ pub fn app(state: AppState) -> Router {
         .route("/ogc/collections/{id}/queryables", get(routes::ogc::queryables_doc))
         .route("/ogc/collections/{id}/items", get(routes::ogc::items))
         .route("/ogc/collections/{id}/items/{fid}", get(routes::ogc::item))
+        // Routes owned by their modules: scenarios and congestion, cameras.
+        .merge(routes::scenarios::router())
+        .merge(crate::cameras::router())
         .fallback(not_found_fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))

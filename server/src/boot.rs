@@ -120,6 +120,7 @@ pub fn start(opts: ServerOptions, layers: Arc<ReferenceLayers>) -> Result<Runnin
         reports: Arc::new(crate::report_store::ReportStore::new(&opts.data_dir)),
         feeds: Arc::default(),
         scenarios: Arc::default(),
+        cameras: Arc::default(),
     };
     Ok(Running { state, report, writer })
 }

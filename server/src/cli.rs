@@ -39,6 +39,13 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::simulate_cli::SimulateCommand,
     },
+    /// Run the object detector on images and print one JSON object per detection.
+    Detect(crate::vision_cli::DetectArgs),
+    /// Camera analytics outside the server.
+    Vision {
+        #[command(subcommand)]
+        command: crate::vision_cli::VisionCommand,
+    },
     /// Decode a feed file to NDJSON (gpsd field names for AIS); undecodable input becomes
     /// `{"error": ..., "line": N}`. Exit status 0 unless the file cannot be read.
     Decode {

@@ -65,6 +65,10 @@
 //!
 //! [tiles]                                      # crate::tile_service::TilesSection, optional
 //! dem = "dem/danang_srtm_gl1_30m.tif"          # GeoTIFF DEM served as terrain tiles
+//!
+//! [[cameras]]   # video sources, calibration, counting lines: see crate::cameras
+//! [viewer]      # map wall layouts: see crate::routes::viewer
+//! [postgis]     # PostGIS tile layers and entity snapshots: see crate::postgis_backend
 //! ```
 
 use std::collections::BTreeMap;
@@ -134,6 +138,16 @@ pub struct CityConfig {
     /// `[[sensors]]`: fixed sensors' kind and position by id (twin_ingest::mqtt).
     #[serde(default)]
     pub sensors: Vec<twin_ingest::mqtt::SensorConfig>,
+    /// `[[cameras]]`: video sources, calibration, counting lines (crate::cameras).
+    #[serde(default)]
+    pub cameras: Vec<crate::cameras::CameraSection>,
+    /// `[viewer]`: map wall layouts and viewer defaults (crate::routes::viewer).
+    #[serde(default)]
+    pub viewer: crate::routes::viewer::ViewerSection,
+    /// `[postgis]`: optional PostGIS backend: tile layers from tables, entity snapshots
+    /// (crate::postgis_backend).
+    #[serde(default)]
+    pub postgis: Option<crate::postgis_backend::PostgisSection>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -44,6 +44,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve { config, common } => (config, common, false),
         Command::Tiles { command } => return citytwin::tiles_cli::run(command),
         Command::Simulate { command } => return citytwin::simulate_cli::run(command),
+        Command::Detect(args) => return citytwin::vision_cli::detect(args),
+        Command::Vision { command } => return citytwin::vision_cli::run(command).await,
         Command::Decode { format, input } => {
             citytwin::decode_cli::run(format, &input)?;
             return Ok(());
@@ -66,6 +68,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     // The demo's sensors publish over MQTT: to the configured broker, else to an embedded one.
     let mqtt = raw.mqtt.clone().or_else(|| demo.then(Default::default));
     let started = citytwin::feeds::start(&state, mqtt.as_ref(), &raw.ais, &raw.sensors, &config.base_dir).await?;
+    let _cameras = citytwin::cameras::start(&state, &raw.cameras, &config.base_dir)?;
+    let _postgis = citytwin::postgis_backend::start(&state, raw.postgis.as_ref()).await?;
     if demo {
         start_demo(&config, &running.state, layers, &started);
     }

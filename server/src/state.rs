@@ -38,6 +38,8 @@ pub struct AppState {
     pub feeds: Arc<crate::feeds::Feeds>,
     /// Scenario jobs (flood, traffic) started over the API.
     pub scenarios: Arc<crate::scenario_jobs::ScenarioJobs>,
+    /// Configured cameras: calibration, view footprints, per-camera workers' status.
+    pub cameras: Arc<crate::cameras::CameraRegistry>,
 }
 
 impl AppState {

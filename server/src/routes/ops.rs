@@ -75,7 +75,7 @@ pub async fn metrics(State(st): State<AppState>) -> impl IntoResponse {
 /// This document.
 #[utoipa::path(get, path = "/openapi.json", tag = "ops", responses((status = 200, description = "OpenAPI 3 document")))]
 pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(crate::app::ApiDoc::openapi())
+    Json(crate::app::api_doc())
 }
 
 /// A plain page with counts per kind and links to the API, until the web viewer exists.

@@ -16,6 +16,16 @@ use crate::problem::Problem;
 use crate::scenario_jobs::{CityInputs, ScenarioRequest};
 use crate::state::AppState;
 
+/// The scenario and congestion routes (merged into the app's router).
+pub fn router() -> axum::Router<AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/api/scenarios", post(create).get(list))
+        .route("/api/scenarios/{id}", get(one).delete(cancel))
+        .route("/api/scenarios/{id}/layers/{name}", get(layer))
+        .route("/api/traffic/congestion", get(congestion))
+}
+
 /// Starts a scenario job; answers 202 with its id and where to poll.
 #[utoipa::path(post, path = "/api/scenarios", tag = "scenarios", request_body = ScenarioRequest,
     responses((status = 202, description = "{id, status, href}"), (status = 400, body = Problem, content_type = "application/problem+json")))]

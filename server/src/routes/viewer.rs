@@ -12,6 +12,11 @@ use tower_http::services::{ServeDir, ServeFile};
 
 use crate::problem::Problem;
 
+/// `[viewer]` of the city config. (Scaffold: wall layouts filled in by the viewer work.)
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ViewerSection {}
+
 /// `web-viewer/dist` under the CWD, else the one beside the source tree. Resolved per request so a
 /// viewer built while the server runs is picked up.
 pub fn dist_dir() -> Option<PathBuf> {
