@@ -115,6 +115,31 @@ entity_kinds! {
     Detection => "detection",
 }
 
+/// Kinds whose external ids come from one numbering, so one id names one object whatever the kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdSpace {
+    /// AIS MMSI: a vessel first seen by position may turn out, from its static data, to be a
+    /// fishing boat; it stays one entity.
+    Mmsi,
+}
+
+impl EntityKind {
+    /// The id space shared with other kinds, if any. An observation naming an external id that is
+    /// live under another kind of the same space reclassifies that entity instead of creating one.
+    pub const fn id_space(self) -> Option<IdSpace> {
+        match self {
+            EntityKind::Vessel | EntityKind::FishingBoat => Some(IdSpace::Mmsi),
+            _ => None,
+        }
+    }
+
+    /// The kind a feed files an object under before it knows better (AIS position reports before
+    /// static data arrive): it updates a more specific sibling instead of reclassifying it.
+    pub const fn is_generic_in_id_space(self) -> bool {
+        matches!(self, EntityKind::Vessel)
+    }
+}
+
 impl fmt::Display for EntityKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

@@ -18,7 +18,8 @@ mod slots;
 pub mod store;
 
 pub use entity::{
-    Entity, EntityId, EntityKind, KindFilter, Observation, Position, Properties, PropertyValue, Timestamp, TrackPoint,
+    Entity, EntityId, EntityKind, IdSpace, KindFilter, Observation, Position, Properties, PropertyValue, Timestamp,
+    TrackPoint,
 };
 pub use error::Error;
 pub use model::{Applied, Change, Twin, TwinConfig, TwinParts};

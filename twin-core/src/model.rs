@@ -229,12 +229,49 @@ impl Twin {
             }
             let id = match self.keys[obs.kind.index()].get(obs.external_id.as_str()) {
                 Some(&id) => self.update(id, obs),
-                None => self.create(obs),
+                None => match self.sibling_of(obs) {
+                    Some(id) => {
+                        // A generic report (a plain vessel) never undoes what static data said.
+                        if !obs.kind.is_generic_in_id_space() {
+                            self.reclassify(id, obs.kind);
+                        }
+                        self.update(id, obs)
+                    }
+                    None => self.create(obs),
+                },
             };
             out.changes.push(Change::Upserted(id));
             self.number_alerts(&mut out.alerts);
         }
         out
+    }
+
+    /// A live entity with the observation's external id under another kind of the same id space
+    /// (see [`EntityKind::id_space`]): the same vessel, now known to be a fishing boat.
+    fn sibling_of(&self, obs: &Observation) -> Option<EntityId> {
+        let space = obs.kind.id_space()?;
+        EntityKind::ALL
+            .iter()
+            .filter(|k| **k != obs.kind && k.id_space() == Some(space))
+            .find_map(|k| self.keys[k.index()].get(obs.external_id.as_str()).copied())
+    }
+
+    /// Moves an entity to another kind, keeping its id, track and properties.
+    fn reclassify(&mut self, id: EntityId, to: EntityKind) {
+        let Some(Slot { entity: e, cell, .. }) = self.entities.get_mut(id.0) else {
+            debug_assert!(false, "key map points at missing entity {id}");
+            return;
+        };
+        let from = e.kind;
+        if let Some(p) = e.position {
+            self.index.remove(id, from, p, *cell);
+            *cell = self.index.insert(id, to, p);
+        }
+        self.keys[from.index()].remove(e.external_id.as_str());
+        self.keys[to.index()].insert(e.external_id.clone(), id);
+        self.counts.0[from.index()] -= 1;
+        self.counts.0[to.index()] += 1;
+        e.kind = to;
     }
 
     fn create(&mut self, obs: &Observation) -> EntityId {

@@ -55,6 +55,40 @@ fn same_external_id_of_another_kind_is_another_entity() {
 }
 
 #[test]
+fn a_vessel_found_to_be_fishing_stays_one_entity() {
+    let mut twin = Twin::new(TwinConfig::default());
+    // Position report first (kind unknown, filed as a vessel), then static data: ship type 30.
+    twin.apply_batch(&[obs(EntityKind::Vessel, "574001230", 1_000).at(108.25, 16.12)]);
+    let id = twin.id_of(EntityKind::Vessel, "574001230").unwrap();
+    let mut fishing = obs(EntityKind::FishingBoat, "574001230", 2_000);
+    fishing.properties.insert("shipname".into(), PropertyValue::Text("QNa 90123 TS".into()));
+    let applied = twin.apply_batch(&[fishing]);
+
+    assert_eq!(applied.changes, vec![Change::Upserted(id)], "same entity, same id");
+    assert_eq!(twin.len(), 1);
+    assert_eq!(twin.id_of(EntityKind::Vessel, "574001230"), None);
+    assert_eq!(twin.id_of(EntityKind::FishingBoat, "574001230"), Some(id));
+    let e = twin.get(id).unwrap();
+    assert_eq!(e.kind, EntityKind::FishingBoat);
+    assert_eq!(e.position, Some(Position::new(108.25, 16.12)), "position kept across the change");
+    assert_eq!(e.name(), "QNa 90123 TS");
+    assert_eq!((twin.counts().get(EntityKind::Vessel), twin.counts().get(EntityKind::FishingBoat)), (0, 1));
+    assert_eq!(twin.in_bbox(BBox::WORLD, KindFilter::only(EntityKind::Vessel)).len(), 0);
+    assert_eq!(twin.in_bbox(BBox::WORLD, KindFilter::only(EntityKind::FishingBoat)).len(), 1);
+    twin.check_invariants().unwrap();
+
+    // A position report filed as a plain vessel (a decoder restarted without the static data)
+    // updates the fishing boat instead of demoting it.
+    twin.apply_batch(&[obs(EntityKind::Vessel, "574001230", 3_000).at(108.26, 16.13)]);
+    assert_eq!(twin.len(), 1);
+    let e = twin.get(id).unwrap();
+    assert_eq!(e.kind, EntityKind::FishingBoat);
+    assert_eq!(e.position, Some(Position::new(108.26, 16.13)));
+    assert_eq!(twin.nearest(Position::new(108.26, 16.13), 1, KindFilter::only(EntityKind::FishingBoat)).len(), 1);
+    twin.check_invariants().unwrap();
+}
+
+#[test]
 fn invalid_observations_are_refused_and_change_nothing() {
     let mut twin = Twin::new(TwinConfig::default());
     let mut bad_speed = obs(EntityKind::Bus, "b", 0).at(108.2, 16.0);
