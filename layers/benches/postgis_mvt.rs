@@ -75,6 +75,7 @@ async fn main() {
         table: "bench_mvt.live".into(),
         geometry_column: "geom".into(),
         properties: ["id", "kind", "name", "agency", "status", "speed", "heading"].map(String::from).to_vec(),
+        ..Default::default()
     };
     let layer = PostgisTileLayer::new(&pool, config).await.unwrap();
     for z in [14u8, 12, 10] {

@@ -11,6 +11,7 @@ mod geojson;
 pub mod normalize;
 #[cfg(feature = "postgis")]
 pub mod postgis;
+pub mod postgis_config;
 pub mod roads;
 pub mod sources;
 

@@ -83,6 +83,7 @@ async fn st_asmvt_tiles_carry_every_feature_of_the_tile() {
         table: "t_layers_mvt.tall".into(),
         geometry_column: "geom".into(),
         properties: vec!["building".into(), "osm_id".into()],
+        ..Default::default()
     };
     let layer = PostgisTileLayer::new(&pool, config).await.unwrap();
     // The whole Hai Chau extract lies in one z12 tile, so that tile must hold every building.
@@ -124,6 +125,7 @@ async fn a_bad_table_name_is_refused_before_any_sql() {
         table: "roads; DROP TABLE x".into(),
         geometry_column: "geom".into(),
         properties: vec![],
+        ..Default::default()
     };
     let err = PostgisTileLayer::new(&pool, config).await.unwrap_err();
     assert!(matches!(err, postgis::PostgisError::Identifier(_)), "{err}");
@@ -132,6 +134,7 @@ async fn a_bad_table_name_is_refused_before_any_sql() {
         table: "t_layers_names.nothing".into(),
         geometry_column: "geom".into(),
         properties: vec![],
+        ..Default::default()
     };
     assert!(matches!(PostgisTileLayer::new(&pool, missing).await, Err(postgis::PostgisError::Sql(_))));
 }

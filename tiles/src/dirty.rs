@@ -115,6 +115,13 @@ impl DirtyTracker {
             .collect()
     }
 
+    /// Tracks tiles up to another zoom. Every tile changes version, since tiles that were untracked
+    /// may have changed without a version of their own.
+    pub fn set_max_zoom(&mut self, max_zoom: u8) {
+        self.max_zoom = max_zoom.min(crate::coord::MAX_ZOOM);
+        self.invalidate_all();
+    }
+
     /// Every tile changes version (e.g. after the model was replaced).
     pub fn invalidate_all(&mut self) {
         self.clock += 1;

@@ -118,3 +118,26 @@ pub fn terrain_tilejson(ctx: &TileJsonContext<'_>) -> Value {
         "attribution": ctx.attribution,
     })
 }
+
+/// TileJSON of a vector layer drawn outside the renderer (a PostGIS table or view): one vector
+/// layer named `name` with the given `(attribute, type)` fields.
+pub fn external_tilejson(name: &str, fields_of: &[(String, String)], ctx: &TileJsonContext<'_>) -> Value {
+    let [w, s, e, n] = ctx.bounds;
+    json!({
+        "tilejson": "3.0.0",
+        "name": name,
+        "scheme": "xyz",
+        "tiles": [format!("{}/tiles/{}/{{z}}/{{x}}/{{y}}.mvt", ctx.base_url, name)],
+        "minzoom": ctx.minzoom,
+        "maxzoom": ctx.maxzoom,
+        "bounds": [w, s, e, n],
+        "center": [(w + e) / 2.0, (s + n) / 2.0, 13u8.clamp(ctx.minzoom, ctx.maxzoom)],
+        "attribution": ctx.attribution,
+        "vector_layers": [{
+            "id": name,
+            "minzoom": ctx.minzoom,
+            "maxzoom": ctx.maxzoom,
+            "fields": fields(fields_of.iter().cloned()),
+        }],
+    })
+}

@@ -16,12 +16,16 @@ use sqlx::Row;
 use crate::{Feature, Layer};
 
 pub use snapshots::{spawn_snapshots, SnapshotStore};
+/// The pool type of [`connect`], for callers that do not depend on sqlx themselves.
+pub use sqlx::postgres::PgPool as Pool;
 pub use tiles::{PostgisLayerConfig, PostgisTileLayer};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PostgisError {
     #[error("database: {0}")]
     Sql(#[from] sqlx::Error),
+    #[error("{0}")]
+    Config(String),
     #[error("invalid SQL identifier {0:?}")]
     Identifier(String),
     #[error("geometry of feature {index}: {reason}")]

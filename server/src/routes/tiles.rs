@@ -13,11 +13,12 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use twin_tiles::style::style;
-use twin_tiles::tilejson::{terrain_tilejson, tilejson, TileJsonContext};
+use twin_tiles::tilejson::{external_tilejson, terrain_tilejson, tilejson, TileJsonContext};
 use twin_tiles::{TileCoord, TileError, TileLayer};
 
 use crate::problem::Problem;
 use crate::state::AppState;
+use crate::tile_service::ExternalLayer;
 
 const MVT: &str = "application/vnd.mapbox-vector-tile";
 
@@ -46,15 +47,15 @@ fn tile_problem(e: TileError) -> Problem {
     }
 }
 
-/// Parses `z`, `x` and `y.ext` into a validated tile.
-fn parse_tile(z: &str, x: &str, file: &str, ext: &str) -> Result<TileCoord, Problem> {
+/// Parses `z`, `x` and `y.ext` into a validated tile at most at zoom `max_zoom`.
+fn parse_tile(z: &str, x: &str, file: &str, ext: &str, max_zoom: u8) -> Result<TileCoord, Problem> {
     let y = file.strip_suffix(ext).ok_or_else(|| Problem::not_found(format!("tiles here end in {ext}")))?;
     let num = |name: &str, v: &str| {
         v.parse::<u32>().map_err(|_| Problem::bad_param(name, format!("{v:?} is not a tile {name}")))
     };
     let (z, x, y) = (num("z", z)?, num("x", x)?, num("y", y)?);
     let z = u8::try_from(z).map_err(|_| Problem::bad_param("z", format!("zoom {z} is out of range")))?;
-    TileCoord::new(z, x, y).map_err(tile_problem)
+    TileCoord::with_max_zoom(z, x, y, max_zoom).map_err(tile_problem)
 }
 
 /// Does the client take gzip (`Accept-Encoding: gzip` without `q=0`)?
@@ -82,12 +83,26 @@ pub fn base_url(h: &HeaderMap) -> String {
     format!("{proto}://{host}")
 }
 
-fn with_headers(mut res: Response, etag: &str, cache: &'static str) -> Response {
+struct CacheControl(HeaderValue);
+
+impl From<&'static str> for CacheControl {
+    fn from(s: &'static str) -> Self {
+        CacheControl(HeaderValue::from_static(s))
+    }
+}
+
+impl From<HeaderValue> for CacheControl {
+    fn from(v: HeaderValue) -> Self {
+        CacheControl(v)
+    }
+}
+
+fn with_headers(mut res: Response, etag: &str, cache: impl Into<CacheControl>) -> Response {
     let h = res.headers_mut();
     if let Ok(v) = HeaderValue::from_str(etag) {
         h.insert(header::ETAG, v);
     }
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    h.insert(header::CACHE_CONTROL, cache.into().0);
     h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
     res
@@ -111,8 +126,14 @@ pub async fn tile(
     if layer == "terrain" {
         return terrain(st, &z, &x, &file, &headers).await;
     }
-    let layer = TileLayer::parse(&layer, &st.tiles.renderer.reference).map_err(tile_problem)?;
-    let tile = parse_tile(&z, &x, &file, ".mvt")?;
+    let layer = match TileLayer::parse(&layer, &st.tiles.renderer.reference) {
+        Ok(l) => l,
+        Err(e) => match st.tiles.external(&layer) {
+            Some(ext) => return external(st, ext, &z, &x, &file, &headers).await,
+            None => return Err(tile_problem(e)),
+        },
+    };
+    let tile = parse_tile(&z, &x, &file, ".mvt", st.tiles.max_zoom())?;
     let gz = accepts_gzip(&headers);
     let cache = if layer.is_live() { LIVE_CACHE } else { STATIC_CACHE };
     // The version is read before the model so a concurrent change can only make this answer stale.
@@ -143,8 +164,45 @@ pub async fn tile(
     Ok(with_headers(res, &etag, cache))
 }
 
+/// A tile of a layer drawn elsewhere (PostGIS): cached for the layer's cache time.
+async fn external(
+    st: AppState,
+    layer: Arc<dyn ExternalLayer>,
+    z: &str,
+    x: &str,
+    file: &str,
+    headers: &HeaderMap,
+) -> Result<Response, Problem> {
+    let tile = parse_tile(z, x, file, ".mvt", twin_tiles::coord::MAX_ZOOM)?;
+    let gz = accepts_gzip(headers);
+    let version = st.tiles.external_version(layer.as_ref());
+    let etag = st.tiles.etag(layer.name(), tile, version, gz);
+    let cache = match layer.cache_ms() / 1000 {
+        s if s > 0 => {
+            HeaderValue::from_str(&format!("public, max-age={s}")).unwrap_or(HeaderValue::from_static("no-cache"))
+        }
+        _ => HeaderValue::from_static("no-cache"),
+    };
+    if matches_etag(headers, &etag) {
+        return Ok(with_headers(StatusCode::NOT_MODIFIED.into_response(), &etag, cache));
+    }
+    let rendered = st.tiles.external_tile(&layer, tile, version, gz).await.map_err(|e| {
+        tracing::error!(layer = layer.name(), error = %e, "external tile failed");
+        Problem::new(StatusCode::BAD_GATEWAY, "tile-source-error", format!("tile source of {}: {e}", layer.name()))
+    })?;
+    if rendered.bytes.is_empty() {
+        return Ok(with_headers(StatusCode::NO_CONTENT.into_response(), &etag, cache));
+    }
+    let body = Bytes::from_owner(SharedBytes(rendered.bytes));
+    let mut res = (StatusCode::OK, [(header::CONTENT_TYPE, MVT)], body).into_response();
+    if rendered.gzipped {
+        res.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    Ok(with_headers(res, &etag, cache))
+}
+
 async fn terrain(st: AppState, z: &str, x: &str, file: &str, headers: &HeaderMap) -> Result<Response, Problem> {
-    let tile = parse_tile(z, x, file, ".png")?;
+    let tile = parse_tile(z, x, file, ".png", st.tiles.max_zoom())?;
     if st.tiles.dem().is_none() {
         return Err(Problem::not_found("no DEM is configured ([tiles] dem in the city config)"));
     }
@@ -194,8 +252,14 @@ pub async fn tilejson_doc(
         ctx.maxzoom = 14;
         terrain_tilejson(&ctx)
     } else {
-        let layer = TileLayer::parse(name, &st.tiles.renderer.reference).map_err(tile_problem)?;
-        tilejson(&layer, &st.tiles.renderer, &ctx)
+        match TileLayer::parse(name, &st.tiles.renderer.reference) {
+            Ok(layer) => tilejson(&layer, &st.tiles.renderer, &ctx),
+            Err(e) => {
+                let ext = st.tiles.external(name).ok_or_else(|| tile_problem(e))?;
+                (ctx.minzoom, ctx.maxzoom) = ext.zoom_range();
+                external_tilejson(ext.name(), ext.fields(), &ctx)
+            }
+        }
     };
     let mut res = Json(doc).into_response();
     res.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
