@@ -2,8 +2,10 @@
 //!
 //! Guarantee: a message is acknowledged to the broker only after the sink resolved it (accepted
 //! or refused as invalid), so a crash or disconnect before that makes the broker deliver it again.
-//! While the sink is full the event loop is not polled: the broker keeps the messages.
+//! Messages that arrive together are submitted as one batch (one log append, one fsync), not one
+//! batch each. While the sink is full the event loop is not polled: the broker keeps the messages.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -74,7 +76,24 @@ fn options(cfg: &MqttConfig) -> Result<MqttOptions, MqttUrlError> {
     Ok(opts)
 }
 
+/// Most messages decoded and submitted as one ingest batch.
+pub const MAX_BATCH: usize = 256;
+/// Client request queue: subscriptions and acks. Outstanding acks are bounded by the broker's
+/// in-flight window for QoS 1, so this never fills while the connector waits on a batch.
+const REQUEST_QUEUE: usize = 1024;
+
+/// A received message and the connection it came on (its packet id means nothing on another).
+struct Received {
+    publish: rumqttc::Publish,
+    connection: u64,
+}
+
 /// Starts the connector; it runs until the sink closes.
+///
+/// Two tasks: one polls the MQTT event loop and forwards messages over a small bounded channel,
+/// the other takes every message already waiting (up to [`MAX_BATCH`]), decodes them, submits
+/// them as one batch and acks each once the batch is resolved. While the sink is full the batch
+/// task waits, the channel fills, the polling task stops reading and the broker holds the rest.
 pub fn spawn<S: ObservationSink>(
     cfg: MqttConfig,
     sink: S,
@@ -82,17 +101,34 @@ pub fn spawn<S: ObservationSink>(
 ) -> Result<JoinHandle<()>, MqttUrlError> {
     let opts = options(&cfg)?;
     health.register(&cfg.source, "mqtt", now_ms());
-    // Small request queue: subscriptions and acks only.
-    let (client, eventloop) = AsyncClient::new(opts, 64);
-    Ok(tokio::spawn(run(cfg, client, eventloop, sink, health)))
+    let (client, eventloop) = AsyncClient::new(opts, REQUEST_QUEUE);
+    let (tx, rx) = tokio::sync::mpsc::channel(MAX_BATCH);
+    let connection = Arc::new(AtomicU64::new(0));
+    let reader =
+        tokio::spawn(read_loop(cfg.clone(), client.clone(), eventloop, tx, health.clone(), connection.clone()));
+    Ok(tokio::spawn(async move {
+        // Stops reading when this task ends or is aborted (unacked messages stay with the broker).
+        let _reader = AbortOnDrop(reader);
+        batch_loop(cfg, client, rx, sink, health, connection).await;
+    }))
 }
 
-async fn run<S: ObservationSink>(
+/// Aborts a task when dropped.
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+async fn read_loop(
     cfg: MqttConfig,
     client: AsyncClient,
     mut eventloop: EventLoop,
-    sink: S,
+    tx: tokio::sync::mpsc::Sender<Received>,
     health: Arc<FeedRegistry>,
+    connection: Arc<AtomicU64>,
 ) {
     let filter = cfg.pattern.subscription();
     let pacer = Pacer::new(cfg.rate_limit);
@@ -100,6 +136,7 @@ async fn run<S: ObservationSink>(
     loop {
         match eventloop.poll().await {
             Ok(Event::Incoming(Packet::ConnAck(ack))) => {
+                connection.fetch_add(1, Ordering::SeqCst);
                 reconnect_pause = Duration::from_millis(200);
                 health.connection(&cfg.source, true, None);
                 tracing::info!(url = %cfg.url, session_present = ack.session_present, %filter, "MQTT connected");
@@ -108,26 +145,12 @@ async fn run<S: ObservationSink>(
                     tracing::warn!(error = %e, "MQTT subscribe could not be queued");
                 }
             }
-            Ok(Event::Incoming(Packet::Publish(p))) => {
+            Ok(Event::Incoming(Packet::Publish(publish))) => {
                 pacer.admit(&health, &cfg.source).await;
-                let now = now_ms();
-                health.received(&cfg.source, now);
-                match decode(&p.topic, &p.payload, &cfg.pattern, &cfg.sensors, Timestamp::from_millis(now)) {
-                    Ok(obs) => {
-                        if let Err(e) = submit_with_backpressure(&sink, &health, &cfg.source, vec![obs]).await {
-                            // Not acked: the broker redelivers to the next run.
-                            tracing::error!(error = %e, "ingest closed; MQTT connector stops");
-                            return;
-                        }
-                    }
-                    Err(e) => {
-                        health.rejected(&cfg.source, e.reason(), 1);
-                        tracing::debug!(topic = %p.topic, error = %e, "MQTT message refused");
-                    }
-                }
-                // Acked only now: durable, or refused for good (garbage is not redelivered forever).
-                if let Err(e) = client.try_ack(&p) {
-                    tracing::warn!(error = %e, "MQTT ack could not be queued");
+                let received = Received { publish, connection: connection.load(Ordering::SeqCst) };
+                // Waits while the batch task is busy: backpressure reaches the broker.
+                if tx.send(received).await.is_err() {
+                    return;
                 }
             }
             Ok(_) => {}
@@ -136,6 +159,56 @@ async fn run<S: ObservationSink>(
                 tracing::warn!(url = %cfg.url, error = %e, pause_ms = reconnect_pause.as_millis() as u64, "MQTT connection lost; reconnecting");
                 tokio::time::sleep(reconnect_pause).await;
                 reconnect_pause = (reconnect_pause * 2).min(Duration::from_secs(10));
+            }
+        }
+    }
+}
+
+async fn batch_loop<S: ObservationSink>(
+    cfg: MqttConfig,
+    client: AsyncClient,
+    mut rx: tokio::sync::mpsc::Receiver<Received>,
+    sink: S,
+    health: Arc<FeedRegistry>,
+    connection: Arc<AtomicU64>,
+) {
+    let mut messages = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = rx.recv().await {
+        messages.push(first);
+        while messages.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(m) => messages.push(m),
+                Err(_) => break,
+            }
+        }
+        let now = now_ms();
+        let mut batch = Vec::with_capacity(messages.len());
+        for m in &messages {
+            health.received(&cfg.source, now);
+            let p = &m.publish;
+            match decode(&p.topic, &p.payload, &cfg.pattern, &cfg.sensors, Timestamp::from_millis(now)) {
+                Ok(obs) => batch.push(obs),
+                Err(e) => {
+                    health.rejected(&cfg.source, e.reason(), 1);
+                    tracing::debug!(topic = %p.topic, error = %e, "MQTT message refused");
+                }
+            }
+        }
+        if let Err(e) = submit_with_backpressure(&sink, &health, &cfg.source, batch).await {
+            // Not acked: the broker redelivers to the next run.
+            tracing::error!(error = %e, "ingest closed; MQTT connector stops");
+            return;
+        }
+        // Acked only now: durable, or refused for good (garbage is not redelivered forever).
+        // Messages of an earlier connection are not acked: their packet ids may name other
+        // messages now, and the broker redelivers them anyway.
+        let current = connection.load(Ordering::SeqCst);
+        for m in messages.drain(..) {
+            if m.connection != current {
+                continue;
+            }
+            if let Err(e) = client.ack(&m.publish).await {
+                tracing::warn!(error = %e, "MQTT ack could not be queued");
             }
         }
     }

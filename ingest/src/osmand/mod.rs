@@ -9,6 +9,9 @@
 //!   "accuracy"}, "battery": {"level": 0..1, "is_charging"}, "is_moving", "odometer"}}`, where
 //!   `location` may also be an array of such objects. Negative speed/heading mean "unknown".
 //!
+//! Other parameters are kept as attributes, as Traccar does (`status=en_route&task=incident`):
+//! `status` becomes the entity's status, the rest its properties (see [`Fix::attributes`]).
+//!
 //! Timestamps may be Unix seconds, Unix milliseconds or ISO 8601 ([`parse_timestamp`]); a fix
 //! without one gets the receive time. [`DeviceRegistry`] maps device ids to an entity kind and
 //! properties (agency, call sign); unknown devices are rejected unless the registry says otherwise.
@@ -48,6 +51,37 @@ pub struct Fix {
     pub charging: Option<bool>,
     pub moving: Option<bool>,
     pub odometer_m: Option<f64>,
+    /// Parameters the protocol does not define, kept as Traccar keeps them (at most
+    /// [`MAX_ATTRIBUTES`], names of `[A-Za-z0-9_]`, values typed as bool, integer, number or text).
+    /// `status` becomes the entity's status, the others its properties.
+    pub attributes: Vec<(String, twin_core::PropertyValue)>,
+}
+
+/// Most extra parameters kept per report; further ones are ignored.
+pub const MAX_ATTRIBUTES: usize = 16;
+/// Longest extra parameter name and value kept (longer ones are ignored).
+const MAX_ATTRIBUTE_NAME: usize = 32;
+const MAX_ATTRIBUTE_VALUE: usize = 256;
+
+/// An extra parameter as a typed property, or None when it is not kept.
+fn attribute(name: &str, value: &str) -> Option<(String, twin_core::PropertyValue)> {
+    use twin_core::PropertyValue;
+    let name_ok = !name.is_empty()
+        && name.len() <= MAX_ATTRIBUTE_NAME
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if !name_ok || value.len() > MAX_ATTRIBUTE_VALUE {
+        return None;
+    }
+    let v = match value {
+        "true" => PropertyValue::Bool(true),
+        "false" => PropertyValue::Bool(false),
+        _ => match (value.parse::<i64>(), value.parse::<f64>()) {
+            (Ok(i), _) => PropertyValue::Int(i),
+            (_, Ok(f)) if f.is_finite() => PropertyValue::Float(f),
+            _ => PropertyValue::Text(value.to_owned()),
+        },
+    };
+    Some((name.to_owned(), v))
 }
 
 impl Fix {

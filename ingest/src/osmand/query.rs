@@ -1,6 +1,8 @@
 //! The query-string (and form body) form: `id=..&lat=..&lon=..`.
 
-use super::{non_negative, normalise_heading, parse_timestamp, Fix, OsmandError, KNOTS_TO_MPS};
+use super::{
+    attribute, non_negative, normalise_heading, parse_timestamp, Fix, OsmandError, KNOTS_TO_MPS, MAX_ATTRIBUTES,
+};
 
 /// Decodes `application/x-www-form-urlencoded` text (`+` is a space, `%XX` a byte).
 pub fn percent_decode(s: &str) -> Result<String, OsmandError> {
@@ -35,8 +37,8 @@ fn number(field: &'static str, value: &str) -> Result<f64, OsmandError> {
         .ok_or_else(|| OsmandError::BadNumber { field, value: value.to_owned() })
 }
 
-/// Parses a query string (without the leading `?`) or a form body. Unknown parameters are ignored;
-/// empty optional parameters count as absent.
+/// Parses a query string (without the leading `?`) or a form body. Unknown parameters become
+/// [`Fix::attributes`]; empty optional parameters count as absent.
 pub fn parse_query(query: &str) -> Result<Fix, OsmandError> {
     let mut fix = Fix::default();
     let (mut lat, mut lon) = (None, None);
@@ -65,7 +67,11 @@ pub fn parse_query(query: &str) -> Result<Fix, OsmandError> {
             "batt" | "battery" => fix.battery_percent = Some(number("batt", value)?.clamp(0.0, 100.0)),
             "charge" => fix.charging = Some(matches!(value, "true" | "1")),
             "odometer" => fix.odometer_m = non_negative(number("odometer", value)?),
-            _ => {}
+            _ => {
+                if fix.attributes.len() < MAX_ATTRIBUTES && !fix.attributes.iter().any(|(k, _)| *k == key) {
+                    fix.attributes.extend(attribute(&key, value));
+                }
+            }
         }
     }
     if fix.device_id.is_empty() {

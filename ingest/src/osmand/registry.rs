@@ -65,6 +65,15 @@ impl DeviceRegistry {
         obs.position = fix.position;
         obs.heading = fix.heading;
         obs.speed = fix.speed_mps;
+        // Extra parameters first, so the protocol's own fields and the registry win over them.
+        for (k, v) in &fix.attributes {
+            match (k.as_str(), v) {
+                ("status", PropertyValue::Text(s)) => obs.status = Some(s.clone()),
+                _ => {
+                    obs.properties.insert(k.clone(), v.clone());
+                }
+            }
+        }
         let p = &mut obs.properties;
         let mut num = |k: &str, v: Option<f64>| {
             if let Some(v) = v {
