@@ -122,6 +122,9 @@ fn server_options(config: &LoadedConfig, common: &CommonArgs) -> ServerOptions {
             FsyncPolicy::Interval(Duration::from_millis(config.raw.store.fsync_interval_ms.max(1)))
         }
     };
+    // Cameras add their alert rules and a short detection expiry before the log is replayed.
+    let (mut twin, mut rules) = (config.twin.clone(), config.rules.clone());
+    citytwin::cameras::model_defaults(&config.raw.cameras, &mut twin, &mut rules);
     ServerOptions {
         data_dir: common.data_dir.clone(),
         fsync,
@@ -131,8 +134,8 @@ fn server_options(config: &LoadedConfig, common: &CommonArgs) -> ServerOptions {
         body_limit: common.body_limit,
         city_name: config.raw.city.name.clone(),
         city_bbox: config.bbox,
-        twin: config.twin.clone(),
-        rules: config.rules.clone(),
+        twin,
+        rules,
     }
 }
 

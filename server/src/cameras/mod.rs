@@ -1,35 +1,184 @@
 //! Cameras: `[[cameras]]` config, camera entities with view footprints, `/api/cameras`, and the
-//! per-camera analytics workers. (Scaffold: filled in by the camera work.)
+//! per-camera analytics workers.
+//!
+//! ```toml
+//! [[cameras]]
+//! id = "cam-ham-nghi"                          # external id of the `camera` entity
+//! name = "Hàm Nghi × Nguyễn Văn Linh"          # optional, default the id
+//! position = [108.21112, 16.05998]             # [lon, lat] of the camera
+//! heading = 352                                # optional; default: from the calibration
+//! # exactly one source:
+//! video = "video/car-detection.mp4"            # file replayed in a loop at real speed (ffmpeg)
+//! # mjpeg = "http://10.0.0.5/video.mjpg"       # multipart/x-mixed-replace stream
+//! # snapshot = "http://10.0.0.6/snap.jpg"      # JPEG polled every snapshot_interval_s
+//! # snapshot_interval_s = 1.0                  # (default 1)
+//! replay = true                                # a recording: observations say `replay_of`
+//! sample_fps = 2                               # frames analysed per second (default 2)
+//! image_size = [768, 432]                      # pixels the points below refer to; frames are scaled to it
+//! max_range_m = 150                            # footprint cut-off (default 150)
+//! # ≥ 4 image ↔ map pairs → homography (normalised DLT, least squares beyond 4). Collinear,
+//! # duplicate or too few points are a config error naming the camera.
+//! control_points = [
+//!   { px = 0, py = 0, lon = 108.21102, lat = 16.06005 },
+//!   …
+//! ]
+//! model = "models/my-centernet.bpk"            # optional; default the committed CenterNet weights
+//! threshold = 0.3                              # score that starts a track (default 0.3)
+//! classes = ["person", "car", "motorcycle"]    # optional; default person and road vehicles
+//! relabel = { "cell phone" = "car" }           # optional per-camera class fixes (COCO names)
+//! free_flow_kmh = 40                           # level-of-service reference (default 40)
+//! jam_vehicles = 8                             # queue alert: vehicles in an occupancy zone (default 8)
+//! jam_speed_kmh = 7.2                          #   … moving slower than this (default 7.2)
+//! stop_dwell_s = 30                            # stopped-vehicle alert after this long (default 30)
+//! [[cameras.lines]]                            # directed counting line (image pixels): counts
+//! id = "northbound"                            # tracks crossing from its right to its left side
+//! from = [768, 216]
+//! to = [0, 216]
+//! [[cameras.zones]]
+//! id = "kerb"
+//! kind = "no_stopping"                         # occupancy | no_stopping | restricted
+//! polygon = [[0, 300], [200, 300], [200, 432], [0, 432]]
+//! ```
+//!
+//! Each camera is a `camera` entity at its position carrying `footprint` (GeoJSON Polygon text) and,
+//! about once a second, its measures: `vehicles_in_view`, `count_<class>_per_min` (last full
+//! minute, from the counting lines or, without lines, new tracks), `mean_speed_kmh`, `los` (A–F),
+//! `congestion_index` (0–1), `occupancy_<zone>` and the alert flags `alert_queue`,
+//! `alert_stopped_vehicle`, `alert_person_restricted` (0/1) with `alert_detail`. The flags raise
+//! model alerts through threshold rules added by [`model_defaults`]. Each confirmed track is a
+//! short-lived `detection` entity `{camera}-{track}` (class, score, camera, track_id, speed and
+//! heading from georeferenced positions). Video files need the `ffmpeg` program.
+
+mod api;
+pub mod config;
+pub mod detector;
+pub mod pipeline;
+pub mod registry;
+pub mod source;
+pub mod worker;
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
-use serde::Deserialize;
+use anyhow::Context;
+use twin_core::rules::{Comparison, RuleSet, Severity, ThresholdRule};
+use twin_core::{EntityKind, KindFilter, TwinConfig};
+
+pub use config::{CameraConfigError, CameraSection, CameraSpec};
+pub use registry::{CameraEntry, CameraRegistry};
 
 use crate::state::AppState;
 
-/// One `[[cameras]]` entry of the city config.
-#[derive(Debug, Clone, Deserialize)]
-pub struct CameraSection {
-    pub id: String,
+/// How long a detection stays in the model after its track was last seen, unless the config
+/// sets `[model.expiry_s] detection`.
+pub const DETECTION_EXPIRY_MS: i64 = 10_000;
+
+/// Keeps the camera workers running; dropping it asks them to stop.
+#[derive(Debug, Default)]
+pub struct CameraWorkers {
+    stop: Arc<AtomicBool>,
+    threads: usize,
 }
 
-/// Configured cameras and their workers' status.
-#[derive(Debug, Default)]
-pub struct CameraRegistry {}
+impl CameraWorkers {
+    pub fn len(&self) -> usize {
+        self.threads
+    }
 
-/// Keeps the camera workers alive; dropping it stops them.
-#[derive(Debug, Default)]
-pub struct CameraWorkers {}
+    pub fn is_empty(&self) -> bool {
+        self.threads == 0
+    }
+}
+
+impl Drop for CameraWorkers {
+    fn drop(&mut self) {
+        // Workers notice within half a second; they are not joined, a source may sit in a read.
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
 
 #[derive(utoipa::OpenApi)]
-#[openapi(paths())]
+#[openapi(paths(api::list, api::snapshot))]
 pub struct CamerasApi;
 
 pub fn router() -> axum::Router<AppState> {
+    use axum::routing::get;
     axum::Router::new()
+        .route("/api/cameras", get(api::list))
+        .route("/api/cameras/{id}/snapshot.jpg", get(api::snapshot))
 }
 
-/// Registers the configured cameras and starts their workers.
-pub fn start(_state: &AppState, _sections: &[CameraSection], _base_dir: &Path) -> anyhow::Result<CameraWorkers> {
-    Ok(CameraWorkers::default())
+/// The alert rules camera flags raise, and a short expiry for detections. Call on the model's
+/// config before the store is opened, so replaying the log raises the same alerts.
+pub fn model_defaults(sections: &[CameraSection], twin: &mut TwinConfig, rules: &mut RuleSet) {
+    if sections.is_empty() {
+        return;
+    }
+    let slot = &mut twin.expiry_ms[EntityKind::Detection.index()];
+    if slot.is_none() {
+        *slot = Some(DETECTION_EXPIRY_MS);
+    }
+    let flags = [
+        ("camera-queue", "Queue or jam in view of a camera", "alert_queue", Severity::Moderate),
+        (
+            "camera-stopped-vehicle",
+            "Vehicle stopped in a no-stopping zone",
+            "alert_stopped_vehicle",
+            Severity::Moderate,
+        ),
+        ("camera-person-restricted", "Person in a restricted zone", "alert_person_restricted", Severity::Severe),
+    ];
+    for (id, name, property, severity) in flags {
+        if rules.thresholds.iter().any(|t| t.id == id) {
+            continue;
+        }
+        rules.thresholds.push(ThresholdRule {
+            id: id.into(),
+            name: name.into(),
+            kinds: KindFilter::only(EntityKind::Camera),
+            property: property.into(),
+            comparison: Comparison::Above,
+            threshold: 0.5,
+            duration_ms: 0,
+            severity,
+        });
+    }
+}
+
+/// Registers the configured cameras and starts their workers with the default detector.
+pub fn start(state: &AppState, sections: &[CameraSection], base_dir: &Path) -> anyhow::Result<CameraWorkers> {
+    start_with(state, sections, base_dir, detector::default_factory())
+}
+
+/// [`start`] with a chosen detector. Call inside the tokio runtime.
+pub fn start_with(
+    state: &AppState,
+    sections: &[CameraSection],
+    base_dir: &Path,
+    factory: detector::DetectorFactory,
+) -> anyhow::Result<CameraWorkers> {
+    let specs = config::validate_all(sections, base_dir)?;
+    let mut workers = CameraWorkers::default();
+    if specs.is_empty() {
+        return Ok(workers);
+    }
+    let runtime = tokio::runtime::Handle::try_current().context("cameras must start inside the runtime")?;
+    for spec in specs {
+        let entry = Arc::new(CameraEntry::new(spec));
+        state.cameras.add(entry.clone());
+        // The camera and its footprint are in the model even before (or without) a first frame.
+        let obs = pipeline::camera_observation(&entry.spec, crate::geojson::now());
+        let (ingest, source, id) = (state.ingest.clone(), pipeline::source_name(&entry.spec), entry.spec.id.clone());
+        runtime.spawn(async move {
+            if let Err(e) = ingest.submit(&source, vec![obs]).await {
+                tracing::warn!(camera = %id, error = %e, "camera entity not registered");
+            }
+        });
+        let sink = worker::IngestSink { ingest: state.ingest.clone(), runtime: runtime.clone() };
+        worker::spawn(entry, factory.clone(), Box::new(sink), workers.stop.clone())
+            .context("cannot start a camera thread")?;
+        workers.threads += 1;
+    }
+    Ok(workers)
 }

@@ -1,0 +1,186 @@
+//! The configured cameras as the API sees them: what each is, and how its worker is doing.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use parking_lot::{Mutex, RwLock};
+use serde::Serialize;
+use serde_json::{json, Value};
+use twin_vision::privacy::{blur_boxes, BlurRegion};
+use twin_vision::{Detection, Frame};
+
+use super::config::CameraSpec;
+
+/// A worker's health.
+#[derive(Debug, Clone, Serialize)]
+pub struct CameraStatus {
+    /// `starting`, `running` or `error`.
+    pub state: &'static str,
+    /// Frames analysed.
+    pub frames: u64,
+    /// Live frames dropped because the analysis was busy.
+    pub dropped: u64,
+    /// Frames analysed per second, recently.
+    pub fps: f64,
+    /// Milliseconds the last frame took from detector to published observations.
+    pub ms_per_frame: f64,
+    /// Confirmed tracks in the last frame.
+    pub tracks: usize,
+    /// RFC 3339 time of the last analysed frame.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_frame: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+}
+
+impl Default for CameraStatus {
+    fn default() -> Self {
+        Self {
+            state: "starting",
+            frames: 0,
+            dropped: 0,
+            fps: 0.0,
+            ms_per_frame: 0.0,
+            tracks: 0,
+            last_frame: None,
+            last_error: None,
+        }
+    }
+}
+
+/// The last analysed frame with its detections, kept for the evidence snapshot.
+struct LastFrame {
+    frame: Frame,
+    detections: Vec<Detection>,
+}
+
+/// One camera: its validated config and live status.
+pub struct CameraEntry {
+    pub spec: CameraSpec,
+    status: Mutex<CameraStatus>,
+    last_frame_at: Mutex<Option<Instant>>,
+    last: Mutex<Option<LastFrame>>,
+}
+
+impl CameraEntry {
+    pub fn new(spec: CameraSpec) -> Self {
+        Self { spec, status: Mutex::default(), last_frame_at: Mutex::new(None), last: Mutex::new(None) }
+    }
+
+    pub fn status(&self) -> CameraStatus {
+        self.status.lock().clone()
+    }
+
+    /// The worker cannot go on (no detector, …): the camera reports this instead of frames.
+    pub fn fail(&self, error: &str) {
+        let mut s = self.status.lock();
+        s.state = "error";
+        s.last_error = Some(error.to_owned());
+    }
+
+    /// A source error the worker retries after.
+    pub fn source_error(&self, error: &str) {
+        self.fail(error);
+    }
+
+    pub fn dropped(&self) {
+        self.status.lock().dropped += 1;
+    }
+
+    /// Books one analysed frame.
+    pub fn frame_done(&self, tracks: usize, took_ms: f64, time: twin_core::Timestamp) {
+        let now = Instant::now();
+        let gap = self.last_frame_at.lock().replace(now).map(|t| now.duration_since(t).as_secs_f64());
+        let mut s = self.status.lock();
+        s.state = "running";
+        s.frames += 1;
+        s.tracks = tracks;
+        s.ms_per_frame = (took_ms * 10.0).round() / 10.0;
+        if let Some(g) = gap.filter(|g| *g > 0.0) {
+            // Exponential average over about ten frames.
+            let fps = 1.0 / g;
+            s.fps = if s.fps == 0.0 { fps } else { s.fps * 0.9 + fps * 0.1 };
+            s.fps = (s.fps * 100.0).round() / 100.0;
+        }
+        s.last_frame = Some(crate::geojson::rfc3339(time));
+    }
+
+    /// Keeps the frame for `/api/cameras/{id}/snapshot.jpg`.
+    pub fn keep_frame(&self, frame: Frame, detections: Vec<Detection>) {
+        *self.last.lock() = Some(LastFrame { frame, detections });
+    }
+
+    /// The last analysed frame as JPEG, with the upper part of every person box pixelated.
+    pub fn snapshot_jpeg(&self) -> Option<Result<Vec<u8>, String>> {
+        let (mut frame, dets) = {
+            let last = self.last.lock();
+            let l = last.as_ref()?;
+            (l.frame.clone(), l.detections.clone())
+        };
+        Some(encode_private_jpeg(&mut frame, &dets))
+    }
+
+    /// The API view.
+    pub fn view(&self) -> Value {
+        let s = &self.spec;
+        let footprint: Value = serde_json::from_str(&s.footprint_geojson).unwrap_or(Value::Null);
+        json!({
+            "id": s.id,
+            "name": s.name,
+            "position": [s.lon, s.lat],
+            "heading": s.heading,
+            "source": { "kind": s.source.kind(), "target": s.source.describe() },
+            "replay": s.replay,
+            "sample_fps": s.sample_fps,
+            "image_size": [s.width, s.height],
+            "footprint": footprint,
+            "status": self.status(),
+        })
+    }
+
+    pub fn covers(&self, lon: f64, lat: f64) -> bool {
+        twin_vision::footprint::contains(&self.spec.footprint, lon, lat)
+    }
+}
+
+/// Pixelates the heads of person boxes (class 0), then encodes JPEG.
+pub fn encode_private_jpeg(frame: &mut Frame, dets: &[Detection]) -> Result<Vec<u8>, String> {
+    blur_boxes(frame, dets, twin_vision::counting::PERSON, BlurRegion::Head);
+    let mut out = Vec::new();
+    let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85);
+    image::ImageEncoder::write_image(
+        enc,
+        &frame.rgb,
+        frame.width as u32,
+        frame.height as u32,
+        image::ExtendedColorType::Rgb8,
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+/// Configured cameras and their workers' status.
+#[derive(Default)]
+pub struct CameraRegistry {
+    cameras: RwLock<Vec<Arc<CameraEntry>>>,
+}
+
+impl std::fmt::Debug for CameraRegistry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CameraRegistry").field("cameras", &self.cameras.read().len()).finish()
+    }
+}
+
+impl CameraRegistry {
+    pub fn add(&self, entry: Arc<CameraEntry>) {
+        self.cameras.write().push(entry);
+    }
+
+    pub fn all(&self) -> Vec<Arc<CameraEntry>> {
+        self.cameras.read().clone()
+    }
+
+    pub fn get(&self, id: &str) -> Option<Arc<CameraEntry>> {
+        self.cameras.read().iter().find(|c| c.spec.id == id).cloned()
+    }
+}
