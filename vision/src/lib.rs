@@ -1,9 +1,15 @@
-//! Video analytics around a detector: frame pre-processing, CenterNet decoding and NMS,
-//! multi-object tracking, camera georeferencing and footprints, traffic counting, privacy
-//! blurring and MJPEG stream parsing. The neural detector plugs in behind [`Detector`].
+//! Video analytics: an object detector in burn, frame pre-processing, CenterNet decoding and
+//! NMS, multi-object tracking, camera georeferencing and footprints, traffic counting, privacy
+//! blurring and MJPEG stream parsing.
+//!
+//! The default detector is [`centernet::CenterNet`] (MobileNetV3 + CenterNet, 80 COCO classes),
+//! running on burn's CPU `ndarray` backend; the cargo features `fast-cpu`, `wgpu` and `cuda` add
+//! faster backends. Its network code is generated (`vision/model/convert.sh`) and its weights
+//! are the committed `data/models/centernet.bpk`; any other detector plugs in behind [`Detector`].
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod camera;
+pub mod centernet;
 pub mod counting;
 pub mod decode;
 pub mod detector;
