@@ -42,7 +42,9 @@ use crate::state::AppState;
         tiles::style_doc,
         fonts::glyphs,
         history::history,
+        history::series,
         viewer::viewer_config,
+        viewer::wall_layout,
         routes::scenarios::create,
         routes::scenarios::list,
         routes::scenarios::one,
@@ -83,6 +85,8 @@ pub fn api_doc() -> utoipa::openapi::OpenApi {
 
 pub fn app(state: AppState) -> Router {
     let body_limit = state.body_limit;
+    // Sensor readings for the viewer's charts are recorded from every commit from now on.
+    history::series_store(&state);
     Router::new()
         .route("/", get(viewer::index))
         .route("/wall", get(viewer::wall))
@@ -101,7 +105,9 @@ pub fn app(state: AppState) -> Router {
         .route("/api/within", post(entities::within))
         .route("/api/h3", get(entities::h3))
         .route("/api/history", get(history::history))
+        .route("/api/entities/{id}/series", get(history::series))
         .route("/api/viewer", get(viewer::viewer_config))
+        .route("/api/viewer/walls/{name}", get(viewer::wall_layout))
         .route("/api/layers", get(layers::list))
         .route("/api/layers/{name}", get(layers::one))
         .route("/ingest/observations", post(ingest::observations))

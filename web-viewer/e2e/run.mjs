@@ -23,13 +23,32 @@ try {
   // ---- the viewer ----
   const page = ctx.pages()[0] ?? await ctx.newPage();
   const problems = watchRequests(page, new URL(BASE).origin);
+  const viewerCfg = await api('/api/viewer');
+  const openedAt = Date.now();
   await page.goto(BASE + '/');
+  // 3D terrain in software GL: a map frame takes seconds until every DEM tile is in.
   await waitFor(page, () => {
     const c = window.__citytwin;
     return c && c.store.entities.size > 0 && c.view.map.loaded() && c.view.map.areTilesLoaded();
-  });
+  }, null, 150_000);
   await page.waitForTimeout(2500); // labels and icons settle
   await page.screenshot({ path: `${OUT}/viewer.png` });
+
+  // 3D terrain from /tiles/terrain is on by default when the server has a DEM (the demo does).
+  const terrain = await page.evaluate(() => {
+    const v = window.__citytwin.view;
+    // The highest ground in view, sampled on a grid of screen points.
+    const c = v.map.getCanvas();
+    let z = null;
+    for (let i = 1; i < 10; i++) for (let j = 1; j < 10; j++) {
+      const ll = v.map.unproject([(c.clientWidth * i) / 10, (c.clientHeight * j) / 10]);
+      const e = v.map.queryTerrainElevation(ll);
+      if (e !== null) z = Math.max(z ?? -Infinity, e);
+    }
+    return { on: v.hasTerrain(), is3d: v.is3D(), pitch: v.map.getPitch(), z };
+  });
+  check(!viewerCfg.terrain || (terrain.on && terrain.is3d && terrain.pitch > 30 && terrain.z !== null),
+    `3D terrain is on in 3D mode (server DEM: ${viewerCfg.terrain}; ${JSON.stringify(terrain)})`);
 
   const stats = await canvasStats(page, '#map canvas');
   check(stats.length >= 1 && stats.some((s) => s.colours > 12 && s.nonBackground > 0.05),
@@ -64,6 +83,15 @@ try {
       return h ? Number(h.getAttribute('data-entity')) : null;
     });
     check(opened === target.id, `clicking entity ${target.id} opens its panel (opened: ${opened})`);
+    if (['flood_sensor', 'air_quality_station'].includes(target.kind)) {
+      // The sensor's chart starts with readings from the server, older than this page.
+      const chart = await page.waitForFunction(() => {
+        const el = document.querySelector('#details-chart');
+        return el && Number(el.dataset.server) > 0 && el.querySelector('svg path') ? { ...el.dataset } : null;
+      }, null, { timeout: 10_000 }).then((h) => h.jsonValue()).catch(() => null);
+      check(chart !== null && Number(chart.first) < openedAt,
+        `the ${target.kind} chart loads past readings from /api/entities/{id}/series (${JSON.stringify(chart)}, page opened ${openedAt})`);
+    }
     await page.screenshot({ path: `${OUT}/viewer-details.png` });
 
     // A new observation moves its marker within a second. The unit is ours alone (the demo's feeds
@@ -104,7 +132,9 @@ try {
   await page.click('#btn-3d');
   await page.click('#btn-theme');
   await page.click('#btn-lang');
-  await page.waitForTimeout(3000);
+  await page.waitForTimeout(1000);
+  await waitFor(page, () => window.__citytwin.view.map.loaded() && window.__citytwin.view.map.areTilesLoaded(), null, 60_000);
+  await page.waitForTimeout(1000);
   await page.screenshot({ path: `${OUT}/viewer-2d-planning.png` });
   const langAfter = await page.evaluate(() => document.documentElement.lang);
   const title = await page.textContent('#title');
@@ -152,6 +182,20 @@ try {
   const resynced = await wall.waitForFunction((n) => window.__citytwin.live.snapshots > n
     && document.querySelector('#conn:not(.down)') !== null, snaps, { timeout: 30_000, polling: 200 }).then(() => true).catch(() => false);
   check(resynced, 'the wall reconnects and resubscribes after the connection drops');
+  // Every wall layout of the city config is served by name and drawn as configured.
+  for (const [name, spec] of Object.entries(viewerCfg.walls ?? {})) {
+    await wall.goto(BASE + `/wall?layout=${name}&kiosk=1`);
+    await waitFor(wall, () => {
+      const c = window.__citytwin;
+      return c && c.store.entities.size > 0 && c.views.every((v) => v.map.loaded() && v.map.areTilesLoaded());
+    });
+    const got = await wall.evaluate(() => ({ name: window.__citytwin.layout.name, ids: [...document.querySelectorAll('[data-panel]')].map((e) => e.dataset.panel),
+      cols: getComputedStyle(document.getElementById('grid')).gridTemplateColumns.split(' ').length }));
+    const want = spec.panels.map((p) => p.id);
+    check(got.name === name && JSON.stringify(got.ids) === JSON.stringify(want) && got.cols === spec.cols,
+      `/wall?layout=${name} shows its configured ${spec.cols}x${spec.rows} panels ${JSON.stringify(got)}`);
+    await wall.screenshot({ path: `${OUT}/wall-${name}.png` });
+  }
   check(wallProblems.length === 0, `wall: no failed or off-origin requests ${JSON.stringify(wallProblems.slice(0, 10))}`);
 } finally {
   await ctx.close();

@@ -5,11 +5,12 @@ import './app.css';
 import { MapView, loadStyle, type Drawn } from './mapview';
 import { EntityStore } from './store';
 import { LiveClient, wsUrl, type Alert } from './live';
-import { KINDS, THEMES, THEME_KINDS, kindColor } from './kinds';
+import { FIXED_KINDS, KINDS, THEMES, THEME_KINDS, kindColor } from './kinds';
 import { lang, pickLang, setLang, t, themeLabel, type Lang } from './i18n';
 import { chartSvg } from './chart';
 import { FLOOD_BANDS, VN_AQI_BANDS } from './sensors';
 import { positionAt, ReplayClock, type HistoryDoc } from './replay';
+import { chartKey, mergeSeries, type SeriesDoc } from './series';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const esc = (s: unknown) => String(s).replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -26,6 +27,8 @@ let playing = false;
 let connected = false;
 let alertTimer: ReturnType<typeof setTimeout> | 0 = 0;
 let freshAlert: number | null = null;
+/** The open sensor's readings from the server. */
+let serverSeries: SeriesDoc | null = null;
 /** Pulsing rings on the map at once (the newest alerts). */
 const MAX_HIGHLIGHTS = 20;
 
@@ -39,10 +42,9 @@ setLang(pickLang(location.search, undefined, navigator.language));
 async function main(): Promise<void> {
   const style = await loadStyle(dark);
   const view = new MapView(store, {
-    container: $('map'), center: [108.2165, 16.0600], zoom: 14.3, pitch: 58, bearing: -20, dark,
+    container: $('map'), center: [108.2165, 16.0600], zoom: 14.3, pitch: 58, bearing: -20, dark, threeD: true,
     onPick: (id) => (id === null ? closeDetails() : openDetails(id)),
   }, style);
-  view.set3D(true);
   (window as unknown as Record<string, unknown>).__citytwin = { store, view, alerts, openDetails };
 
   const live = new LiveClient(wsUrl(location), {
@@ -73,7 +75,7 @@ async function main(): Promise<void> {
     requestAnimationFrame(frame);
   }
   requestAnimationFrame(frame);
-  setInterval(() => { store.pruneTrails(performance.now()); refreshCounts(); }, 1000);
+  setInterval(() => { store.pruneTrails(performance.now()); refreshCounts(); renderChart(); }, 1000);
 
   function replayAt(at: number): Drawn[] {
     const out: Drawn[] = [];
@@ -166,14 +168,11 @@ async function main(): Promise<void> {
     const stale = store.isStale(e, Date.now());
     const rows = Object.entries(e.props).filter(([k]) => !['id', 'name'].includes(k))
       .map(([k, v]) => `<tr><td>${esc(k)}</td><td>${esc(v ?? '–')}</td></tr>`).join('');
-    const seriesKey = Object.keys(e.series).find((k) => e.series[k].length > 0);
-    const chart = seriesKey ? `<h4>${t('series')}: ${esc(seriesKey)}</h4>${chartSvg(e.series[seriesKey], {
-      bands: seriesKey === 'water_depth_m' ? FLOOD_BANDS : seriesKey === 'vn_aqi' ? VN_AQI_BANDS : undefined,
-    })}<div class="meta">${t('history_note')}</div>` : '';
+    if (serverSeries?.id !== id) serverSeries = null;
     $('details').innerHTML = `<button id="details-close" style="float:right">${t('close')}</button>
       <h3 data-entity="${id}">${esc(e.name)}${stale ? `<span class="badge">${t('stale')}</span>` : ''}</h3>
       <div class="meta">${t(e.kind)} · #${id} · ${t('last_update')}: ${new Date(e.time).toLocaleString(lang())}</div>
-      ${chart}
+      <div id="details-chart"></div>
       <div style="margin:8px 0">${t('track')}: <select id="track-period">${[15, 60, 180, 360].map((m) =>
         `<option value="${m}"${m === trackPeriodMin ? ' selected' : ''}>${m < 60 ? `${m} min` : `${m / 60} h`}</option>`).join('')}</select></div>
       <table>${rows}</table>`;
@@ -183,8 +182,36 @@ async function main(): Promise<void> {
     ($('track-period') as HTMLSelectElement).onchange = (ev) => {
       trackPeriodMin = Number((ev.target as HTMLSelectElement).value);
       void loadTrack(id);
+      void loadSeries(id);
     };
     void loadTrack(id);
+    renderChart();
+    void loadSeries(id);
+  }
+
+  /** The sensor's past readings over the chosen period (the chart then adds live ones). */
+  async function loadSeries(id: number): Promise<void> {
+    if (!FIXED_KINDS.has(store.entities.get(id)?.kind ?? '')) return;
+    const from = new Date(Date.now() - trackPeriodMin * 60_000).toISOString();
+    const r = await fetch(`/api/entities/${id}/series?from=${encodeURIComponent(from)}`).catch(() => null);
+    if (!r?.ok || view.selected !== id) return;
+    serverSeries = await r.json();
+    renderChart();
+  }
+
+  function renderChart(): void {
+    const el = document.getElementById('details-chart');
+    const e = view.selected === null ? undefined : store.entities.get(view.selected);
+    if (!el || !e) return;
+    const server = serverSeries?.id === e.id ? serverSeries.series : {};
+    const key = chartKey(new Set([...Object.keys(server), ...Object.keys(e.series).filter((k) => e.series[k].length)]));
+    const points = key ? mergeSeries(server[key], e.series[key], Date.now() - trackPeriodMin * 60_000) : [];
+    el.dataset.points = String(points.length);
+    el.dataset.server = String(server[key ?? '']?.t.length ?? 0);
+    el.dataset.first = String(points[0]?.[0] ?? '');
+    el.innerHTML = key && points.length ? `<h4>${t('series')}: ${esc(key)}</h4>${chartSvg(points, {
+      bands: key === 'water_depth_m' ? FLOOD_BANDS : key === 'vn_aqi' ? VN_AQI_BANDS : undefined,
+    })}<div class="meta">${points.length} · ${new Date(points[0][0]).toLocaleTimeString(lang())} – ${new Date(points[points.length - 1][0]).toLocaleTimeString(lang())}</div>` : '';
   }
 
   async function loadTrack(id: number): Promise<void> {

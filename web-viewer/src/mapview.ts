@@ -8,8 +8,11 @@ import { MapboxOverlay } from '@deck.gl/mapbox';
 import { GeoJsonLayer, IconLayer, PathLayer, ScatterplotLayer, TextLayer } from '@deck.gl/layers';
 import type { PickingInfo } from '@deck.gl/core';
 import { buildStyle, terrainSource, type StyleJson } from './style';
+import { installDeckCompat } from './deckcompat';
+import { viewerConfig } from './config';
 import { buildAtlas, iconKey } from './icons';
 import { FIXED_KINDS, kindColor } from './kinds';
+import { pickTrails } from './trails';
 import type { EntityStore } from './store';
 
 export interface Drawn {
@@ -31,25 +34,30 @@ export interface ViewOptions {
   interactive?: boolean;
   /** Below this zoom entities are shown as H3 counts. */
   hexZoom?: number;
+  /** A wall panel: drawn at one device pixel per CSS pixel (many maps, large screens). */
+  wall?: boolean;
+  /** Start in 3D: pitched, on terrain when the style has a DEM. */
+  threeD?: boolean;
   onPick?: (id: number | null) => void;
 }
 
 maplibregl.setWorkerUrl(workerUrl);
 
 let atlas: ReturnType<typeof buildAtlas> | null = null;
-/** Asks the server whether it has a DEM (probing /tiles/terrain.json would log a failed request). */
-const terrainProbe: Promise<boolean> = fetch('/api/viewer')
-  .then((r) => (r.ok ? r.json() : { terrain: false }))
-  // Opt-in (?terrain=1) for now: deck.gl 9.4's MapLibre integration reads `map.transform`, which
-  // MapLibre 6 no longer has, so camera-on-terrain throws; and DEM tiles load slowly in software GL.
-  .then((c: { terrain?: boolean }) => c.terrain === true && new URLSearchParams(location.search).get('terrain') === '1')
-  .catch(() => false);
+/** Terrain when the server has a DEM (probing /tiles/terrain.json would log a failed request);
+ * `?terrain=0` turns it off. */
+const terrainProbe = (): Promise<boolean> => viewerConfig()
+  .then((c) => c.terrain === true && new URLSearchParams(location.search).get('terrain') !== '0');
+/** Terrain exaggeration: Đà Nẵng's centre is flat, the Sơn Trà and Hải Vân hills stand out. */
+const EXAGGERATION = 1.5;
 
-export async function loadStyle(dark: boolean): Promise<StyleJson> {
+/** The server's style for the theme; `withDem: false` leaves out the DEM (flat wall panels: no
+ * hillshade to draw, no DEM tiles to load). */
+export async function loadStyle(dark: boolean, withDem = true): Promise<StyleJson> {
   const name = dark ? 'operations' : 'planning';
   const [server, terrain] = await Promise.all([
     fetch(`/styles/${name}.json`).then((r) => r.json() as Promise<StyleJson>),
-    terrainProbe,
+    withDem ? terrainProbe() : Promise.resolve(false),
   ]);
   return buildStyle(server, { origin: location.origin, terrain, dark });
 }
@@ -60,25 +68,30 @@ export class MapView {
   visibleKinds: Set<string> | null = null;
   selected: number | null = null;
   track: [number, number][] | null = null;
-  highlights: { pos: [number, number]; until: number; color: [number, number, number] }[] = [];
+  highlights: { pos: [number, number] | [number, number, number]; until: number; color: [number, number, number] }[] = [];
   hexes: unknown = null;
   /** Replay positions replace live ones while set. */
   replay: Drawn[] | null = null;
   private frame = new FrameBuffers();
-  private trails: { path: [number, number][]; color: [number, number, number, number] }[] = [];
+  private trails: { path: number[][]; color: [number, number, number, number] }[] = [];
   private trailAt = -Infinity;
   /** Outlines of other maps' views (the wall's overview shows where each panel looks). */
   frames: { path: [number, number][]; label: string }[] = [];
   private threeD = false;
+  private terrainOn = false;
+  private elevGen = 0;
+  private elevCache = new Map<number, [number, number, number, number]>();
   private lastHexFetch = 0;
   private opts: ViewOptions;
 
   constructor(private store: EntityStore, opts: ViewOptions, style: StyleJson) {
     this.opts = opts;
     atlas ??= buildAtlas();
+    this.threeD = opts.threeD ?? false;
     this.map = new maplibregl.Map({
       container: opts.container,
-      style: style as maplibregl.StyleSpecification,
+      // Terrain in the first style, not set after 'load': the map lays out and loads tiles once.
+      style: withTerrain(style, this.threeD) as maplibregl.StyleSpecification,
       center: opts.center,
       zoom: opts.zoom,
       pitch: opts.pitch ?? 0,
@@ -87,9 +100,12 @@ export class MapView {
       interactive: opts.interactive ?? true,
       attributionControl: false,
       canvasContextAttributes: { preserveDrawingBuffer: true },
+      ...(opts.wall ? { pixelRatio: 1 } : {}),
     });
+    installDeckCompat(this.map);
     this.overlay = new MapboxOverlay({
       interleaved: false,
+      useDevicePixels: !opts.wall,
       layers: [],
       onClick: (info: PickingInfo) => {
         const hit = info.layer?.id === 'entities' && info.index >= 0 && info.index < this.frame.n;
@@ -99,11 +115,13 @@ export class MapView {
     });
     this.map.addControl(this.overlay as unknown as maplibregl.IControl);
     this.map.on('load', () => this.applyTerrain());
+    // Finer DEM tiles arrive after moves: refresh the heights entities stand on.
+    this.map.on('idle', () => { this.elevGen++; });
   }
 
   setStyle(style: StyleJson, dark = this.opts.dark): void {
     this.opts = { ...this.opts, dark };
-    this.map.setStyle(style as maplibregl.StyleSpecification, { diff: false });
+    this.map.setStyle(withTerrain(style, this.threeD) as maplibregl.StyleSpecification, { diff: false });
     this.map.once('style.load', () => this.applyTerrain());
   }
 
@@ -121,7 +139,28 @@ export class MapView {
     if (!this.map.isStyleLoaded()) return;
     const style = this.map.getStyle() as unknown as StyleJson | undefined;
     const src = style ? terrainSource(style) : null;
-    this.map.setTerrain(this.threeD && src ? { source: src, exaggeration: 1.5 } : null);
+    const want = this.threeD && src !== null;
+    if (want !== this.hasTerrain()) this.map.setTerrain(want ? { source: src!, exaggeration: EXAGGERATION } : null);
+    this.elevGen++;
+  }
+
+  /** Whether the map currently drapes over terrain. */
+  hasTerrain(): boolean {
+    return this.map.getTerrain() !== null;
+  }
+
+  /**
+   * Ground height (metres × exaggeration) under an entity's target position, so it stands on the
+   * terrain. Cached per entity: recomputed when its target moves, or after the map settles (finer
+   * DEM tiles may have arrived).
+   */
+  private elevationOf(id: number, lon: number, lat: number): number {
+    if (!this.terrainOn) return 0;
+    const c = this.elevCache.get(id);
+    if (c && c[0] === lon && c[1] === lat && c[3] === this.elevGen) return c[2];
+    const z = Math.max(0, this.map.queryTerrainElevation([lon, lat]) ?? 0);
+    this.elevCache.set(id, [lon, lat, z, this.elevGen]);
+    return z;
   }
 
   private hexMode(): boolean {
@@ -150,6 +189,8 @@ export class MapView {
     const f = this.frame;
     const list = this.replay;
     const cap = list ? list.length : this.store.entities.size;
+    this.terrainOn = this.hasTerrain();
+    if (this.elevCache.size > 2 * cap + 1024) this.elevCache.clear();
     f.reserve(cap);
     const { ids, icons, stale } = f;
     let changed = false;
@@ -161,7 +202,7 @@ export class MapView {
     if (list) {
       for (const d of list) {
         put(n, d.id, d.kind, iconKey(d.kind, {}), 0);
-        f.pos[2 * n] = d.pos[0]; f.pos[2 * n + 1] = d.pos[1];
+        f.pos[3 * n] = d.pos[0]; f.pos[3 * n + 1] = d.pos[1]; f.pos[3 * n + 2] = this.elevationOf(d.id, d.pos[0], d.pos[1]);
         f.angle[n] = FIXED_KINDS.has(d.kind) ? 0 : -d.heading;
         n++;
       }
@@ -171,7 +212,7 @@ export class MapView {
         if (this.visibleKinds && !this.visibleKinds.has(e.kind)) continue;
         const [pos, heading] = this.store.positionAt(e, now);
         put(n, e.id, e.kind, iconKey(e.kind, e.props), this.store.isStale(e, wallNow) ? 1 : 0);
-        f.pos[2 * n] = pos[0]; f.pos[2 * n + 1] = pos[1];
+        f.pos[3 * n] = pos[0]; f.pos[3 * n + 1] = pos[1]; f.pos[3 * n + 2] = this.elevationOf(e.id, e.to[0], e.to[1]);
         f.angle[n] = FIXED_KINDS.has(e.kind) ? 0 : -heading;
         n++;
       }
@@ -192,7 +233,7 @@ export class MapView {
     const out: Drawn[] = [];
     for (let i = 0; i < f.n; i++) {
       const c = kindColor(f.kinds[i]);
-      out.push({ id: f.ids[i], kind: f.kinds[i], pos: [f.pos[2 * i], f.pos[2 * i + 1]], heading: -f.angle[i],
+      out.push({ id: f.ids[i], kind: f.kinds[i], pos: [f.pos[3 * i], f.pos[3 * i + 1]], heading: -f.angle[i],
         stale: f.stale[i] === 1, color: [c[0], c[1], c[2], f.stale[i] ? 90 : 255] });
     }
     return out;
@@ -226,7 +267,7 @@ export class MapView {
         this.trails = this.trailData();
       }
       layers.push(new PathLayer({
-        id: 'trails', data: this.trails, getPath: (d: { path: [number, number][] }) => d.path,
+        id: 'trails', data: this.trails, getPath: (d: { path: number[][] }) => d.path as [number, number, number][],
         getColor: (d: { color: [number, number, number, number] }) => d.color, getWidth: 2, widthUnits: 'pixels',
       }));
     }
@@ -251,13 +292,13 @@ export class MapView {
     }
     const wall = Date.now();
     this.highlights = this.highlights.filter((h) => h.until > wall);
-    const rings: { pos: [number, number]; color: [number, number, number] }[] = [...this.highlights];
+    const rings: { pos: number[]; color: [number, number, number] }[] = [...this.highlights];
     const sel = this.selected === null ? -1 : f.ids.indexOf(this.selected);
-    if (sel >= 0 && sel < n) rings.push({ pos: [f.pos[2 * sel], f.pos[2 * sel + 1]], color: [255, 64, 129] });
+    if (sel >= 0 && sel < n) rings.push({ pos: [f.pos[3 * sel], f.pos[3 * sel + 1], f.pos[3 * sel + 2]], color: [255, 64, 129] });
     if (rings.length) {
       const pulse = 18 + 6 * Math.sin(now / 150);
       layers.push(new ScatterplotLayer({
-        id: 'rings', data: rings, getPosition: (h: { pos: [number, number] }) => h.pos,
+        id: 'rings', data: rings, getPosition: (h: { pos: number[] }) => h.pos as [number, number, number],
         getRadius: pulse, radiusUnits: 'pixels', billboard: true, filled: false, stroked: true, lineWidthMinPixels: 3,
         getLineColor: (h: { color: [number, number, number] }) => [...h.color, 230] as [number, number, number, number],
         updateTriggers: { getRadius: now, getPosition: now },
@@ -273,9 +314,10 @@ export class MapView {
       layers.push(new IconLayer({
         id: 'entities', iconAtlas: atlas?.canvas as never, iconMapping: atlas?.mapping, data: f.data as never,
         getPosition: (_: unknown, { index, target }: { index: number; target: number[] }) => {
-          target[0] = pos[2 * index];
-          target[1] = pos[2 * index + 1];
-          return target as unknown as [number, number];
+          target[0] = pos[3 * index];
+          target[1] = pos[3 * index + 1];
+          target[2] = pos[3 * index + 2];
+          return target as unknown as [number, number, number];
         },
         getAngle: (_: unknown, { index }: { index: number }) => angle[index],
         getIcon: (_: unknown, { index }: { index: number }) => icons[index],
@@ -288,7 +330,7 @@ export class MapView {
       if (staleIdx.length) {
         layers.push(new IconLayer({
           id: 'stale-badges', data: staleIdx, iconAtlas: atlas?.canvas as never, iconMapping: atlas?.mapping,
-          getIcon: () => 'badge', getPosition: (i: number) => [f.pos[2 * i], f.pos[2 * i + 1]], getSize: 10,
+          getIcon: () => 'badge', getPosition: (i: number) => [f.pos[3 * i], f.pos[3 * i + 1], f.pos[3 * i + 2]], getSize: 10,
           sizeUnits: 'pixels', getPixelOffset: [10, -10], getColor: [255, 179, 0, 255], pickable: false,
         }));
       }
@@ -296,14 +338,15 @@ export class MapView {
     this.overlay.setProps({ layers });
   }
 
-  private trailData(): { path: [number, number][]; color: [number, number, number, number] }[] {
-    const out: { path: [number, number][]; color: [number, number, number, number] }[] = [];
-    for (const e of this.store.entities.values()) {
-      if (e.trail.length > 1 && (!this.visibleKinds || this.visibleKinds.has(e.kind))) {
-        out.push({ path: e.trail.map((p) => [p[0], p[1]] as [number, number]), color: [...kindColor(e.kind), 110] });
-      }
-    }
-    return out;
+  private trailData(): { path: number[][]; color: [number, number, number, number] }[] {
+    const b = this.map.getBounds();
+    const picked = pickTrails(this.store.entities.values(), {
+      bounds: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()], kinds: this.visibleKinds,
+      perTrail: TRAIL_POINTS, budget: TRAIL_BUDGET,
+      // On terrain a trail stands at its entity's current ground height (the city centre is flat).
+      height: (id) => (this.terrainOn ? this.elevCache.get(id)?.[2] ?? 0 : 0),
+    });
+    return picked.map((t) => ({ path: t.path, color: [...kindColor(t.kind), 110] as [number, number, number, number] }));
   }
 
   /** The visible area as a closed ring (for another map's frame). */
@@ -323,11 +366,15 @@ export class MapView {
     const f = this.frame;
     const i = f.ids.indexOf(id);
     if (i < 0 || i >= f.n) return null;
-    const p = this.map.project([f.pos[2 * i], f.pos[2 * i + 1]]);
+    const p = this.map.project([f.pos[3 * i], f.pos[3 * i + 1]]);
     return [p.x, p.y];
   }
 }
 
+/** Newest points drawn per trail (the store keeps five minutes). */
+const TRAIL_POINTS = 60;
+/** Trail points drawn over all entities. */
+const TRAIL_BUDGET = 40_000;
 const OPAQUE: [number, number, number, number] = [255, 255, 255, 255];
 const FADED: [number, number, number, number] = [255, 255, 255, 90];
 
@@ -350,9 +397,16 @@ class FrameBuffers {
     if (this.angle.length >= cap) return;
     const size = Math.max(1024, cap * 2);
     this.stale = new Uint8Array(size);
-    this.pos = new Float64Array(size * 2);
+    this.pos = new Float64Array(size * 3);
     this.angle = new Float32Array(size);
   }
+}
+
+/** The style with terrain on its DEM source (3D), or without terrain. */
+export function withTerrain(style: StyleJson, on: boolean): StyleJson {
+  const src = terrainSource(style);
+  const { terrain: _, ...rest } = style;
+  return on && src ? { ...rest, terrain: { source: src, exaggeration: EXAGGERATION } } : rest as StyleJson;
 }
 
 export function hexColor(total: number): [number, number, number, number] {

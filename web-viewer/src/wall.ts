@@ -1,4 +1,5 @@
 // The operations map wall: synchronised panels over one live connection (one store, one clock).
+// The layout comes from the city config (/api/viewer) or the built-in one; the URL overrides it.
 
 import 'maplibre-gl/dist/maplibre-gl.css';
 import './app.css';
@@ -6,56 +7,59 @@ import './wall.css';
 import { MapView, loadStyle } from './mapview';
 import { EntityStore } from './store';
 import { LiveClient, wsUrl, type Alert } from './live';
-import { lang, pickLang, setLang, t } from './i18n';
-import { parseWall, PRESETS } from './wallcfg';
+import { lang, setLang, t } from './i18n';
+import { KPI_COUNTERS, resolveWall, type PanelSpec } from './wallcfg';
+import { viewerConfig } from './config';
 import { band, FLOOD_BANDS, pm25ToAqi, VN_AQI_BANDS } from './sensors';
 
 const esc = (s: unknown) => String(s).replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
 const store = new EntityStore(3 * 60_000);
 const alerts: Alert[] = [];
-const layout = parseWall(location.search);
 let alertTimer: ReturnType<typeof setTimeout> | 0 = 0;
-setLang(pickLang(location.search, 'vi'));
 
 async function main(): Promise<void> {
+  const layout = resolveWall(location.search, await viewerConfig());
+  if (layout.warning) console.warn(`wall: ${layout.warning}; showing ${layout.name ?? 'the built-in layout'}`);
+  setLang(layout.lang);
   document.documentElement.lang = lang();
   document.body.classList.toggle('kiosk', layout.kiosk);
   document.getElementById('wall-title')!.textContent = `${t('title')} · IOC`;
   const grid = document.getElementById('grid')!;
   grid.style.gridTemplateColumns = `repeat(${layout.cols}, 1fr)`;
   grid.style.gridTemplateRows = `repeat(${layout.rows}, 1fr)`;
-  const style = await loadStyle(true);
-  const views: MapView[] = [];
-  const lists: HTMLElement[] = [];
-  const kpis: HTMLElement[] = [];
+  const style = await loadStyle(true, false);
+  const views: (MapView & { panel?: string })[] = [];
+  const lists: { el: HTMLElement; spec: PanelSpec }[] = [];
+  const kpis: { el: HTMLElement; spec: PanelSpec }[] = [];
   for (const p of layout.panels) {
     const el = document.createElement('section');
     el.className = 'wp';
-    el.dataset.panel = p;
-    el.innerHTML = `<div class="ptitle">${t(p === 'kpi' ? 'kpi' : p === 'alerts' ? 'alerts' : p)}</div>`;
+    el.dataset.panel = p.id;
+    el.dataset.kind = p.kind;
+    el.innerHTML = `<div class="ptitle">${esc(p.title ?? t(p.id))}</div>`;
     grid.appendChild(el);
-    if (p === 'alerts') {
+    if (p.kind === 'alerts') {
       el.classList.add('list');
       el.insertAdjacentHTML('beforeend', '<ul></ul>');
-      lists.push(el.querySelector('ul')!);
-    } else if (p === 'kpi') {
+      lists.push({ el: el.querySelector('ul')!, spec: p });
+    } else if (p.kind === 'kpi') {
       el.insertAdjacentHTML('beforeend', '<div class="kpis"></div>');
-      kpis.push(el.querySelector('.kpis')!);
+      kpis.push({ el: el.querySelector('.kpis')!, spec: p });
     } else {
-      const preset = PRESETS[p];
       const m = document.createElement('div');
       m.className = 'map';
       el.appendChild(m);
-      if (p === 'flood') {
+      const layers = p.layers ?? null;
+      if (layers?.includes('flood_sensor')) {
         el.insertAdjacentHTML('beforeend', `<div class="legend">${FLOOD_BANDS.map((b) =>
           `<span style="color:rgb(${b.color.join(',')})">■ ${lang() === 'vi' ? b.vi : b.en}</span>`).join('')}</div>`);
       }
-      const v = new MapView(store, {
-        container: m, center: preset.center, zoom: preset.zoom, pitch: preset.pitch, bearing: preset.bearing,
-        dark: true, interactive: !layout.kiosk, hexZoom: 9,
+      const v: MapView & { panel?: string } = new MapView(store, {
+        container: m, center: p.center ?? [108.2, 16.06], zoom: p.zoom ?? 12, pitch: p.pitch ?? 0, bearing: p.bearing ?? 0,
+        dark: true, interactive: !layout.kiosk, hexZoom: 9, wall: true,
       }, style);
-      v.visibleKinds = preset.kinds ? new Set(preset.kinds) : null;
-      (v as MapView & { panel?: string }).panel = p;
+      v.visibleKinds = layers ? new Set(layers) : null;
+      v.panel = p.id;
       views.push(v);
     }
   }
@@ -87,9 +91,11 @@ async function main(): Promise<void> {
     if (!alertTimer) alertTimer = setTimeout(() => { alertTimer = 0; renderAlerts(); }, 250);
   }
   function renderAlerts(): void {
-    const html = alerts.length === 0 ? `<li>${t('no_alerts')}</li>` : alerts.slice(0, 12).map((a) =>
-      `<li class="sev-${esc(a.severity)}">${esc(a.message)}<div class="meta">${new Date(a.time).toLocaleTimeString(lang())} · ${esc(a.severity)}</div></li>`).join('');
-    for (const l of lists) l.innerHTML = html;
+    for (const { el, spec } of lists) {
+      const shown = alerts.filter((a) => !spec.severities || spec.severities.includes(a.severity)).slice(0, spec.max ?? 12);
+      el.innerHTML = shown.length === 0 ? `<li>${t('no_alerts')}</li>` : shown.map((a) =>
+        `<li class="sev-${esc(a.severity)}">${esc(a.message)}<div class="meta">${new Date(a.time).toLocaleTimeString(lang())} · ${esc(a.severity)}</div></li>`).join('');
+    }
   }
   renderAlerts();
 
@@ -109,27 +115,30 @@ async function main(): Promise<void> {
     const pm = pmN ? pmSum / pmN : 0;
     const aqi = band(VN_AQI_BANDS, pm25ToAqi(pm));
     const flood = band(FLOOD_BANDS, maxFlood);
-    const cells = [
-      [t('entities'), String(store.entities.size), ''],
-      [t('moving'), String(moving), ''],
-      [t('active_alerts'), String(alerts.length), alerts.length ? 'color:#ff8a65' : ''],
-      [t('stale'), String(stale), stale ? 'color:#ffb300' : ''],
-      [t('max_flood'), `${maxFlood.toFixed(2)} m`, `color:rgb(${flood.color.join(',')})`],
-      [t('avg_pm25'), `${pm.toFixed(0)} µg/m³`, `color:rgb(${aqi.color.join(',')})`],
-    ];
-    const html = cells.map(([l, v, s]) => `<div class="kpi"><span class="v" style="${s}">${esc(v)}</span><span class="l">${esc(l)}</span></div>`).join('');
-    for (const k of kpis) k.innerHTML = html;
+    const cells: Record<string, [string, string]> = {
+      entities: [String(store.entities.size), ''],
+      moving: [String(moving), ''],
+      active_alerts: [String(alerts.length), alerts.length ? 'color:#ff8a65' : ''],
+      stale: [String(stale), stale ? 'color:#ffb300' : ''],
+      max_flood: [`${maxFlood.toFixed(2)} m`, `color:rgb(${flood.color.join(',')})`],
+      avg_pm25: [`${pm.toFixed(0)} µg/m³`, `color:rgb(${aqi.color.join(',')})`],
+    };
+    for (const { el, spec } of kpis) {
+      el.innerHTML = (spec.counters ?? [...KPI_COUNTERS]).filter((c) => c in cells).map((c) =>
+        `<div class="kpi" data-kpi="${esc(c)}"><span class="v" style="${cells[c][1]}">${esc(cells[c][0])}</span><span class="l">${esc(t(c))}</span></div>`).join('');
+    }
     document.getElementById('wall-clock')!.textContent = new Date().toLocaleTimeString(lang());
   }
   renderKpis();
   setInterval(renderKpis, 1000);
 
   // The overview outlines what the other map panels show, so the wall reads as one picture.
-  const overview = views.find((v) => (v as MapView & { panel?: string }).panel === 'overview');
+  // The widest map is the overview.
+  const overview = views.find((v) => v.panel === 'overview') ?? [...views].sort((a, b) => a.map.getZoom() - b.map.getZoom())[0];
   const syncFrames = () => {
     if (!overview) return;
     overview.frames = views.filter((v) => v !== overview && v.map.loaded())
-      .map((v) => ({ path: v.viewRing(), label: t((v as MapView & { panel?: string }).panel ?? '') }));
+      .map((v) => ({ path: v.viewRing(), label: layout.panels.find((p) => p.id === v.panel)?.title ?? t(v.panel ?? '') }));
   };
   for (const v of views) v.map.on('moveend', syncFrames);
   for (const v of views) v.map.on('load', syncFrames);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { pickLang, setLang, stringKeys, t } from '../src/i18n';
 import { band, FLOOD_BANDS, pm25ToAqi, sensorColor, VN_AQI_BANDS } from '../src/sensors';
-import { parseWall } from '../src/wallcfg';
+import { resolveWall, type ViewerConfig } from '../src/wallcfg';
 import { positionAt, sampleIndex, ReplayClock } from '../src/replay';
 import { backoffMs } from '../src/live';
 
@@ -44,13 +44,49 @@ describe('sensor thresholds', () => {
 });
 
 describe('wall layout', () => {
-  it('reads grid and panels from the URL', () => {
-    const w = parseWall('?layout=2x2&panels=port,kpi,bogus,alerts&kiosk=1');
-    expect(w).toEqual({ cols: 2, rows: 2, panels: ['port', 'kpi', 'alerts'], kiosk: true });
+  const cfg: ViewerConfig = {
+    default_wall: 'ioc',
+    walls: {
+      ioc: {
+        cols: 2, rows: 2, lang: 'vi', kiosk: true, panels: [
+          { id: 'port', kind: 'map', center: [108.265, 16.15], zoom: 11, pitch: 30, layers: ['vessel'] },
+          { id: 'alerts', kind: 'alerts', severities: ['severe'], max: 5 },
+          { id: 'kpi', kind: 'kpi', counters: ['entities'] },
+        ],
+      },
+      lobby: { cols: 1, rows: 1, lang: 'en', panels: [{ id: 'city', kind: 'map', title: 'City', center: [108.2, 16.06], zoom: 12 }] },
+    },
+  };
+  it('uses the config default wall without a URL layout', () => {
+    const w = resolveWall('', cfg);
+    expect([w.name, w.cols, w.rows, w.kiosk, w.lang]).toEqual(['ioc', 2, 2, true, 'vi']);
+    expect(w.panels.map((p) => p.id)).toEqual(['port', 'alerts', 'kpi']);
+    expect(w.panels[0].layers).toEqual(['vessel']);
   });
-  it('defaults to all six panels in 3x2', () => {
-    const w = parseWall('');
-    expect([w.cols, w.rows, w.panels.length, w.kiosk]).toEqual([3, 2, 6, false]);
+  it('selects a configured wall by name; the URL still overrides', () => {
+    const w = resolveWall('?layout=lobby', cfg);
+    expect([w.name, w.cols, w.rows, w.lang, w.panels[0].title]).toEqual(['lobby', 1, 1, 'en', 'City']);
+    expect(resolveWall('?layout=lobby&lang=vi&kiosk=1', cfg)).toMatchObject({ lang: 'vi', kiosk: true });
+    expect(resolveWall('?kiosk=0', cfg).kiosk).toBe(false);
+  });
+  it('falls back with a warning for an unknown wall name', () => {
+    const w = resolveWall('?layout=atrium', cfg);
+    expect(w.name).toBe('ioc');
+    expect(w.warning).toContain('atrium');
+  });
+  it('reads grid and panels from the URL, config panels first, then built-in ones', () => {
+    const w = resolveWall('?layout=2x1&panels=kpi,traffic,bogus&kiosk=1', cfg);
+    expect([w.cols, w.rows, w.kiosk]).toEqual([2, 1, true]);
+    expect(w.panels.map((p) => [p.id, p.kind])).toEqual([['kpi', 'kpi'], ['traffic', 'map']]);
+    expect(w.panels[0].counters).toEqual(['entities']);
+    expect(w.panels[1].center).toEqual([108.218, 16.062]);
+  });
+  it('defaults to the six built-in panels in 3x2, in Vietnamese', () => {
+    const w = resolveWall('', {});
+    expect([w.name, w.cols, w.rows, w.panels.length, w.kiosk, w.lang]).toEqual([null, 3, 2, 6, false, 'vi']);
+    expect(w.panels.map((p) => p.kind)).toEqual(['map', 'map', 'map', 'map', 'alerts', 'kpi']);
+    // More panels than the grid holds: the grid grows to three columns.
+    expect(resolveWall('?panels=overview,port,traffic,flood,alerts,kpi,overview', { walls: { s: { cols: 1, rows: 1, panels: [] } }, default_wall: 's' }).rows).toBe(3);
   });
 });
 
