@@ -38,7 +38,10 @@ async function measure(ctx, variant) {
   const page = await ctx.newPage();
   const wall = variant === 'wall';
   await page.goto(BASE + (wall ? '/wall?kiosk=1' : '/'));
-  await page.waitForFunction((n) => window.__citytwin?.store.entities.size >= n, N, { timeout: 60_000 });
+  await page.waitForFunction((n) => window.__citytwin?.store.entities.size >= n, N, { timeout: 180_000, polling: 1000 });
+  // Measure the steady state: the basemap (and its terrain, slow in software GL) fully loaded.
+  await page.waitForFunction((vs) => eval(vs).every((v) => v.map.loaded()), wall ? 'window.__citytwin.views' : '[window.__citytwin.view]',
+    { timeout: 180_000, polling: 500 });
   await page.waitForTimeout(3000);
   const views = wall ? 'window.__citytwin.views' : '[window.__citytwin.view]';
   if (variant === 'notrails') await page.$eval('#trails', (el) => el.click());
