@@ -65,6 +65,8 @@
 //!
 //! [tiles]                                      # crate::tile_service::TilesSection, optional
 //! dem = "dem/danang_srtm_gl1_30m.tif"          # GeoTIFF DEM served as terrain tiles
+//! max_zoom = 18                                # highest zoom served (default 18, at most 24)
+//! cache_mb = 256                               # tile cache size (default 256; 0: no cache)
 //!
 //! [[cameras]]   # video sources, calibration, counting lines: see crate::cameras
 //! [viewer]      # map wall layouts: see crate::routes::viewer
