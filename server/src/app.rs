@@ -20,6 +20,7 @@ use crate::state::AppState;
         ops::stats,
         ops::alerts,
         routes::feeds::list,
+        routes::feeds::published_gtfs_rt,
         ops::metrics,
         ops::openapi,
         entities::list,

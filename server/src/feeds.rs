@@ -30,6 +30,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -40,7 +41,8 @@ use axum::response::{IntoResponse, Response};
 use parking_lot::{Mutex, RwLock};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use twin_core::Observation;
+use twin_core::rules::{AlertId, RuleKind, Severity};
+use twin_core::{Alert, EntityId, EntityKind, Observation, Position, Timestamp, Twin};
 use twin_ingest::connectors::ais::{self as ais_conn, LineFeed, Replay, Timing};
 use twin_ingest::connectors::mqtt::{self as mqtt_conn, MqttConfig};
 use twin_ingest::connectors::{now_ms, ObservationSink, SinkError, SinkOutcome};
@@ -108,16 +110,39 @@ pub enum FeedError {
     Broker(String),
 }
 
-/// The server's feed health: counters per source, HTTP rate limits, stale-feed alerts.
+/// The server's feed health: counters per source, HTTP rate limits, stale-feed alerts, and the
+/// feeds the server publishes itself (the demo's GTFS-realtime feeds).
 pub struct Feeds {
     pub registry: Arc<FeedRegistry>,
     http_rate: RwLock<Option<f64>>,
     http_buckets: Mutex<HashMap<String, TokenBucket>>,
     /// Recent `feed_stale` alerts, newest last.
-    alerts: Mutex<VecDeque<Value>>,
+    alerts: Mutex<VecDeque<Alert>>,
+    next_alert: AtomicU64,
+    published: RwLock<HashMap<String, Published>>,
 }
 
 const MAX_ALERTS: usize = 256;
+/// How often the monitor looks for feeds that fell silent.
+const STALE_CHECK_EVERY: Duration = Duration::from_secs(5);
+/// Feed alerts are numbered from here so their ids never meet the model's (still below 2^53, so
+/// JavaScript clients read them exactly).
+pub const FEED_ALERT_IDS_FROM: u64 = 1 << 52;
+/// The `entity` of a feed alert: no entity is concerned, the feed is.
+pub const NO_ENTITY: EntityId = EntityId(u64::MAX);
+/// Rule name of stale-feed alerts.
+pub const FEED_STALE_RULE: &str = "feed_stale";
+
+/// One version of a feed the server publishes over HTTP (`GET /demo/gtfs-rt/{file}`).
+#[derive(Debug, Clone)]
+pub struct Published {
+    pub body: axum::body::Bytes,
+    /// Strong validator, quoted.
+    pub etag: String,
+    /// Unix seconds (HTTP dates have no finer resolution).
+    pub modified_s: i64,
+    pub content_type: &'static str,
+}
 
 impl Default for Feeds {
     fn default() -> Self {
@@ -132,7 +157,26 @@ impl Feeds {
             http_rate: RwLock::new(cfg.http_rate_limit.filter(|r| *r > 0.0)),
             http_buckets: Mutex::new(HashMap::new()),
             alerts: Mutex::new(VecDeque::new()),
+            next_alert: AtomicU64::new(FEED_ALERT_IDS_FROM),
+            published: RwLock::new(HashMap::new()),
         }
+    }
+
+    /// Publishes a new version of feed `name`. The ETag covers the body and `edition`, so a
+    /// republished identical body (a replay's next cycle) is a new version to pollers.
+    pub fn publish(&self, name: &str, body: Vec<u8>, modified_s: i64, edition: u64, content_type: &'static str) {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::hash::DefaultHasher::new();
+        body.hash(&mut h);
+        edition.hash(&mut h);
+        let etag = format!("\"{:016x}\"", h.finish());
+        let version = Published { body: body.into(), etag, modified_s, content_type };
+        self.published.write().insert(name.to_owned(), version);
+    }
+
+    /// The current version of a published feed.
+    pub fn published(&self, name: &str) -> Option<Published> {
+        self.published.read().get(name).cloned()
     }
 
     /// Applies `[feeds]`.
@@ -159,35 +203,135 @@ impl Feeds {
         self.registry.snapshot(now_ms())
     }
 
+    /// Recent stale-feed alerts as `/api/feeds` lists them, oldest first.
     pub fn alerts(&self) -> Vec<Value> {
+        self.alerts.lock().iter().map(feed_alert_json).collect()
+    }
+
+    /// Recent stale-feed alerts, oldest first.
+    pub fn alert_list(&self) -> Vec<Alert> {
         self.alerts.lock().iter().cloned().collect()
     }
 
     /// Raises one `feed_stale` alert per feed that fell silent since the last check.
     pub fn check_stale(&self, now: i64) -> Vec<String> {
+        self.check_stale_in(now, None).into_iter().map(|a| a.external_id).collect()
+    }
+
+    /// Like [`Feeds::check_stale`], returning the alerts. With the model, each alert carries the
+    /// kind and last position of the entities the feed reported (so map clients can place and
+    /// filter it); without, or for a feed that reported none, it is an `incident` with no position.
+    pub fn check_stale_in(&self, now: i64, twin: Option<&RwLock<Twin>>) -> Vec<Alert> {
         let stale = self.registry.newly_stale(now);
-        let mut alerts = self.alerts.lock();
-        for source in &stale {
+        if stale.is_empty() {
+            return Vec::new();
+        }
+        let snapshot = self.registry.snapshot(now);
+        let mut out = Vec::with_capacity(stale.len());
+        for source in stale {
+            let (kind, position) =
+                twin.map(|t| feed_footprint(&t.read(), &source)).unwrap_or((EntityKind::Incident, None));
+            let status = snapshot.iter().find(|f| f.source == source);
+            let silent_s = status.and_then(|f| f.last_message_ms).map(|l| (now - l).max(0) / 1000);
+            let usual = status.and_then(|f| f.usual_interval_s);
+            let message = match (silent_s, usual) {
+                (Some(s), Some(u)) => format!("feed {source} is stale: silent for {s} s (usually every {u:.1} s)"),
+                (Some(s), None) => format!("feed {source} is stale: silent for {s} s"),
+                _ => format!("feed {source} is stale"),
+            };
             tracing::warn!(%source, "feed is stale");
+            out.push(Alert {
+                id: AlertId(self.next_alert.fetch_add(1, Ordering::Relaxed)),
+                time: Timestamp::from_millis(now),
+                entity: NO_ENTITY,
+                entity_kind: kind,
+                external_id: source,
+                rule: FEED_STALE_RULE.to_owned(),
+                rule_kind: RuleKind::Stale,
+                severity: Severity::Moderate,
+                message,
+                position,
+            });
+        }
+        let mut alerts = self.alerts.lock();
+        for a in &out {
             if alerts.len() >= MAX_ALERTS {
                 alerts.pop_front();
             }
-            alerts.push_back(json!({"type": "feed_stale", "source": source, "time_ms": now}));
+            alerts.push_back(a.clone());
         }
-        stale
+        out
     }
 }
 
+/// The most common kind among the entities `source` reported, and the position of the one it
+/// reported last.
+fn feed_footprint(twin: &Twin, source: &str) -> (EntityKind, Option<Position>) {
+    // HTTP feeds are named by route; their observations by the route's source name.
+    let source = match source {
+        "http:/ingest/observations" => "http",
+        "http:/ingest/osmand" => crate::routes::osmand::SOURCE,
+        REPORTS_SOURCE => crate::routes::reports::SOURCE,
+        other => other,
+    };
+    let mut counts = [0usize; EntityKind::COUNT];
+    let mut latest: Option<(Timestamp, Option<Position>)> = None;
+    for e in twin.entities().filter(|e| e.source == source) {
+        counts[e.kind.index()] += 1;
+        if latest.is_none_or(|(t, _)| e.last_seen > t) {
+            latest = Some((e.last_seen, e.position));
+        }
+    }
+    let kind = (0..EntityKind::COUNT)
+        .filter(|i| counts[*i] > 0)
+        .max_by_key(|i| counts[*i])
+        .and_then(EntityKind::from_index)
+        .unwrap_or(EntityKind::Incident);
+    (kind, latest.and_then(|(_, p)| p))
+}
+
+/// A stale-feed alert in the shape of the model's alerts (`/api/alerts`, `/ws`), plus `source`.
+pub fn feed_alert_json(a: &Alert) -> Value {
+    let mut v = crate::geojson::alert_json(a);
+    v["source"] = json!(a.external_id);
+    v["type"] = json!(FEED_STALE_RULE);
+    v
+}
+
+/// Sends stale-feed alerts to live clients like the model's alerts.
+pub fn broadcast_alerts(state: &AppState, alerts: Vec<Alert>) {
+    if alerts.is_empty() {
+        return;
+    }
+    let applied = twin_core::Applied { alerts, ..Default::default() };
+    // No entity changed: observers see an empty change list and the sessions only the alerts.
+    let prepared = {
+        let twin = state.twin.read();
+        state.hub.publish(state.log_seq(), &twin, applied)
+    };
+    if let Some(p) = prepared {
+        state.hub.send(p);
+    }
+}
+
+/// Feed name of citizen reports (`POST /api/reports`) in `/api/feeds`.
+pub const REPORTS_SOURCE: &str = "reports";
+const REPORTS_ROUTE: &str = "/api/reports";
+
 /// HTTP ingest routes are feeds too: counted per route and rate limited (429 + Retry-After).
+/// Citizen reports count as the feed [`REPORTS_SOURCE`].
 pub async fn http_feed_layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
     // The matched route, not the raw path: unknown paths must not grow the feed table.
     let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned());
-    let Some(route) = route.filter(|r| r.starts_with("/ingest/")) else {
+    let is_report = route.as_deref() == Some(REPORTS_ROUTE) && req.method() == axum::http::Method::POST;
+    let Some(route) = route.filter(|r| r.starts_with("/ingest/") || is_report) else {
         return next.run(req).await;
     };
-    let source = format!("http:{route}");
+    // Citizen reports (app, web, hotline operators) are a feed like the trackers.
+    let (source, protocol) =
+        if is_report { (REPORTS_SOURCE.to_owned(), "http-multipart") } else { (format!("http:{route}"), "http") };
     let now = now_ms();
-    state.feeds.registry.register(&source, "http", now);
+    state.feeds.registry.register(&source, protocol, now);
     state.feeds.registry.received(&source, now);
     if let Err(wait_ms) = state.feeds.admit_http(&source, now) {
         state.feeds.registry.throttled(&source);
@@ -304,12 +448,13 @@ pub async fn start(
             _ => return Err(FeedError::AisEndpoint(i)),
         }
     }
-    let feeds = state.feeds.clone();
+    let monitor = state.clone();
     started.tasks.push(tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(5));
+        let mut tick = tokio::time::interval(STALE_CHECK_EVERY);
         loop {
             tick.tick().await;
-            feeds.check_stale(now_ms());
+            let alerts = monitor.feeds.check_stale_in(now_ms(), Some(&monitor.twin));
+            broadcast_alerts(&monitor, alerts);
         }
     }));
     Ok(started)

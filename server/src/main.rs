@@ -70,13 +70,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let started = citytwin::feeds::start(&state, mqtt.as_ref(), &raw.ais, &raw.sensors, &config.base_dir).await?;
     let _cameras = citytwin::cameras::start(&state, &raw.cameras, &config.base_dir)?;
     let _postgis = citytwin::postgis_backend::start(&state, raw.postgis.as_ref()).await?;
-    if demo {
-        start_demo(&config, &running.state, layers, &started);
-    }
     let listener = tokio::net::TcpListener::bind(common.listen)
         .await
         .with_context(|| format!("cannot listen on {}", common.listen))?;
     let addr = listener.local_addr()?;
+    if demo {
+        // After the bind: the demo's trackers and GTFS-realtime poller talk to this address.
+        start_demo(&config, &running.state, layers, &started, addr);
+    }
     // Tests and scripts parse this line.
     println!("listening on http://{addr}");
     std::io::stdout().flush()?;
@@ -139,12 +140,13 @@ fn server_options(config: &LoadedConfig, common: &CommonArgs) -> ServerOptions {
     }
 }
 
-/// Starts the simulators (labelled simulated); they submit through the same ingest path as any feed.
+/// Starts the simulators (labelled simulated); they reach the server through its feeds' protocols.
 fn start_demo(
     config: &LoadedConfig,
     state: &citytwin::state::AppState,
     layers: Arc<ReferenceLayers>,
     feeds: &citytwin::feeds::Started,
+    addr: std::net::SocketAddr,
 ) {
     let ctx = citytwin::demo::DemoContext {
         ingest: state.ingest.clone(),
@@ -152,7 +154,7 @@ fn start_demo(
         base_dir: config.base_dir.clone(),
         city_bbox: config.bbox,
     };
-    let transports = citytwin::demo::transport::Transports::new(feeds, state);
+    let transports = citytwin::demo::transport::Transports::new(feeds, state).over_http(addr, state);
     tokio::spawn(citytwin::demo::run_with(config.raw.demo.clone(), ctx, transports));
 }
 

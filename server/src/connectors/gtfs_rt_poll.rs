@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::task::JoinHandle;
+use twin_core::PropertyValue;
 use twin_ingest::gtfs_rt::{decode_feed, to_observations, GtfsRtError, ObservationOptions};
 use twin_ingest::health::FeedRegistry;
 
@@ -25,6 +26,11 @@ pub struct PollConfig {
     pub timeout: Duration,
     /// Largest feed accepted, bytes.
     pub max_bytes: u64,
+    /// Added to every observation: labels the protocol cannot carry (`simulated`, `replay_of`).
+    pub labels: Vec<(String, PropertyValue)>,
+    /// Time every observation at the fetch, not by the feed's timestamps: a replayed old capture
+    /// is shown as if live (as the AIS replay does).
+    pub retime: bool,
 }
 
 impl Default for PollConfig {
@@ -36,6 +42,8 @@ impl Default for PollConfig {
             max_backoff: Duration::from_secs(300),
             timeout: Duration::from_secs(20),
             max_bytes: 32 << 20,
+            labels: Vec::new(),
+            retime: false,
         }
     }
 }
@@ -143,8 +151,15 @@ pub async fn poll_once(
     };
     stats.fetched.fetch_add(1, Ordering::Relaxed);
     let feed = decode_feed(&body)?;
-    let opts = ObservationOptions { source: cfg.source.clone(), fallback_time: now() };
-    let out = to_observations(&feed, &opts);
+    let fetched_at = now();
+    let opts = ObservationOptions { source: cfg.source.clone(), fallback_time: fetched_at };
+    let mut out = to_observations(&feed, &opts);
+    for o in &mut out.observations {
+        if cfg.retime {
+            o.time = fetched_at;
+        }
+        o.properties.extend(cfg.labels.iter().cloned());
+    }
     let accepted =
         if out.observations.is_empty() { 0 } else { ingest.submit(&cfg.source, out.observations).await?.accepted };
     // Remember the validators only once the feed is in, so a failed submit is fetched again.

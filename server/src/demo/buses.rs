@@ -139,6 +139,7 @@ impl BusFleet {
                 o.status = Some("in_service".to_owned());
                 o.properties.insert("simulated".into(), PropertyValue::Bool(true));
                 o.properties.insert("route".into(), PropertyValue::Text(route.name.clone()));
+                o.properties.insert("route_id".into(), PropertyValue::Text(format!("DN{:02}", b.route + 1)));
                 o.properties.insert("operator".into(), PropertyValue::Text("Demo bus operator".into()));
                 o
             })

@@ -61,3 +61,92 @@ async fn demo_fills_the_model_with_moving_entities_inside_the_city() {
     assert!(moved >= 90, "only {moved} entities moved in 5 s");
     tokio::task::spawn_blocking(move || running.shutdown()).await.unwrap();
 }
+
+/// The demo through its real protocols against a real HTTP listener: buses published as
+/// GTFS-realtime and polled back, emergency units as OsmAnd requests checked against the
+/// `[[devices]]` registry, the real GTFS-realtime capture replayed as its own labelled source.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_feeds_reach_the_model_through_gtfs_rt_and_osmand() {
+    use twin_core::PropertyValue;
+
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/danang.toml");
+    let cfg = LoadedConfig::load(&path).unwrap();
+    let layers = Arc::new(ReferenceLayers::load(&cfg.raw.layers, &cfg.base_dir).unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = ServerOptions::new(dir.path());
+    opts.city_bbox = cfg.bbox;
+    let running = start(opts, layers.clone()).unwrap();
+    let state = running.state.clone();
+    let _tasks = crate::connectors::start(&state, &cfg.raw, &cfg.base_dir).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = crate::app::app(state.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let mut demo = cfg.raw.demo.clone();
+    // Sensors and vessels are not under test here.
+    (demo.flood_sensors, demo.rain_gauges, demo.air_quality_stations, demo.vessels, demo.fishing_boats) =
+        (0, 0, 0, 0, 0);
+    demo.ais_replay = None;
+    let transports =
+        super::transport::Transports { ais_health: Some(state.feeds.registry.clone()), ..Default::default() }
+            .over_http(addr, &state);
+    let ctx = DemoContext { ingest: state.ingest.clone(), layers, base_dir: cfg.base_dir.clone(), city_bbox: cfg.bbox };
+    super::run_with(demo.clone(), ctx, transports).await;
+
+    let count = |kind: EntityKind, source: &str| {
+        state.twin.read().entities().filter(|e| e.kind == kind && e.source == source).count()
+    };
+    let replay = super::gtfs_rt::REPLAY_SOURCE;
+    for _ in 0..600 {
+        if count(EntityKind::Bus, super::gtfs_rt::BUS_SOURCE) >= demo.buses
+            && count(EntityKind::Ambulance, "osmand") >= demo.ambulances
+            && count(EntityKind::FireTruck, "osmand") >= demo.fire_trucks
+            && count(EntityKind::Bus, replay) >= 10
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(count(EntityKind::Bus, super::gtfs_rt::BUS_SOURCE), demo.buses);
+    assert_eq!(count(EntityKind::Ambulance, "osmand"), demo.ambulances);
+    assert_eq!(count(EntityKind::FireTruck, "osmand"), demo.fire_trucks);
+    assert_eq!(count(EntityKind::Bus, replay), 10, "the Bull Runner capture has 10 vehicles");
+    {
+        let twin = state.twin.read();
+        let text =
+            |e: &twin_core::Entity, k: &str| e.properties.get(k).and_then(PropertyValue::as_str).map(str::to_owned);
+        for e in twin.entities() {
+            let simulated = e.properties.get("simulated") == Some(&PropertyValue::Bool(true));
+            match e.source.as_str() {
+                "osmand" => {
+                    assert!(simulated, "{e:?}");
+                    assert!(matches!(e.status.as_deref(), Some("available" | "en_route" | "on_scene")), "{e:?}");
+                    assert!(text(e, "agency").is_some() && text(e, "task").is_some() && text(e, "base").is_some());
+                    assert_eq!(text(e, "call_sign").as_deref(), Some(e.external_id.as_str()));
+                }
+                s if s == super::gtfs_rt::BUS_SOURCE => {
+                    assert!(simulated && text(e, "route_id").is_some_and(|r| r.starts_with("DN")), "{e:?}");
+                    assert!(e.position.is_some_and(|p| cfg.bbox.contains(p)));
+                }
+                s if s == replay => {
+                    assert!(!simulated && text(e, "replay_of").is_some(), "{e:?}");
+                    // At its real location (Tampa, FL), not moved to Đà Nẵng.
+                    let p = e.position.unwrap();
+                    assert!((-82.5..-82.3).contains(&p.lon) && (27.9..28.2).contains(&p.lat), "{p:?}");
+                }
+                _ => {}
+            }
+        }
+    }
+    let feeds = state.feeds.snapshot();
+    let feed = |s: &str| feeds.iter().find(|f| f.source == s).unwrap_or_else(|| panic!("{s} not in {feeds:?}")).clone();
+    let bus_feed = feed(super::gtfs_rt::BUS_SOURCE);
+    assert_eq!((bus_feed.protocol.as_str(), bus_feed.connected), ("gtfs-rt", Some(true)));
+    assert!(bus_feed.accepted >= demo.buses as u64 && bus_feed.rejected_total == 0, "{bus_feed:?}");
+    let trackers = feed("http:/ingest/osmand");
+    assert!(trackers.accepted >= (demo.ambulances + demo.fire_trucks) as u64, "{trackers:?}");
+    assert_eq!(trackers.rejected_total, 0, "every demo unit is a registered device: {trackers:?}");
+    assert!(feed(replay).accepted >= 10);
+    tokio::task::spawn_blocking(move || running.shutdown()).await.unwrap();
+}

@@ -1,10 +1,15 @@
 //! The Da Nang demo: simulated fleets and sensors, all labelled `simulated = true`, driven along real
 //! geometry (the road graph of the OSM roads layer, waypoint routes at sea) and replaying real
 //! hourly series. The simulation logic is pure (`*Fleet::step(now)`); this module only wires it to
-//! tokio tasks that submit observations through the ingest queue.
+//! tokio tasks. In `citytwin demo` every fleet goes through a real protocol into the server's
+//! connectors (buses: GTFS-realtime over HTTP; ambulances and fire trucks: OsmAnd requests;
+//! vessels: AIVDM; sensors: MQTT); without those transports (in-process tests) they submit to the
+//! ingest queue directly.
 
 pub mod buses;
 pub mod emergency;
+pub mod gtfs_rt;
+pub mod osmand;
 pub mod sensors;
 pub mod series;
 pub mod track;
@@ -66,6 +71,9 @@ pub struct DemoConfig {
     /// A real AIS capture replayed at its own location as `replay:ais-gpsd-sample` (relative to
     /// the config file; a missing file only logs a warning).
     pub ais_replay: Option<PathBuf>,
+    /// A real GTFS-realtime VehiclePositions capture republished and polled as
+    /// `replay:gtfs-rt-usf-bullrunner` (relative to the config file; a missing file only warns).
+    pub gtfs_rt_replay: Option<PathBuf>,
 }
 
 impl Default for DemoConfig {
@@ -94,6 +102,7 @@ impl Default for DemoConfig {
                 assumed: true,
             }],
             ais_replay: Some("ais/gpsd-ais-nmea-type6-fid55.log".into()),
+            gtfs_rt_replay: Some("gtfs/usf_bullrunner_vehicle_positions.pb".into()),
         }
     }
 }
@@ -152,7 +161,12 @@ pub async fn run_with(cfg: DemoConfig, ctx: DemoContext, transports: transport::
         Some(graph) => {
             let buses = buses::BusFleet::new(graph, cfg.buses, cfg.seed);
             tracing::info!(buses = buses.len(), routes = buses.routes().len(), "demo buses");
-            spawn_feed(buses::SOURCE, vehicle_every, ctx.ingest.clone(), bbox, move |t| buses.step(t));
+            match transports.http.clone() {
+                Some(http) => {
+                    gtfs_rt::spawn_buses(vehicle_every, http, ctx.ingest.clone(), bbox, move |t| buses.step(t))
+                }
+                None => spawn_feed(buses::SOURCE, vehicle_every, ctx.ingest.clone(), bbox, move |t| buses.step(t)),
+            }
             let fire: Vec<Base> = cfg
                 .fire_stations
                 .iter()
@@ -172,7 +186,14 @@ pub async fn run_with(cfg: DemoConfig, ctx: DemoContext, transports: transport::
                 start,
             );
             tracing::info!(units = fleet.len(), "demo emergency units");
-            spawn_feed(emergency::SOURCE, vehicle_every, ctx.ingest.clone(), bbox, move |t| fleet.step(t));
+            match transports.http.clone() {
+                Some(http) => osmand::spawn_units(vehicle_every, http.base_url, move |t| {
+                    let mut b = fleet.step(t);
+                    b.retain(|o| o.position.is_none_or(|p| bbox.contains(p)));
+                    b
+                }),
+                None => spawn_feed(emergency::SOURCE, vehicle_every, ctx.ingest.clone(), bbox, move |t| fleet.step(t)),
+            }
         }
         None => tracing::warn!("no roads layer: the demo runs without buses and emergency vehicles"),
     }
@@ -191,6 +212,9 @@ pub async fn run_with(cfg: DemoConfig, ctx: DemoContext, transports: transport::
 
     if let (Some(file), Some(health)) = (&cfg.ais_replay, transports.ais_health.clone()) {
         transport::spawn_ais_replay(ctx.base_dir.join(file), ctx.ingest.clone(), health);
+    }
+    if let (Some(file), Some(http)) = (&cfg.gtfs_rt_replay, transports.http.clone()) {
+        gtfs_rt::spawn_replay(ctx.base_dir.join(file), http, ctx.ingest.clone());
     }
 
     let rain = series::load_rain(&ctx.base_dir.join(&cfg.rain_series));

@@ -320,3 +320,78 @@ fn shipped_config_builds_at_least_the_required_fleets() {
     assert!(buses.len() + em.len() + vessels.len() + flood + gauges + aq >= 90);
     assert!(cfg.bbox == CITY);
 }
+
+#[test]
+fn bus_feed_decodes_back_to_the_simulated_buses() {
+    use prost::Message;
+    let l = layers(false);
+    let fleet = BusFleet::new(&graph(&l), 20, 48);
+    let buses = fleet.step(T0);
+    let bytes = gtfs_rt::bus_feed(&buses, T0).encode_to_vec();
+    // Through the same decoder the poll connector uses.
+    let feed = twin_ingest::gtfs_rt::decode_feed(&bytes).unwrap();
+    assert_eq!(feed.header.timestamp, Some(1_795_000_000));
+    let opts = twin_ingest::gtfs_rt::ObservationOptions { source: "t".into(), fallback_time: T0 };
+    let back = twin_ingest::gtfs_rt::to_observations(&feed, &opts);
+    assert_eq!((back.observations.len(), back.skipped), (buses.len(), 0));
+    for (a, b) in buses.iter().zip(&back.observations) {
+        assert_eq!((b.kind, &b.external_id, b.time), (EntityKind::Bus, &a.external_id, T0));
+        // GTFS-realtime carries f32 degrees: within a metre here.
+        assert!(distance_m(pos(a), pos(b)) < 1.0, "{} moved {} m", a.external_id, distance_m(pos(a), pos(b)));
+        assert!((a.heading.unwrap() - b.heading.unwrap()).abs() < 1e-3);
+        assert!((a.speed.unwrap() - b.speed.unwrap()).abs() < 1e-4);
+        assert_eq!(b.properties.get("route_id"), a.properties.get("route_id"));
+        assert_eq!(b.properties.get("vehicle_label"), a.properties.get("route"));
+        assert_eq!(b.properties.get("license_plate"), Some(&PropertyValue::Text(a.external_id.clone())));
+    }
+}
+
+#[test]
+fn emergency_reports_parse_back_as_osmand_fixes() {
+    let l = layers(false);
+    let fire = [Base {
+        name: "Assumed fire station, Hải Châu".into(),
+        position: Position::new(108.216, 16.052),
+        assumed: true,
+    }];
+    let mut fleet = EmergencyFleet::new(graph(&l), &hospitals(&l), 6, &fire, 3, 49, T0);
+    // Late enough that some units are under way.
+    let units = fleet.step(T0.plus_millis(40_000));
+    assert_eq!(units.len(), 9);
+    for o in &units {
+        let q = osmand::query(o).unwrap();
+        let fix = twin_ingest::osmand::parse_query(&q).unwrap();
+        assert_eq!(fix.device_id, o.external_id);
+        assert_eq!(fix.time, Some(o.time));
+        assert!(distance_m(fix.position.unwrap(), pos(o)) < 0.05, "7 decimals: centimetres");
+        assert!((fix.speed_mps.unwrap() - o.speed.unwrap()).abs() < 1e-3, "knots on the wire, m/s back");
+        let attr = |k: &str| fix.attributes.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        assert_eq!(attr("status"), o.status.clone().map(PropertyValue::Text));
+        assert_eq!(attr("simulated"), Some(PropertyValue::Bool(true)));
+        assert_eq!(attr("base").as_ref(), o.properties.get("base"));
+        assert_eq!(attr("task").as_ref(), o.properties.get("task"));
+    }
+}
+
+#[test]
+fn shipped_config_registers_every_demo_unit_as_a_tracker() {
+    let cfg = crate::config::LoadedConfig::load(&data_dir().join("danang.toml")).unwrap();
+    let registry = crate::connectors::device_registry(&cfg.raw.devices, &cfg.raw.trackers).unwrap();
+    let l = layers(false);
+    let fire: Vec<Base> = cfg
+        .raw
+        .demo
+        .fire_stations
+        .iter()
+        .map(|s| Base { name: s.name.clone(), position: Position::new(s.lon, s.lat), assumed: s.assumed })
+        .collect();
+    let d = &cfg.raw.demo;
+    let mut fleet = EmergencyFleet::new(graph(&l), &hospitals(&l), d.ambulances, &fire, d.fire_trucks, d.seed + 1, T0);
+    let units = fleet.step(T0);
+    assert_eq!(units.len(), d.ambulances + d.fire_trucks);
+    for o in &units {
+        let dev = registry.get(&o.external_id).unwrap_or_else(|| panic!("{} is not in [[devices]]", o.external_id));
+        assert_eq!(dev.kind, o.kind);
+        assert_eq!(dev.agency.as_ref().map(|a| PropertyValue::Text(a.clone())).as_ref(), o.properties.get("agency"));
+    }
+}

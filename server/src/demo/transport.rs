@@ -1,5 +1,6 @@
 //! The demo's feeds through the real protocols: vessels as AIVDM sentences into the AIS connector
-//! code, sensors as MQTT messages to the broker the server's MQTT connector reads.
+//! code, sensors as MQTT messages to the broker the server's MQTT connector reads (buses and
+//! emergency units: `gtfs_rt.rs`, `osmand.rs`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,11 +29,31 @@ pub struct Transports {
     pub mqtt: Option<(String, TopicPattern)>,
     /// Feed health for the in-process AIS receiver (vessels go over AIVDM when set).
     pub ais_health: Option<Arc<FeedRegistry>>,
+    /// The server's own HTTP address: buses go out as a published GTFS-realtime feed polled back,
+    /// emergency units as OsmAnd requests, and the GTFS-realtime capture is replayed.
+    pub http: Option<super::gtfs_rt::HttpTransport>,
 }
 
 impl Transports {
     pub fn new(feeds: &crate::feeds::Started, state: &crate::state::AppState) -> Self {
-        Self { mqtt: feeds.mqtt_url.clone().zip(feeds.topic.clone()), ais_health: Some(state.feeds.registry.clone()) }
+        Self {
+            mqtt: feeds.mqtt_url.clone().zip(feeds.topic.clone()),
+            ais_health: Some(state.feeds.registry.clone()),
+            http: None,
+        }
+    }
+
+    /// Sends the HTTP feeds to the server listening on `addr` (a wildcard address is reached on
+    /// loopback).
+    pub fn over_http(mut self, addr: std::net::SocketAddr, state: &crate::state::AppState) -> Self {
+        let ip = match addr.ip() {
+            std::net::IpAddr::V4(v4) if v4.is_unspecified() => std::net::Ipv4Addr::LOCALHOST.into(),
+            std::net::IpAddr::V6(v6) if v6.is_unspecified() => std::net::Ipv6Addr::LOCALHOST.into(),
+            ip => ip,
+        };
+        let base_url = format!("http://{}", std::net::SocketAddr::new(ip, addr.port()));
+        self.http = Some(super::gtfs_rt::HttpTransport { base_url, feeds: state.feeds.clone() });
+        self
     }
 }
 

@@ -6,7 +6,7 @@ use axum::response::{Html, IntoResponse};
 use axum::Json;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
-use utoipa::{OpenApi, ToSchema};
+use utoipa::ToSchema;
 
 use crate::geojson::alert_json;
 use crate::params::Params;
@@ -37,9 +37,10 @@ pub struct Stats {
 /// Counts per kind, total, log sequence and uptime.
 #[utoipa::path(get, path = "/api/stats", tag = "ops", responses((status = 200, body = Stats)))]
 pub async fn stats(State(st): State<AppState>) -> Json<Stats> {
+    let feed_alerts = st.feeds.alert_list().len();
     let (counts, alerts) = {
         let twin = st.twin.read();
-        (twin.counts(), twin.alerts().len())
+        (twin.counts(), twin.alerts().len() + feed_alerts)
     };
     Json(Stats {
         city: st.city_name.clone(),
@@ -52,14 +53,22 @@ pub async fn stats(State(st): State<AppState>) -> Json<Stats> {
     })
 }
 
-/// Most recent alerts, newest first.
+/// Most recent alerts, newest first: the model's rules and stale feeds (`rule = "feed_stale"`).
 #[utoipa::path(get, path = "/api/alerts", tag = "ops",
     params(("limit" = Option<usize>, Query, description = "default 100")),
     responses((status = 200, description = "{alerts: [...]}, newest first"), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn alerts(State(st): State<AppState>, p: Params) -> Result<Json<Value>, Problem> {
     let limit = p.usize("limit", 100_000)?.unwrap_or(100);
-    let twin = st.twin.read();
-    let list: Vec<Value> = twin.alerts().iter().rev().take(limit).map(alert_json).collect();
+    // The model's alerts and the stale-feed alerts, merged newest first.
+    let feed_alerts = st.feeds.alert_list();
+    let mut list: Vec<(twin_core::Timestamp, Value)> = {
+        let twin = st.twin.read();
+        twin.alerts().iter().rev().take(limit).map(|a| (a.time, alert_json(a))).collect()
+    };
+    list.extend(feed_alerts.iter().rev().take(limit).map(|a| (a.time, crate::feeds::feed_alert_json(a))));
+    // Stable: within one source the newest-first order stays.
+    list.sort_by_key(|(t, _)| std::cmp::Reverse(*t));
+    let list: Vec<Value> = list.into_iter().take(limit).map(|(_, v)| v).collect();
     Ok(Json(json!({ "alerts": list })))
 }
 
