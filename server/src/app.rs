@@ -99,6 +99,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/stats", get(ops::stats))
         .route("/api/alerts", get(ops::alerts))
         .route("/api/feeds", get(routes::feeds::list))
+        .route("/demo/gtfs-rt/{file}", get(routes::feeds::published_gtfs_rt))
         .route("/api/entities", get(entities::list))
         .route("/api/entities/{id}", get(entities::one))
         .route("/api/entities/{id}/track", get(entities::track))
