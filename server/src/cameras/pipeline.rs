@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use twin_core::{EntityKind, Observation, Properties, PropertyValue, Timestamp};
 use twin_vision::counting::{self, Alert, LineCounter, TrackPoint, ZoneKind};
+use twin_vision::decode::nms;
 use twin_vision::{Detection, Tracker, TrackerConfig};
 
 use super::config::CameraSpec;
@@ -21,6 +22,8 @@ const KINEMATICS_WINDOW_MS: i64 = 2_000;
 const MIN_SPEED_SPAN_MS: i64 = 250;
 /// Slower than this (m/s) a vehicle counts as standing still.
 const STILL_SPEED: f64 = 0.5;
+/// Overlap above which two boxes of one class after relabelling are the same object.
+const RELABEL_NMS_IOU: f32 = 0.5;
 /// State of tracks unseen this long is dropped.
 const FORGET_MS: i64 = 60_000;
 
@@ -92,10 +95,13 @@ impl Pipeline {
     /// `media_ms` is the frame's own time (video time for a replay), used for speeds and counts.
     pub fn process(&mut self, raw: &[Detection], time: Timestamp, media_ms: i64) -> FrameOutput {
         self.frames += 1;
-        let dets: Vec<Detection> = raw
+        let mapped: Vec<Detection> = raw
             .iter()
             .filter_map(|d| self.spec.map_class(d.class).map(|class| Detection { class, ..d.clone() }))
             .collect();
+        // Relabelling can give one object two boxes of the same class (the model often scores a
+        // car as both "cell phone" and "parking meter"): suppress again after mapping.
+        let dets = if self.spec.relabel.is_empty() { mapped } else { nms(mapped, RELABEL_NMS_IOU) };
         let confirmed = self.tracker.update(&dets);
         let mut out = FrameOutput { detections: dets, ..FrameOutput::default() };
         let mut points = Vec::with_capacity(confirmed.len());
@@ -421,6 +427,18 @@ mod tests {
         }
         assert_eq!(out.tracks.len(), 1);
         assert_eq!(out.tracks[0].class, 2);
+    }
+
+    #[test]
+    fn one_object_under_two_relabelled_classes_is_one_track() {
+        let mut p = Pipeline::new(spec("relabel = { \"cell phone\" = \"car\", \"parking meter\" = \"car\" }\n"));
+        let mut ids = std::collections::BTreeSet::new();
+        for k in 0..6 {
+            let y = 200.0 + 10.0 * k as f32;
+            let out = p.process(&[det(12, 0.47, 300.0, y), det(67, 0.41, 301.0, y + 1.0)], Timestamp(k * 500), k * 500);
+            ids.extend(out.tracks.iter().map(|t| t.track));
+        }
+        assert_eq!(ids.len(), 1, "{ids:?}");
     }
 
     #[test]

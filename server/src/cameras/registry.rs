@@ -184,3 +184,49 @@ impl CameraRegistry {
         self.cameras.read().iter().find(|c| c.spec.id == id).cloned()
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
+mod tests {
+    use super::*;
+
+    /// Mean absolute difference between horizontally adjacent pixels (red channel) in a region.
+    fn roughness(f: &Frame, x0: usize, y0: usize, x1: usize, y1: usize) -> f64 {
+        let mut sum = 0.0;
+        let mut n = 0.0;
+        for y in y0..y1 {
+            for x in x0..x1 - 1 {
+                let a = f.rgb[(y * f.width + x) * 3] as f64;
+                let b = f.rgb[(y * f.width + x + 1) * 3] as f64;
+                sum += (a - b).abs();
+                n += 1.0;
+            }
+        }
+        sum / n
+    }
+
+    #[test]
+    fn evidence_snapshots_pixelate_the_heads_of_people_only() {
+        // A fine checkerboard everywhere: any pixelation shows as lost detail.
+        let (w, h) = (160, 120);
+        let mut frame = Frame::filled(w, h, [0, 0, 0]);
+        for y in 0..h {
+            for x in 0..w {
+                let v = if (x / 2 + y / 2) % 2 == 0 { 230 } else { 20 };
+                frame.rgb[(y * w + x) * 3..(y * w + x) * 3 + 3].copy_from_slice(&[v, v, v]);
+            }
+        }
+        let person = Detection { class: 0, score: 0.9, bbox: [40.0, 10.0, 100.0, 100.0] };
+        let car = Detection { class: 2, score: 0.9, bbox: [110.0, 10.0, 150.0, 60.0] };
+        let jpeg = encode_private_jpeg(&mut frame.clone(), &[person, car]).unwrap();
+        let img = image::load_from_memory(&jpeg).unwrap().to_rgb8();
+        let out = Frame { width: img.width() as usize, height: img.height() as usize, rgb: img.into_raw() };
+        assert_eq!((out.width, out.height), (w, h));
+        let before_head = roughness(&frame, 42, 12, 98, 38);
+        let head = roughness(&out, 42, 12, 98, 38);
+        let body = roughness(&out, 42, 50, 98, 98);
+        let car_region = roughness(&out, 112, 12, 148, 58);
+        assert!(head < before_head / 4.0, "head still detailed: {head:.1} vs {before_head:.1}");
+        assert!(body > before_head / 2.0 && car_region > before_head / 2.0, "body {body:.1}, car {car_region:.1}");
+    }
+}
