@@ -7,7 +7,9 @@ use std::sync::atomic::AtomicBool;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use twin_layers::roads::RoadGraph;
 use twin_layers::Layer;
-use twin_scenarios::traffic::{assign, AssignmentConfig, Ctm, Demand, DemandConfig, Network, Triangular, TurnRules};
+use twin_scenarios::traffic::{
+    assign, network_ctm, AssignmentConfig, Ctm, Demand, DemandConfig, IncidentConfig, Network, Triangular, TurnRules,
+};
 
 fn assignment(c: &mut Criterion) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
@@ -66,5 +68,38 @@ fn ctm(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, assignment, ctm);
+/// The CTM of the Hải Châu network loaded by the peak-hour equilibrium (turning movements from the
+/// path flows, trips entering and leaving inside the network), after a 15-minute fill.
+fn ctm_network(c: &mut Criterion) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let (Ok(roads), Ok(buildings)) = (
+        Layer::from_geojson_file("roads", &dir.join("danang_haichau_roads.geojson")),
+        Layer::from_geojson_file("buildings", &dir.join("danang_haichau_buildings.geojson")),
+    ) else {
+        eprintln!("test data missing; skipping the network CTM bench");
+        return;
+    };
+    let graph = RoadGraph::from_layer(&roads);
+    let net = Network::from_road_graph(&graph, Some(&roads), TurnRules::default());
+    let demand = Demand::generate(&graph, &net, Some(&buildings), &DemandConfig::default());
+    let Ok(eq) = assign(&net, &demand.ods, &AssignmentConfig::default(), |_| {}, &AtomicBool::new(false)) else {
+        return;
+    };
+    let Ok(mut model) = network_ctm(&net, &eq, &IncidentConfig::default()) else { return };
+    for _ in 0..900 {
+        model.step();
+    }
+    eprintln!(
+        "Hai Chau CTM: {} links, {} cells, {:.0} vehicles on the links",
+        net.link_count(),
+        model.cell_count(),
+        model.vehicles()
+    );
+    let mut g = c.benchmark_group("ctm");
+    g.throughput(Throughput::Elements(model.cell_count() as u64));
+    g.bench_function("step_hai_chau_network", |b| b.iter(|| model.step()));
+    g.finish();
+}
+
+criterion_group!(benches, assignment, ctm, ctm_network);
 criterion_main!(benches);

@@ -6,7 +6,7 @@ use twin_layers::roads::{EdgeId, RoadGraph};
 use twin_layers::Layer;
 
 use crate::flood::Grid;
-use crate::traffic::Network;
+use crate::traffic::{LinkQueue, Network};
 
 use super::ClosedSegment;
 
@@ -139,5 +139,23 @@ pub fn flooded_buildings(
             }));
         }
     }
+    collection(features)
+}
+
+/// Links whose queue grew during an incident, with their longest and pre-incident queue (m).
+pub fn incident_queues(graph: &RoadGraph, net: &Network, queued: &[LinkQueue]) -> Value {
+    let features = queued
+        .iter()
+        .filter_map(|q| {
+            let e = net.link(q.link).edge?;
+            let share = if q.length_m > 0.0 { (q.max_queue_m / q.length_m).min(1.0) } else { 0.0 };
+            Some(edge_feature(
+                graph,
+                e,
+                json!({"link": q.link, "max_queue_m": q.max_queue_m, "baseline_queue_m": q.baseline_queue_m,
+                       "queued_share": share, "incident": q.incident}),
+            ))
+        })
+        .collect();
     collection(features)
 }

@@ -20,6 +20,7 @@ mod boundary;
 mod error;
 mod forcing;
 mod grid;
+pub mod landuse;
 mod limiter;
 mod outputs;
 mod setup;

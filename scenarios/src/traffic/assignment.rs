@@ -61,6 +61,13 @@ pub struct Assignment {
     /// Demand (veh/h) of OD pairs with no path; it is left out of the flows.
     pub unserved_demand: f64,
     pub gap_history: Vec<f64>,
+    /// Path flows (veh/h) summed per turn `(from link, to link)`: the turning movements of the
+    /// equilibrium, for a dynamic model fed by it.
+    pub turn_flows: BTreeMap<(u32, u32), f64>,
+    /// Flow (veh/h) of paths that start on each link (trips entering there).
+    pub entry_flows: Vec<f64>,
+    /// Flow (veh/h) of paths that end on each link (trips leaving at its downstream node).
+    pub exit_flows: Vec<f64>,
 }
 
 struct OdState {
@@ -196,6 +203,18 @@ pub fn assign(
     let mut od_costs = vec![f64::INFINITY; ods.len()];
     let trees = shortest_costs(net, &by_origin, &times);
     let mut tstt = 0.0;
+    let (mut turn_flows, mut entry_flows, mut exit_flows) = (BTreeMap::new(), vec![0.0; m], vec![0.0; m]);
+    for s in by_origin.values().flatten() {
+        for (p, f) in &s.paths {
+            if let (Some(first), Some(last)) = (p.first(), p.last()) {
+                entry_flows[*first as usize] += f;
+                exit_flows[*last as usize] += f;
+            }
+            for w in p.windows(2) {
+                *turn_flows.entry((w[0], w[1])).or_insert(0.0) += f;
+            }
+        }
+    }
     for (states, costs) in by_origin.values().zip(&trees) {
         for (s, c) in states.iter().zip(costs) {
             od_costs[s.index] = *c;
@@ -211,6 +230,9 @@ pub fn assign(
         od_costs,
         unserved_demand: unserved,
         gap_history,
+        turn_flows,
+        entry_flows,
+        exit_flows,
     })
 }
 

@@ -14,7 +14,7 @@ const M_PER_DEG: f64 = 111_320.0;
 type Segment = GeomWithData<Line<[f64; 2]>, u32>;
 
 /// Smoothed speed ratios per edge.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct CongestionMap {
     tree: RTree<Segment>,
     /// Longitude scale of the local planar frame (cos of the mean latitude).
@@ -101,6 +101,12 @@ impl CongestionMap {
             }
         }
         best.map(|(_, e)| EdgeId(e))
+    }
+
+    /// Forgets every observation (the matching index is kept, so a cleared clone is a cheap start).
+    pub fn clear(&mut self) {
+        self.ratio.iter_mut().for_each(|r| *r = None);
+        self.samples.iter_mut().for_each(|n| *n = 0);
     }
 
     /// Books a speed observation; returns the matched edge.

@@ -7,6 +7,11 @@
 //! each outgoing link's supply between incoming links in proportion to their capacity, handing
 //! unused supply on (an incremental node model in the spirit of Tampère et al. 2011). Queues
 //! spill back across nodes through the receiving functions.
+//!
+//! Trips start and end inside a network too: a link with a source takes vehicles from its origin
+//! queue into its first cell with the supply the node left over, and an exit weight at the end of
+//! a link is a turn that leaves the network (always free), so turning fractions from an
+//! assignment's path flows can be used as they are.
 
 use super::error::TrafficError;
 
@@ -44,10 +49,21 @@ struct CtmLink {
     cells: usize,
     dx: f64,
     fd: Triangular,
-    /// Vehicles per step wanting to enter (origin links only).
+    /// Vehicles per step wanting to enter at the upstream end.
     source: f64,
-    /// Vehicles waiting outside the network at an origin link.
+    /// Vehicles waiting outside the network to enter this link.
     queue: f64,
+    /// Weight of "leaving the network" among the turns at the downstream end.
+    exit: f64,
+}
+
+/// Turn shares at one node, fixed between changes of splits (precomputed for the step loop).
+#[derive(Debug, Clone, Default)]
+struct NodeShares {
+    /// `ins × outs`, row per incoming link.
+    share: Vec<f64>,
+    /// Share of each incoming link's outflow that leaves the network here.
+    exit: Vec<f64>,
 }
 
 /// A CTM over links between numbered nodes.
@@ -66,10 +82,27 @@ pub struct Ctm {
     splits: Vec<Vec<(usize, usize, f64)>>,
     link_in: Vec<f64>,
     link_out: Vec<f64>,
+    /// Vehicles per step leaving the network at the end of each link / entering at its start.
+    link_exit: Vec<f64>,
+    link_entry: Vec<f64>,
+    shares: Vec<NodeShares>,
+    shares_dirty: bool,
+    scratch: NodeScratch,
     pub time_s: f64,
     pub steps: u64,
     pub entered: f64,
     pub exited: f64,
+}
+
+/// Buffers of the node model, reused across nodes and steps.
+#[derive(Debug, Clone, Default)]
+struct NodeScratch {
+    supply: Vec<f64>,
+    demand: Vec<f64>,
+    priority: Vec<f64>,
+    active: Vec<bool>,
+    moved: Vec<f64>,
+    trial: Vec<f64>,
 }
 
 impl Ctm {
@@ -89,6 +122,11 @@ impl Ctm {
             splits: vec![Vec::new(); nodes],
             link_in: Vec::new(),
             link_out: Vec::new(),
+            link_exit: Vec::new(),
+            link_entry: Vec::new(),
+            shares: Vec::new(),
+            shares_dirty: true,
+            scratch: NodeScratch::default(),
             time_s: 0.0,
             steps: 0,
             entered: 0.0,
@@ -111,17 +149,29 @@ impl Ctm {
             return Err(TrafficError::InvalidParameter(format!("link of {length_m} m is shorter than vf·Δt")));
         }
         let id = self.links.len();
-        self.links.push(CtmLink { from, to, first: self.n.len(), cells, dx, fd, source: 0.0, queue: 0.0 });
+        self.links.push(CtmLink { from, to, first: self.n.len(), cells, dx, fd, source: 0.0, queue: 0.0, exit: 0.0 });
         self.n.extend(std::iter::repeat_n(0.0, cells));
         self.factor.extend(std::iter::repeat_n(1.0, cells));
         self.out_of[from as usize].push(id);
         self.in_of[to as usize].push(id);
         self.link_in.push(0.0);
         self.link_out.push(0.0);
+        self.link_exit.push(0.0);
+        self.link_entry.push(0.0);
+        self.shares_dirty = true;
         Ok(id)
     }
 
-    /// Demand (veh/s) entering at the upstream end of `link`.
+    /// Weight of leaving the network at the downstream end of `link`, on the same scale as the
+    /// splits set for that link (e.g. veh/h of trips ending there next to veh/h of turns).
+    pub fn set_exit(&mut self, link: usize, weight: f64) {
+        if let Some(l) = self.links.get_mut(link) {
+            l.exit = weight.max(0.0);
+            self.shares_dirty = true;
+        }
+    }
+
+    /// Demand (veh/s) entering at the upstream end of `link` (queueing outside while it has no room).
     pub fn set_source(&mut self, link: usize, veh_s: f64) {
         if let Some(l) = self.links.get_mut(link) {
             l.source = veh_s.max(0.0) * self.dt;
@@ -139,6 +189,7 @@ impl Ctm {
         let node = &mut self.splits[a.to as usize];
         node.retain(|(i, o, _)| !(*i == from_link && *o == to_link));
         node.push((from_link, to_link, share.max(0.0)));
+        self.shares_dirty = true;
         Ok(())
     }
 
@@ -177,6 +228,53 @@ impl Ctm {
     pub fn origin_queues(&self) -> f64 {
         self.links.iter().map(|l| l.queue).sum()
     }
+    /// Vehicles waiting to enter `link`.
+    pub fn origin_queue(&self, link: usize) -> f64 {
+        self.links.get(link).map_or(0.0, |l| l.queue)
+    }
+    pub fn link_count(&self) -> usize {
+        self.links.len()
+    }
+    /// Length (m) of the cells of `link` whose density is above critical (the queue on it).
+    pub fn queue_length(&self, link: usize) -> f64 {
+        self.links.get(link).map_or(0.0, |l| {
+            let nc = l.fd.kc() * l.dx * (1.0 + 1e-9);
+            self.n[l.first..l.first + l.cells].iter().filter(|n| **n > nc).count() as f64 * l.dx
+        })
+    }
+
+    /// Turn shares per node from the splits and exits: a link with splits or an exit weight
+    /// shares by weight; one without shares equally among the outgoing links.
+    fn prepare_shares(&mut self) {
+        self.shares = (0..self.nodes)
+            .map(|node| {
+                let (ins, outs) = (&self.in_of[node], &self.out_of[node]);
+                let set = &self.splits[node];
+                let mut share = vec![0.0; ins.len() * outs.len()];
+                let mut exit = vec![0.0; ins.len()];
+                for (a, &i) in ins.iter().enumerate() {
+                    let weight_of = |o: usize| set.iter().find(|(x, y, _)| *x == i && *y == o).map_or(0.0, |s| s.2);
+                    let has_splits = set.iter().any(|(x, _, _)| *x == i);
+                    let ex = self.links[i].exit;
+                    if has_splits || ex > 0.0 {
+                        let total: f64 = set.iter().filter(|(x, _, _)| *x == i).map(|s| s.2).sum::<f64>() + ex;
+                        if total > 0.0 {
+                            for (b, &o) in outs.iter().enumerate() {
+                                share[a * outs.len() + b] = weight_of(o) / total;
+                            }
+                            exit[a] = ex / total;
+                        }
+                    } else if !outs.is_empty() {
+                        for b in 0..outs.len() {
+                            share[a * outs.len() + b] = 1.0 / outs.len() as f64;
+                        }
+                    }
+                }
+                NodeShares { share, exit }
+            })
+            .collect();
+        self.shares_dirty = false;
+    }
 
     #[inline]
     fn sending(&self, l: &CtmLink, c: usize) -> f64 {
@@ -192,9 +290,13 @@ impl Ctm {
 
     /// Flows across every node from the current state into `link_in` / `link_out`.
     fn node_flows(&mut self) {
-        for v in self.link_in.iter_mut().chain(self.link_out.iter_mut()) {
+        if self.shares_dirty {
+            self.prepare_shares();
+        }
+        for v in self.link_in.iter_mut().chain(self.link_out.iter_mut()).chain(self.link_exit.iter_mut()) {
             *v = 0.0;
         }
+        let mut sc = std::mem::take(&mut self.scratch);
         for node in 0..self.nodes {
             let (ins, outs) = (&self.in_of[node], &self.out_of[node]);
             if ins.is_empty() {
@@ -205,84 +307,79 @@ impl Ctm {
                 for &i in ins {
                     let l = &self.links[i];
                     self.link_out[i] = self.sending(l, l.cells - 1);
+                    self.link_exit[i] = self.link_out[i];
                 }
                 continue;
             }
-            let share = |i: usize, o: usize| -> f64 {
-                let set = &self.splits[node];
-                if set.iter().any(|(a, _, _)| *a == i) {
-                    let total: f64 = set.iter().filter(|(a, _, _)| *a == i).map(|s| s.2).sum();
-                    let s = set.iter().find(|(a, b, _)| *a == i && *b == o).map_or(0.0, |s| s.2);
-                    if total > 0.0 {
-                        s / total
-                    } else {
-                        0.0
-                    }
-                } else {
-                    1.0 / outs.len() as f64
-                }
-            };
-            let mut supply: Vec<f64> = outs.iter().map(|&o| self.receiving(&self.links[o], 0)).collect();
-            let mut demand: Vec<f64> =
-                ins.iter().map(|&i| self.sending(&self.links[i], self.links[i].cells - 1)).collect();
-            let priority: Vec<f64> = ins.iter().map(|&i| self.links[i].fd.qmax()).collect();
-            let mut active: Vec<bool> = demand.iter().map(|d| *d > 0.0).collect();
-            let mut moved = vec![0.0; ins.len()];
+            let NodeShares { share, exit } = &self.shares[node];
+            let no = outs.len();
+            let share = |a: usize, b: usize| share[a * no + b];
+            sc.supply.clear();
+            sc.supply.extend(outs.iter().map(|&o| self.receiving(&self.links[o], 0)));
+            sc.demand.clear();
+            sc.demand.extend(ins.iter().map(|&i| self.sending(&self.links[i], self.links[i].cells - 1)));
+            sc.priority.clear();
+            sc.priority.extend(ins.iter().map(|&i| self.links[i].fd.qmax()));
+            sc.active.clear();
+            sc.active.extend(sc.demand.iter().map(|d| *d > 0.0));
+            sc.moved.clear();
+            sc.moved.resize(ins.len(), 0.0);
             // Incremental: satisfy links whose demand fits their share, hand the rest on.
             for _round in 0..=ins.len() {
-                let mut trial = vec![0.0; ins.len()];
+                sc.trial.clear();
+                sc.trial.resize(ins.len(), 0.0);
                 let mut any_full = false;
-                for (a, &i) in ins.iter().enumerate() {
-                    if !active[a] {
+                for a in 0..ins.len() {
+                    if !sc.active[a] {
                         continue;
                     }
-                    let mut y = demand[a];
-                    for (b, &o) in outs.iter().enumerate() {
-                        let beta = share(i, o);
+                    let mut y = sc.demand[a];
+                    for b in 0..no {
+                        let beta = share(a, b);
                         if beta <= 0.0 {
                             continue;
                         }
-                        let competing: f64 = ins
-                            .iter()
-                            .enumerate()
-                            .filter(|(k, &ik)| active[*k] && share(ik, o) > 0.0)
-                            .map(|(k, _)| priority[k])
-                            .sum();
-                        y = y.min(supply[b] * priority[a] / competing / beta);
+                        let competing: f64 =
+                            (0..ins.len()).filter(|&k| sc.active[k] && share(k, b) > 0.0).map(|k| sc.priority[k]).sum();
+                        y = y.min(sc.supply[b] * sc.priority[a] / competing / beta);
                     }
-                    trial[a] = y;
-                    any_full |= y >= demand[a] * (1.0 - 1e-12);
+                    sc.trial[a] = y;
+                    any_full |= y >= sc.demand[a] * (1.0 - 1e-12);
                 }
-                for (a, &i) in ins.iter().enumerate() {
-                    let take = active[a] && (!any_full || trial[a] >= demand[a] * (1.0 - 1e-12));
+                for a in 0..ins.len() {
+                    let take = sc.active[a] && (!any_full || sc.trial[a] >= sc.demand[a] * (1.0 - 1e-12));
                     if !take {
                         continue;
                     }
-                    moved[a] += trial[a];
-                    demand[a] -= trial[a];
-                    active[a] = false;
-                    for (b, &o) in outs.iter().enumerate() {
-                        supply[b] = (supply[b] - share(i, o) * trial[a]).max(0.0);
+                    sc.moved[a] += sc.trial[a];
+                    sc.demand[a] -= sc.trial[a];
+                    sc.active[a] = false;
+                    for b in 0..no {
+                        sc.supply[b] = (sc.supply[b] - share(a, b) * sc.trial[a]).max(0.0);
                     }
                 }
-                if !any_full || !active.iter().any(|x| *x) {
+                if !any_full || !sc.active.iter().any(|x| *x) {
                     break;
                 }
             }
             for (a, &i) in ins.iter().enumerate() {
-                self.link_out[i] = moved[a];
-                for &o in outs {
-                    self.link_in[o] += share(i, o) * moved[a];
+                self.link_out[i] = sc.moved[a];
+                self.link_exit[i] = exit[a] * sc.moved[a];
+                for (b, &o) in outs.iter().enumerate() {
+                    self.link_in[o] += share(a, b) * sc.moved[a];
                 }
             }
         }
-        // Origins: links whose upstream node has no incoming link.
+        self.scratch = sc;
+        // Trips starting on a link take the supply its node left over.
         for li in 0..self.links.len() {
             let l = &self.links[li];
-            if self.in_of[l.from as usize].is_empty() {
-                let want = l.queue + l.source;
-                let got = want.min(self.receiving(l, 0));
-                self.link_in[li] = got;
+            self.link_entry[li] = 0.0;
+            let want = l.queue + l.source;
+            if want > 0.0 {
+                let got = want.min((self.receiving(l, 0) - self.link_in[li]).max(0.0));
+                self.link_in[li] += got;
+                self.link_entry[li] = got;
             }
         }
     }
@@ -308,14 +405,10 @@ impl Ctm {
                 inflow = y;
             }
             cell_n[cells - 1] += inflow - self.link_out[li];
-            if self.in_of[l.from as usize].is_empty() {
-                let l = &mut self.links[li];
-                l.queue = l.queue + l.source - self.link_in[li];
-                self.entered += self.link_in[li];
-            }
-            if self.out_of[self.links[li].to as usize].is_empty() {
-                self.exited += self.link_out[li];
-            }
+            let l = &mut self.links[li];
+            l.queue = (l.queue + l.source - self.link_entry[li]).max(0.0);
+            self.entered += self.link_entry[li];
+            self.exited += self.link_exit[li];
         }
         self.time_s += self.dt;
         self.steps += 1;
