@@ -55,7 +55,6 @@ pub fn bus_feed(buses: &[Observation], now: Timestamp) -> FeedMessage {
                         id: Some(o.external_id.clone()),
                         label: text(o, "route"),
                         license_plate: Some(o.external_id.clone()),
-                        ..Default::default()
                     }),
                     // The format has f32 degrees: about a metre at Đà Nẵng's longitudes.
                     position: Some(RtPosition {
