@@ -342,7 +342,7 @@ export class MapView {
     const b = this.map.getBounds();
     const picked = pickTrails(this.store.entities.values(), {
       bounds: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()], kinds: this.visibleKinds,
-      perTrail: TRAIL_POINTS, budget: TRAIL_BUDGET,
+      perTrail: TRAIL_POINTS, budget: TRAIL_BUDGET, maxTrails: MAX_TRAILS,
       // On terrain a trail stands at its entity's current ground height (the city centre is flat).
       height: (id) => (this.terrainOn ? this.elevCache.get(id)?.[2] ?? 0 : 0),
     });
@@ -372,9 +372,12 @@ export class MapView {
 }
 
 /** Newest points drawn per trail (the store keeps five minutes). */
-const TRAIL_POINTS = 60;
+const TRAIL_POINTS = 30;
 /** Trail points drawn over all entities. */
-const TRAIL_BUDGET = 40_000;
+const TRAIL_BUDGET = 20_000;
+/** Above this many moving entities in view, no trails (measured: trails were half of a frame at
+ * 10,000 entities in software GL, and unreadable at that density). */
+const MAX_TRAILS = 2_000;
 const OPAQUE: [number, number, number, number] = [255, 255, 255, 255];
 const FADED: [number, number, number, number] = [255, 255, 255, 90];
 

@@ -17,6 +17,8 @@ export interface TrailOptions {
   perTrail: number;
   /** Points over all trails. */
   budget: number;
+  /** More trails than this in view draw none: they would be clutter, and cost most of a frame. */
+  maxTrails?: number;
   /** Height (m) the trail of an entity is drawn at. */
   height?: (id: number) => number;
 }
@@ -31,14 +33,21 @@ export function pickTrails(entities: Iterable<TrailSource>, o: TrailOptions): Tr
   const [w, s, e, n] = o.bounds;
   const mx = (e - w) * 0.1;
   const my = (n - s) * 0.1;
-  const out: TrailPath[] = [];
-  let left = o.budget;
+  const inView: TrailSource[] = [];
   for (const ent of entities) {
     const t = ent.trail;
-    if (t.length < 2 || left < 2) continue;
+    if (t.length < 2) continue;
     if (o.kinds && !o.kinds.has(ent.kind)) continue;
     const [x, y] = t[t.length - 1];
     if (x < w - mx || x > e + mx || y < s - my || y > n + my) continue;
+    inView.push(ent);
+    if (o.maxTrails !== undefined && inView.length > o.maxTrails) return [];
+  }
+  const out: TrailPath[] = [];
+  let left = o.budget;
+  for (const ent of inView) {
+    const t = ent.trail;
+    if (left < 2) break;
     const k = Math.min(t.length, o.perTrail, left);
     const z = o.height ? o.height(ent.id) : 0;
     const path: [number, number, number][] = new Array(k);

@@ -54,5 +54,7 @@ describe('trails drawn', () => {
     expect(got[0].path[29]).toEqual([0.5, 0.099, 1]);
     expect(got[0].path[0][1]).toBeCloseTo(0.07);
     expect(pickTrails(es, { bounds, kinds: new Set(['vessel']), perTrail: 30, budget: 1000 }).map((t) => t.id)).toEqual([4]);
+    expect(pickTrails(es, { bounds, kinds: null, perTrail: 30, budget: 1000, maxTrails: 3 })).toHaveLength(3);
+    expect(pickTrails(es, { bounds, kinds: null, perTrail: 30, budget: 1000, maxTrails: 2 })).toEqual([]);
   });
 });

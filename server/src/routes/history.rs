@@ -138,8 +138,11 @@ impl SeriesStore {
     }
 }
 
+/// A model (held weakly) and its series store.
+type StoreOfModel = (Weak<RwLock<Twin>>, Arc<SeriesStore>);
+
 /// One series store per model (a process may run several servers, as the tests do).
-static STORES: LazyLock<Mutex<Vec<(Weak<RwLock<Twin>>, Arc<SeriesStore>)>>> = LazyLock::new(Mutex::default);
+static STORES: LazyLock<Mutex<Vec<StoreOfModel>>> = LazyLock::new(Mutex::default);
 
 /// The series store of this server's model, created and subscribed to its commits on first use.
 /// Idempotent: building the router again finds the same store.
