@@ -131,10 +131,12 @@ pub async fn run(command: VisionCommand) -> anyhow::Result<()> {
 /// CPU seconds of this process and its waited-for children (`/proc/self/stat`, USER_HZ = 100).
 fn cpu_seconds() -> Option<f64> {
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // Fields after the parenthesised command name; utime is field 14 (index 11 here).
+    // Fields after the parenthesised command name: state is index 0, utime (field 14) index 11,
+    // then stime, cutime, cstime.
     let rest = stat.rsplit_once(')')?.1;
-    let f: Vec<f64> = rest.split_whitespace().filter_map(|v| v.parse().ok()).collect();
-    let ticks = f.get(11)? + f.get(12)? + f.get(13)? + f.get(14)?;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let field = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok());
+    let ticks = field(11)? + field(12)? + field(13)? + field(14)?;
     Some(ticks / 100.0)
 }
 

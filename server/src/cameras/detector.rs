@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use twin_vision::centernet::{self, CenterNet};
 use twin_vision::{Detection, Detector, Frame};
 
 /// A detector a worker thread can own.
@@ -23,15 +24,16 @@ where
 pub type DetectorFactory =
     std::sync::Arc<dyn Fn(Option<&Path>, f32) -> Result<Box<dyn FrameDetector>, String> + Send + Sync>;
 
-/// The weights used when a camera names none.
+/// The weights used when a camera names none: the committed CenterNet weights.
 pub fn default_weights() -> PathBuf {
-    PathBuf::from("data/models/centernet.bpk")
+    CenterNet::default_weights_path()
 }
 
 /// The default model. Missing or unreadable weights are an error naming the file.
 pub fn load_default(model: Option<&Path>, threshold: f32) -> Result<Box<dyn FrameDetector>, String> {
     let path = model.map(Path::to_path_buf).unwrap_or_else(default_weights);
-    Err(format!("no detector is built in yet (weights {} not loaded, threshold {threshold})", path.display()))
+    let net = CenterNet::load(&path).map_err(|e| e.to_string())?;
+    Ok(Box::new(net.with_threshold(threshold)))
 }
 
 /// The factory that loads the default model.
@@ -39,94 +41,11 @@ pub fn default_factory() -> DetectorFactory {
     std::sync::Arc::new(load_default)
 }
 
-/// COCO class names of the default model.
-const COCO: [&str; 80] = [
-    "person",
-    "bicycle",
-    "car",
-    "motorcycle",
-    "airplane",
-    "bus",
-    "train",
-    "truck",
-    "boat",
-    "traffic light",
-    "fire hydrant",
-    "stop sign",
-    "parking meter",
-    "bench",
-    "bird",
-    "cat",
-    "dog",
-    "horse",
-    "sheep",
-    "cow",
-    "elephant",
-    "bear",
-    "zebra",
-    "giraffe",
-    "backpack",
-    "umbrella",
-    "handbag",
-    "tie",
-    "suitcase",
-    "frisbee",
-    "skis",
-    "snowboard",
-    "sports ball",
-    "kite",
-    "baseball bat",
-    "baseball glove",
-    "skateboard",
-    "surfboard",
-    "tennis racket",
-    "bottle",
-    "wine glass",
-    "cup",
-    "fork",
-    "knife",
-    "spoon",
-    "bowl",
-    "banana",
-    "apple",
-    "sandwich",
-    "orange",
-    "broccoli",
-    "carrot",
-    "hot dog",
-    "pizza",
-    "donut",
-    "cake",
-    "chair",
-    "couch",
-    "potted plant",
-    "bed",
-    "dining table",
-    "toilet",
-    "tv",
-    "laptop",
-    "mouse",
-    "remote",
-    "keyboard",
-    "cell phone",
-    "microwave",
-    "oven",
-    "toaster",
-    "sink",
-    "refrigerator",
-    "book",
-    "clock",
-    "vase",
-    "scissors",
-    "teddy bear",
-    "hair drier",
-    "toothbrush",
-];
-
+/// Class names of the default model (COCO).
 pub fn class_name(class: u32) -> &'static str {
-    COCO.get(class as usize).copied().unwrap_or("unknown")
+    centernet::class_name(class)
 }
 
 pub fn class_id(name: &str) -> Option<u32> {
-    COCO.iter().position(|c| *c == name).map(|i| i as u32)
+    centernet::class_id(name)
 }
