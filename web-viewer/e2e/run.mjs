@@ -26,11 +26,12 @@ try {
   const viewerCfg = await api('/api/viewer');
   const openedAt = Date.now();
   await page.goto(BASE + '/');
-  // 3D terrain in software GL: a map frame takes seconds until every DEM tile is in.
+  // 3D terrain in software GL: a map frame takes seconds until every DEM tile is in (minutes on a
+  // loaded machine).
   await waitFor(page, () => {
     const c = window.__citytwin;
     return c && c.store.entities.size > 0 && c.view.map.loaded() && c.view.map.areTilesLoaded();
-  }, null, 150_000);
+  }, null, 300_000);
   await page.waitForTimeout(2500); // labels and icons settle
   await page.screenshot({ path: `${OUT}/viewer.png` });
 
