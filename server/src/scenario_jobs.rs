@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
@@ -12,8 +12,13 @@ use twin_layers::roads::RoadGraph;
 use twin_layers::{Layer, ReferenceLayers};
 use twin_scenarios::coupling::layers::{self as result_layers, DEPTH_CLASSES};
 use twin_scenarios::coupling::{edge_max_depth, flood_to_traffic, CouplingConfig, Station, TrafficInputs};
-use twin_scenarios::flood::{Boundaries, Boundary, FloodSetup, Grid, Series, Simulation, SolverConfig};
-use twin_scenarios::traffic::{assign, AssignmentConfig, Demand, DemandConfig, Network, TurnRules};
+use twin_scenarios::flood::{
+    landuse, Boundaries, Boundary, FloodSetup, Grid, Manning, Series, Simulation, SolverConfig,
+};
+use twin_scenarios::traffic::{
+    assign, run_incident, AssignmentConfig, CongestionMap, Demand, DemandConfig, IncidentConfig, Network, TurnRules,
+};
+use twin_tiles::reference::ReferenceIndex;
 use twin_tiles::terrain::Dem;
 
 /// What a scenario simulates.
@@ -23,6 +28,9 @@ pub enum ScenarioKind {
     Flood,
     Traffic,
     FloodTraffic,
+    /// A closure or capacity drop on `closed_edges` for a while: cell transmission model on the
+    /// road network loaded by the peak-hour equilibrium.
+    Incident,
 }
 
 /// `POST /api/scenarios` body: the kind and its parameters (all optional).
@@ -44,11 +52,24 @@ pub struct ScenarioRequest {
     pub dem_asc: Option<String>,
     /// `[west, south, east, north]` crop of the city DEM; default: the road network's extent.
     pub bbox: Option<[f64; 4]>,
+    /// Manning n per land-use class from the `landuse` layer (where the DEM is on the map);
+    /// default true. Unclassified cells keep `manning`.
+    pub landuse_roughness: Option<bool>,
+    /// Cells mostly covered by building footprints are raised as obstacles; default true.
+    pub building_obstacles: Option<bool>,
     /// Depth (m) above which a road closes; default 0.3.
     pub depth_threshold_m: Option<f64>,
-    /// Road-graph edge ids closed from the start (traffic).
+    /// Road-graph edge ids closed from the start (traffic), or the incident's edges (incident).
     #[serde(default)]
     pub closed_edges: Vec<u32>,
+    /// Incident: minutes before it (the network fills), default 15.
+    pub warmup_minutes: Option<f64>,
+    /// Incident: how long it lasts (minutes), default 20.
+    pub incident_minutes: Option<f64>,
+    /// Incident: minutes simulated after reopening, default 30.
+    pub recovery_minutes: Option<f64>,
+    /// Incident: share of capacity left on its edges, default 0 (closed).
+    pub capacity_factor: Option<f64>,
     /// Peak-hour vehicle trips (PCU/h); default 12 000.
     pub peak_hour_trips: Option<f64>,
     /// Relative gap at which the assignment stops; default 1e-4.
@@ -77,6 +98,58 @@ pub struct JobState {
     pub summary: Option<Value>,
     #[serde(skip)]
     pub layers: BTreeMap<String, Arc<Value>>,
+    /// Result grids on the map (depth rasters), by tile name.
+    #[serde(skip)]
+    pub rasters: BTreeMap<String, Arc<GeoRaster>>,
+    /// Result layers indexed for vector tiles, by tile name (only layers in longitude/latitude).
+    #[serde(skip)]
+    pub vector_tiles: BTreeMap<String, Arc<ReferenceIndex>>,
+}
+
+/// A result grid with the mapping of its cells to longitude and latitude.
+#[derive(Debug, Clone)]
+pub struct GeoRaster {
+    pub grid: Grid,
+    pub geo: GeoRef,
+}
+
+/// Name of a result layer's vector tiles: the flooded-area polygons are `flooded`, the others keep
+/// their layer name.
+pub fn tile_name(layer: &str) -> &str {
+    if layer == "flood_depth_classes" {
+        "flooded"
+    } else {
+        layer
+    }
+}
+
+/// A GeoJSON FeatureCollection (longitude/latitude) indexed for vector tiles as one layer `name`.
+/// Features whose geometry cannot be read are left out.
+pub fn index_geojson(name: &str, fc: &Value) -> ReferenceIndex {
+    let features = fc["features"]
+        .as_array()
+        .map(|fs| {
+            fs.iter()
+                .filter_map(|f| {
+                    let geometry = twin_layers::read_geometry(&f["geometry"]).ok()?;
+                    let properties = f["properties"].as_object().cloned().unwrap_or_default();
+                    Some(twin_layers::Feature { geometry, properties })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    ReferenceIndex::build(&ReferenceLayers { layers: vec![Layer { name: name.to_owned(), features }] })
+}
+
+impl JobState {
+    /// Stores a result layer; `geographic` layers (longitude/latitude) are also indexed for tiles.
+    fn publish(&mut self, name: &str, fc: Value, geographic: bool) {
+        if geographic {
+            let t = tile_name(name);
+            self.vector_tiles.insert(t.to_owned(), Arc::new(index_geojson(t, &fc)));
+        }
+        self.layers.insert(name.to_owned(), Arc::new(fc));
+    }
 }
 
 /// One scenario run.
@@ -101,19 +174,95 @@ impl Job {
             .keys()
             .map(|n| json!({"name": n, "href": format!("/api/scenarios/{}/layers/{n}", self.id)}))
             .collect();
+        let base = format!("/api/scenarios/{}/tiles", self.id);
+        let rasters = s.rasters.keys().map(|n| (n, "raster", "png"));
+        let vectors = s.vector_tiles.keys().map(|n| (n, "vector", "mvt"));
+        let tiles: Vec<Value> = rasters
+            .chain(vectors)
+            .map(|(n, kind, ext)| {
+                json!({
+                    "name": n, "type": kind,
+                    "tiles": format!("{base}/{n}/{{z}}/{{x}}/{{y}}.{ext}"),
+                    "tilejson": format!("{base}/{n}.json"),
+                })
+            })
+            .collect();
         json!({
             "id": self.id, "kind": self.kind, "status": s.status, "percent": s.percent,
             "simulated_s": s.simulated_s, "cells_per_s": s.cells_per_s, "stage": s.stage,
-            "error": s.error, "summary": s.summary, "layers": layers,
+            "error": s.error, "summary": s.summary, "layers": layers, "tiles": tiles,
         })
     }
 }
 
-/// All jobs of this server process.
+/// All jobs of this server process, and the live congestion layer.
 #[derive(Debug, Default)]
 pub struct ScenarioJobs {
     jobs: Mutex<HashMap<u64, Arc<Job>>>,
     next: AtomicU64,
+    pub congestion: CongestionCache,
+}
+
+/// A speed sample: longitude, latitude, speed (m/s), heading (degrees).
+pub type SpeedSample = (f64, f64, f64, Option<f64>);
+
+/// Congestion per road segment as of one set of speed samples.
+#[derive(Debug)]
+pub struct CongestionSnapshot {
+    /// Hash of the samples it was computed from (the tiles' version).
+    pub version: u64,
+    pub geojson: Value,
+    /// The same features indexed for vector tiles (layer `congestion`).
+    pub index: ReferenceIndex,
+}
+
+/// The road graph's matching index, built once, and the latest congestion snapshot: it is
+/// recomputed only when the speed samples change, so a burst of tile requests matches once.
+#[derive(Debug, Default)]
+pub struct CongestionCache {
+    base: OnceLock<Option<(Arc<RoadGraph>, CongestionMap)>>,
+    latest: Mutex<Option<Arc<CongestionSnapshot>>>,
+}
+
+/// Version of a set of samples (bit-exact: any change in any sample gives a new version).
+pub fn samples_version(samples: &[SpeedSample]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for (lon, lat, v, heading) in samples {
+        (lon.to_bits(), lat.to_bits(), v.to_bits(), heading.map(f64::to_bits)).hash(&mut h);
+    }
+    samples.len().hash(&mut h);
+    h.finish()
+}
+
+impl CongestionCache {
+    /// Congestion from `samples` (oldest first per vehicle); `None` without a `roads` layer.
+    pub fn snapshot(&self, layers: &ReferenceLayers, samples: &[SpeedSample]) -> Option<Arc<CongestionSnapshot>> {
+        let (graph, base) = self
+            .base
+            .get_or_init(|| {
+                let graph = RoadGraph::from_layer(layers.get("roads")?);
+                let map = CongestionMap::new(&graph);
+                Some((Arc::new(graph), map))
+            })
+            .as_ref()?;
+        let version = samples_version(samples);
+        // Held while computing, so concurrent requests for the same samples wait and reuse.
+        let mut latest = self.latest.lock();
+        if let Some(s) = latest.as_ref().filter(|s| s.version == version) {
+            return Some(s.clone());
+        }
+        let mut map = base.clone();
+        map.clear();
+        for (lon, lat, speed_m_s, heading) in samples {
+            map.observe(*lon, *lat, speed_m_s * 3.6, *heading);
+        }
+        let geojson = map.to_geojson(graph);
+        let index = index_geojson("congestion", &geojson);
+        let snap = Arc::new(CongestionSnapshot { version, geojson, index });
+        *latest = Some(snap.clone());
+        Some(snap)
+    }
 }
 
 /// Inputs a job reads from the city.
@@ -150,6 +299,8 @@ impl ScenarioJobs {
                 error: None,
                 summary: None,
                 layers: BTreeMap::new(),
+                rasters: BTreeMap::new(),
+                vector_tiles: BTreeMap::new(),
             }),
         });
         self.jobs.lock().insert(id, job.clone());
@@ -257,6 +408,11 @@ pub fn stations(layers: &ReferenceLayers) -> Vec<Station> {
         .collect()
 }
 
+/// Share of a cell that building footprints must cover for it to become an obstacle.
+const BUILDING_COVER: f64 = 0.5;
+/// Height (m) by which building cells are raised: above any street flood, so water goes around.
+const BUILDING_RAISE_M: f64 = 5.0;
+
 struct FloodOutcome {
     depth: Grid,
     geo: Option<GeoRef>,
@@ -272,7 +428,23 @@ fn run_flood(req: &ScenarioRequest, inputs: &CityInputs, job: &Job, share: f64) 
         }
         (None, None) => return Err("no DEM: configure [tiles] dem or pass dem_asc".into()),
     };
-    let mut setup = FloodSetup::new(dem, req.manning.unwrap_or(0.03));
+    let default_n = req.manning.unwrap_or(0.03);
+    let mut inputs_summary = json!({"manning_default": default_n});
+    let mut setup = FloodSetup::new(dem, default_n);
+    // City layers are in longitude/latitude: they need a DEM on the map.
+    if let Some(g) = geo {
+        let to_grid = |lon: f64, lat: f64| g.to_grid(lon, lat);
+        if let (true, Some(landuse)) = (req.landuse_roughness.unwrap_or(true), inputs.layers.get("landuse")) {
+            let (n, stats) = landuse::manning_grid(&setup.dem, landuse, &to_grid, default_n);
+            setup.manning = Manning::PerCell(n);
+            inputs_summary["landuse"] = json!(stats);
+        }
+        if let (true, Some(b)) = (req.building_obstacles.unwrap_or(true), inputs.layers.get("buildings")) {
+            let mask = landuse::building_mask(&setup.dem, b, &to_grid, BUILDING_COVER);
+            setup.burn_obstacles(&mask, Some(BUILDING_RAISE_M)).map_err(|e| e.to_string())?;
+            inputs_summary["building_cells"] = json!(mask.iter().filter(|m| **m).count());
+        }
+    }
     setup.rain_mm_h = Some(Series::constant(req.rain_mm_h.unwrap_or(50.0)).map_err(|e| e.to_string())?);
     let boundary: Boundary = req
         .boundary
@@ -304,6 +476,7 @@ fn run_flood(req: &ScenarioRequest, inputs: &CityInputs, job: &Job, share: f64) 
         )
         .map_err(|e| e.to_string())?;
     let depth = sim.max_depth_grid();
+    let final_depth = sim.depth_grid();
     let polygons = match geo {
         Some(g) => result_layers::depth_class_polygons(&depth, &DEPTH_CLASSES, &|x, y| g.to_lonlat(x, y)),
         None => result_layers::depth_class_polygons(&depth, &DEPTH_CLASSES, &|x, y| (x, y)),
@@ -312,14 +485,28 @@ fn run_flood(req: &ScenarioRequest, inputs: &CityInputs, job: &Job, share: f64) 
         (Some(g), Some(b)) => Some(result_layers::flooded_buildings(b, &depth, &|x, y| g.to_grid(x, y), 0.1)),
         _ => None,
     };
+    // Tiles need the map position: a grid given inline (`dem_asc`) has none.
+    let flooded_tiles = geo.map(|_| Arc::new(index_geojson("flooded", &polygons)));
     job.update(|s| {
-        s.summary = Some(json!({"flood": summary}));
+        s.summary = Some(json!({"flood": summary, "flood_inputs": inputs_summary}));
         s.layers.insert("flood_depth_classes".into(), Arc::new(polygons));
+        if let Some(t) = flooded_tiles {
+            s.vector_tiles.insert("flooded".into(), t);
+        }
         if let Some(b) = buildings {
-            s.layers.insert("flooded_buildings".into(), Arc::new(b));
+            s.publish("flooded_buildings", b, true);
+        }
+        if let Some(g) = geo {
+            s.rasters.insert("depth".into(), Arc::new(GeoRaster { grid: final_depth, geo: g }));
+            s.rasters.insert("max_depth".into(), Arc::new(GeoRaster { grid: depth.clone(), geo: g }));
         }
     });
     Ok(FloodOutcome { depth, geo })
+}
+
+/// Network links modelling the road-graph edges `edges`.
+fn links_of_edges(net: &Network, edges: &[u32]) -> Vec<u32> {
+    (0..net.link_count() as u32).filter(|l| net.link(*l).edge.is_some_and(|x| edges.contains(&x.0))).collect()
 }
 
 fn traffic_model(req: &ScenarioRequest, layers: &ReferenceLayers) -> Result<(RoadGraph, Network, Demand), String> {
@@ -328,10 +515,9 @@ fn traffic_model(req: &ScenarioRequest, layers: &ReferenceLayers) -> Result<(Roa
     let mut net = Network::from_road_graph(&graph, Some(roads), TurnRules::default());
     let cfg = DemandConfig { peak_hour_trips: req.peak_hour_trips.unwrap_or(12_000.0), ..DemandConfig::default() };
     let demand = Demand::generate(&graph, &net, layers.get("buildings"), &cfg);
-    for e in &req.closed_edges {
-        let links: Vec<u32> =
-            (0..net.link_count() as u32).filter(|l| net.link(*l).edge.is_some_and(|x| x.0 == *e)).collect();
-        for l in links {
+    // An incident's edges are open in the equilibrium that loads the network.
+    if req.kind != ScenarioKind::Incident {
+        for l in links_of_edges(&net, &req.closed_edges) {
             net.set_closed(l, true);
         }
     }
@@ -358,10 +544,11 @@ fn run(req: &ScenarioRequest, inputs: &CityInputs, job: &Job) -> Result<(), Stri
             job.update(|s| {
                 s.summary =
                     Some(json!({"traffic": summary, "zones": demand.zones.len(), "od_pairs": demand.ods.len()}));
-                s.layers.insert("traffic_flows".into(), Arc::new(flows));
+                s.publish("traffic_flows", flows, true);
             });
             Ok(())
         }
+        ScenarioKind::Incident => run_incident_job(req, inputs, job, &assignment),
         ScenarioKind::FloodTraffic => {
             let flood = run_flood(req, inputs, job, 0.7)?;
             job.update(|s| s.stage = "traffic".into());
@@ -394,12 +581,85 @@ fn run(req: &ScenarioRequest, inputs: &CityInputs, job: &Job) -> Result<(), Stri
             let flows = result_layers::link_flows(&graph, &flooded_net, &res.link_flows_after, &res.link_times_after);
             job.update(|s| {
                 let flood_summary = s.summary.take().unwrap_or(Value::Null);
-                s.summary = Some(json!({"flood": flood_summary["flood"], "coupling": res}));
-                s.layers.insert("closed_roads".into(), Arc::new(closed));
-                s.layers.insert("flooded_roads".into(), Arc::new(flooded));
-                s.layers.insert("traffic_flows".into(), Arc::new(flows));
+                s.summary = Some(json!({
+                    "flood": flood_summary["flood"], "flood_inputs": flood_summary["flood_inputs"], "coupling": res,
+                }));
+                s.publish("closed_roads", closed, true);
+                s.publish("flooded_roads", flooded, true);
+                s.publish("traffic_flows", flows, true);
             });
             Ok(())
         }
     }
+}
+
+fn run_incident_job(
+    req: &ScenarioRequest,
+    inputs: &CityInputs,
+    job: &Job,
+    assignment: &AssignmentConfig,
+) -> Result<(), String> {
+    job.update(|s| s.stage = "assignment".into());
+    let (graph, net, demand) = traffic_model(req, &inputs.layers)?;
+    let links = links_of_edges(&net, &req.closed_edges);
+    if links.is_empty() {
+        return Err(format!("no road edge among {:?}", req.closed_edges));
+    }
+    let eq = assign(
+        &net,
+        &demand.ods,
+        assignment,
+        |p| job.update(|s| s.percent = (p.iteration as f64).min(20.0)),
+        &job.cancel,
+    )
+    .map_err(|e| e.to_string())?;
+    let minutes = |v: Option<f64>, default: f64, name: &str| {
+        let m = v.unwrap_or(default);
+        if m.is_finite() && (0.0..=24.0 * 60.0).contains(&m) {
+            Ok(m * 60.0)
+        } else {
+            Err(format!("{name} must be between 0 and 1440 minutes"))
+        }
+    };
+    let factor = req.capacity_factor.unwrap_or(0.0);
+    if !(0.0..=1.0).contains(&factor) {
+        return Err("capacity_factor must be in [0, 1]".into());
+    }
+    let cfg = IncidentConfig {
+        warmup_s: minutes(req.warmup_minutes, 15.0, "warmup_minutes")?,
+        incident_s: minutes(req.incident_minutes, 20.0, "incident_minutes")?,
+        recovery_s: minutes(req.recovery_minutes, 30.0, "recovery_minutes")?,
+        capacity_factor: factor,
+        ..IncidentConfig::default()
+    };
+    job.update(|s| s.stage = "cell transmission".into());
+    let started = std::time::Instant::now();
+    let res = run_incident(
+        &net,
+        &eq,
+        &links,
+        &cfg,
+        |f| {
+            job.update(|s| {
+                s.percent = 20.0 + 80.0 * f;
+                s.simulated_s = f * (cfg.warmup_s + cfg.incident_s + cfg.recovery_s);
+            })
+        },
+        &job.cancel,
+    )
+    .map_err(|e| e.to_string())?;
+    tracing::info!(
+        job = job.id,
+        secs = started.elapsed().as_secs_f64(),
+        queued = res.queued_links.len(),
+        "incident run"
+    );
+    let summary = twin_scenarios::coupling::TrafficSummary::of(&eq, &demand.ods);
+    let queues = result_layers::incident_queues(&graph, &net, &res.queued_links);
+    job.update(|s| {
+        s.cells_per_s = res.cell_updates_per_s;
+        s.summary = Some(json!({"traffic": summary, "incident_links": links, "incident": res}));
+        s.publish("incident_queues", queues, true);
+    });
+    Ok(())
 }

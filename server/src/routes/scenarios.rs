@@ -1,4 +1,7 @@
-//! What-if scenarios (flood, traffic, flood → traffic) as background jobs, and live congestion.
+//! What-if scenarios (flood, traffic, flood → traffic) as background jobs, and live congestion;
+//! their tiles are in [`tiles`].
+
+pub mod tiles;
 
 use std::sync::Arc;
 
@@ -8,9 +11,6 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
 use serde_json::{json, Value};
-use twin_core::EntityKind;
-use twin_layers::roads::RoadGraph;
-use twin_scenarios::traffic::CongestionMap;
 
 use crate::problem::Problem;
 use crate::scenario_jobs::{CityInputs, ScenarioRequest};
@@ -23,7 +23,12 @@ pub fn router() -> axum::Router<AppState> {
         .route("/api/scenarios", post(create).get(list))
         .route("/api/scenarios/{id}", get(one).delete(cancel))
         .route("/api/scenarios/{id}/layers/{name}", get(layer))
+        .route("/api/scenarios/{id}/tiles/{name}/{z}/{x}/{file}", get(tiles::result_tile))
+        .route("/api/scenarios/{id}/tiles/{file}", get(tiles::result_tilejson))
         .route("/api/traffic/congestion", get(congestion))
+        // Static segments win over the generic `/tiles/{layer}/…` routes.
+        .route("/tiles/congestion/{z}/{x}/{file}", get(tiles::congestion_tile))
+        .route("/tiles/congestion.json", get(tiles::congestion_tilejson))
 }
 
 /// Starts a scenario job; answers 202 with its id and where to poll.
@@ -32,7 +37,13 @@ pub fn router() -> axum::Router<AppState> {
 pub async fn create(State(st): State<AppState>, body: Bytes) -> Result<impl IntoResponse, Problem> {
     let req: ScenarioRequest = serde_json::from_slice(&body)
         .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "invalid-scenario", e.to_string()).field("body"))?;
-    if req.dem_asc.is_none() && st.tiles.dem().is_none() && req.kind != crate::scenario_jobs::ScenarioKind::Traffic {
+    use crate::scenario_jobs::ScenarioKind;
+    let needs_dem = matches!(req.kind, ScenarioKind::Flood | ScenarioKind::FloodTraffic);
+    if req.kind == ScenarioKind::Incident && req.closed_edges.is_empty() {
+        return Err(Problem::new(StatusCode::BAD_REQUEST, "no-incident-edges", "an incident needs closed_edges")
+            .field("closed_edges"));
+    }
+    if req.dem_asc.is_none() && st.tiles.dem().is_none() && needs_dem {
         return Err(
             Problem::new(StatusCode::BAD_REQUEST, "no-dem", "no city DEM is loaded; pass dem_asc").field("dem_asc")
         );
@@ -96,29 +107,6 @@ pub async fn layer(
 #[utoipa::path(get, path = "/api/traffic/congestion", tag = "scenarios",
     responses((status = 200, description = "GeoJSON FeatureCollection"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn congestion(State(st): State<AppState>) -> Result<Json<Value>, Problem> {
-    let roads = st.layers.get("roads").ok_or_else(|| Problem::not_found("no `roads` layer"))?;
-    // Speeds are read from the model first, so the lock is not held while matching.
-    let samples: Vec<(f64, f64, f64, Option<f64>)> = {
-        let twin = st.twin.read();
-        twin.entities()
-            .filter(|e| {
-                matches!(
-                    e.kind,
-                    EntityKind::Bus | EntityKind::Ambulance | EntityKind::FireTruck | EntityKind::PoliceUnit
-                )
-            })
-            .flat_map(|e| {
-                // The recent track feeds the moving average oldest first, then the latest state.
-                let track = e.track.iter().filter_map(|t| Some((t.position.lon, t.position.lat, t.speed?, t.heading)));
-                let now = e.position.zip(e.speed).map(|(p, v)| (p.lon, p.lat, v, e.heading));
-                track.chain(now).collect::<Vec<_>>()
-            })
-            .collect()
-    };
-    let graph = RoadGraph::from_layer(roads);
-    let mut map = CongestionMap::new(&graph);
-    for (lon, lat, speed_m_s, heading) in samples {
-        map.observe(lon, lat, speed_m_s * 3.6, heading);
-    }
-    Ok(Json(map.to_geojson(&graph)))
+    let snap = tiles::congestion_snapshot(&st).await?;
+    Ok(Json(snap.geojson.clone()))
 }

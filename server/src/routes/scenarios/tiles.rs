@@ -1,0 +1,434 @@
+//! Live congestion and scenario results as tiles.
+//!
+//! - `/tiles/congestion/{z}/{x}/{y}.mvt` and `/tiles/congestion.json`: road segments with a
+//!   congestion index from the current vehicle speeds (layer `congestion`).
+//! - `/api/scenarios/{id}/tiles/{name}/{z}/{x}/{y}.png`: water depth of a flood run (`depth` at the
+//!   end, `max_depth` over the run) as 256-pixel PNGs, coloured by depth class, transparent when dry.
+//! - `/api/scenarios/{id}/tiles/{name}/{z}/{x}/{y}.mvt`: result layers as vector tiles (`flooded`:
+//!   flooded area per depth class; `closed_roads`, `flooded_roads`, `traffic_flows`, …).
+//! - `/api/scenarios/{id}/tiles/{name}.json`: their TileJSON 3.0.
+//!
+//! Like the other tiles: ETag (process nonce + content version), `Cache-Control`, gzip for MVT when
+//! accepted, 204 for an empty vector tile. A raster tile outside the flood grid is a transparent PNG.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Map, Value};
+use twin_core::EntityKind;
+use twin_tiles::coord::{world_to_lonlat, MAX_LAT};
+use twin_tiles::mvt::encode_tile;
+use twin_tiles::reference::ReferenceIndex;
+use twin_tiles::TileCoord;
+
+use crate::problem::Problem;
+use crate::routes::tiles::base_url;
+use crate::scenario_jobs::{CongestionSnapshot, GeoRaster, SpeedSample};
+use crate::state::AppState;
+
+const MVT: &str = "application/vnd.mapbox-vector-tile";
+/// Congestion follows the live model: short client caching, revalidated by ETag.
+const LIVE_CACHE: &str = "public, max-age=2, must-revalidate";
+/// Results never change, but job ids restart with the process: a minute, then revalidate.
+const RESULT_CACHE: &str = "public, max-age=60, must-revalidate";
+const ATTRIBUTION: &str = "© OpenStreetMap contributors; SRTM: NASA/USGS";
+/// Raster tile side (pixels).
+pub const TILE_PX: u32 = 256;
+
+/// Colour (RGBA) of a water depth: transparent below 1 cm (the solver's wet threshold) or on
+/// NODATA, then one colour per class of the flooded-area layer (0.1 / 0.3 / 0.5 / 1 m), darker and
+/// more opaque as it deepens (ColorBrewer "Blues").
+pub fn depth_rgba(depth_m: f64) -> [u8; 4] {
+    const RAMP: [(f64, [u8; 4]); 5] = [
+        (1.0, [8, 48, 107, 235]),
+        (0.5, [8, 81, 156, 220]),
+        (0.3, [33, 113, 181, 205]),
+        (0.1, [107, 174, 214, 185]),
+        (0.01, [198, 219, 239, 150]),
+    ];
+    if depth_m.is_nan() {
+        return [0; 4];
+    }
+    RAMP.iter().find(|(min, _)| depth_m >= *min).map_or([0; 4], |(_, c)| *c)
+}
+
+/// RGBA pixels of a depth raster over a tile (nearest cell to each pixel centre); `None` when no
+/// pixel is coloured.
+pub fn depth_pixels(r: &GeoRaster, tile: TileCoord) -> Option<Vec<u8>> {
+    let n = f64::from(1u32 << tile.z());
+    let px = f64::from(TILE_PX);
+    let world = |i: u32, origin: u32| (f64::from(origin) + (f64::from(i) + 0.5) / px) / n;
+    // Longitude is linear in x and latitude depends on y alone: one projection per column and row.
+    let xs: Vec<f64> = (0..TILE_PX).map(|i| r.geo.to_grid(world_to_lonlat(world(i, tile.x()), 0.5).0, 0.0).0).collect();
+    let ys: Vec<f64> =
+        (0..TILE_PX).map(|j| r.geo.to_grid(r.geo.west, world_to_lonlat(0.5, world(j, tile.y())).1).1).collect();
+    let mut out = vec![0u8; (TILE_PX * TILE_PX * 4) as usize];
+    let mut any = false;
+    for (j, y) in ys.iter().enumerate() {
+        for (i, x) in xs.iter().enumerate() {
+            let Some(d) = r.grid.cell_at(*x, *y).and_then(|(row, col)| r.grid.get(row, col)) else { continue };
+            let c = depth_rgba(d);
+            if c[3] > 0 {
+                let k = (j * TILE_PX as usize + i) * 4;
+                out[k..k + 4].copy_from_slice(&c);
+                any = true;
+            }
+        }
+    }
+    any.then_some(out)
+}
+
+/// PNG of RGBA pixels of a tile.
+pub fn encode_png(rgba: &[u8]) -> Result<Vec<u8>, String> {
+    use image::ImageEncoder;
+    let mut out = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut out)
+        .write_image(rgba, TILE_PX, TILE_PX, image::ExtendedColorType::Rgba8)
+        .map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+/// The encoded depth tile: a transparent PNG where the grid is dry or absent.
+pub fn depth_png(r: &GeoRaster, tile: TileCoord) -> Result<Vec<u8>, String> {
+    match depth_pixels(r, tile) {
+        Some(px) => encode_png(&px),
+        None => encode_png(&vec![0u8; (TILE_PX * TILE_PX * 4) as usize]),
+    }
+}
+
+/// An MVT of a one-layer index (zero bytes when nothing falls in the tile).
+fn vector_tile(st: &AppState, index: &ReferenceIndex, tile: TileCoord) -> Vec<u8> {
+    let r = &st.tiles.renderer;
+    let eps = if tile.z() >= r.full_detail_zoom { 0.0 } else { r.simplify };
+    let layers: Vec<_> = index.layers.iter().map(|l| l.render(tile, r.live.extent, r.live.buffer, eps)).collect();
+    encode_tile(&layers)
+}
+
+fn parse_tile(z: &str, x: &str, file: &str, ext: &str) -> Result<TileCoord, Problem> {
+    let y = file.strip_suffix(ext).ok_or_else(|| Problem::not_found(format!("tiles here end in {ext}")))?;
+    let num = |name: &str, v: &str| {
+        v.parse::<u32>().map_err(|_| Problem::bad_param(name, format!("{v:?} is not a tile {name}")))
+    };
+    let (z, x, y) = (num("z", z)?, num("x", x)?, num("y", y)?);
+    let z = u8::try_from(z).map_err(|_| Problem::bad_param("z", format!("zoom {z} is out of range")))?;
+    TileCoord::new(z, x, y).map_err(|e| Problem::bad_param("z/x/y", e.to_string()))
+}
+
+/// `Accept-Encoding` names gzip (or `*`) without `q=0`.
+fn accepts_gzip(h: &HeaderMap) -> bool {
+    h.get_all(header::ACCEPT_ENCODING).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(|item| {
+        let mut parts = item.split(';').map(str::trim);
+        let coding = parts.next().unwrap_or("");
+        let q_zero = parts.any(|p| {
+            let p = p.replace(' ', "");
+            p.strip_prefix("q=").and_then(|q| q.parse::<f64>().ok()).is_some_and(|q| q == 0.0)
+        });
+        (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !q_zero
+    })
+}
+
+fn matches_etag(h: &HeaderMap, etag: &str) -> bool {
+    h.get_all(header::IF_NONE_MATCH).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(|t| {
+        let t = t.trim();
+        t == "*" || t.trim_start_matches("W/") == etag
+    })
+}
+
+fn with_headers(mut res: Response, etag: &str, cache: &'static str) -> Response {
+    let h = res.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(etag) {
+        h.insert(header::ETAG, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    res
+}
+
+fn internal(e: impl std::fmt::Display) -> Problem {
+    tracing::error!(error = %e, "scenario tile rendering failed");
+    Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "tile-error", e.to_string())
+}
+
+/// An MVT response: 304 on a matching ETag, 204 when empty, gzip when accepted.
+async fn mvt_response(
+    render: impl FnOnce() -> Vec<u8> + Send + 'static,
+    etag_of: impl Fn(bool) -> String,
+    headers: &HeaderMap,
+    cache: &'static str,
+) -> Result<Response, Problem> {
+    let gz = accepts_gzip(headers);
+    let etag = etag_of(gz);
+    if matches_etag(headers, &etag) {
+        return Ok(with_headers(StatusCode::NOT_MODIFIED.into_response(), &etag, cache));
+    }
+    let bytes = tokio::task::spawn_blocking(move || {
+        let raw = render();
+        if gz && !raw.is_empty() {
+            twin_tiles::compress::gzip(&raw)
+        } else {
+            raw
+        }
+    })
+    .await
+    .map_err(internal)?;
+    if bytes.is_empty() {
+        return Ok(with_headers(StatusCode::NO_CONTENT.into_response(), &etag, cache));
+    }
+    let mut res = (StatusCode::OK, [(header::CONTENT_TYPE, MVT)], Bytes::from(bytes)).into_response();
+    if gz {
+        res.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    Ok(with_headers(res, &etag, cache))
+}
+
+/// Speed samples of buses and emergency vehicles, each vehicle's track oldest first and then its
+/// latest state (the moving average runs in that order). Copied under the read lock only.
+pub fn speed_samples(st: &AppState) -> Vec<SpeedSample> {
+    let twin = st.twin.read();
+    twin.entities()
+        .filter(|e| {
+            matches!(e.kind, EntityKind::Bus | EntityKind::Ambulance | EntityKind::FireTruck | EntityKind::PoliceUnit)
+        })
+        .flat_map(|e| {
+            let track = e.track.iter().filter_map(|t| Some((t.position.lon, t.position.lat, t.speed?, t.heading)));
+            let now = e.position.zip(e.speed).map(|(p, v)| (p.lon, p.lat, v, e.heading));
+            track.chain(now).collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// The congestion of the current speeds (computed on the blocking pool when the samples changed).
+pub async fn congestion_snapshot(st: &AppState) -> Result<Arc<CongestionSnapshot>, Problem> {
+    if st.layers.get("roads").is_none() {
+        return Err(Problem::not_found("no `roads` layer"));
+    }
+    let samples = speed_samples(st);
+    let st2 = st.clone();
+    tokio::task::spawn_blocking(move || st2.scenarios.congestion.snapshot(&st2.layers, &samples))
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| Problem::not_found("no `roads` layer"))
+}
+
+/// Congestion vector tile: road segments with `congestion` (0 free flow … 1 standstill),
+/// `speed_ratio`, `samples`, `free_flow_kmh`, `edge`, `name`, `class`.
+#[utoipa::path(get, path = "/tiles/congestion/{z}/{x}/{y}.mvt", tag = "tiles",
+    params(("z" = u8, Path), ("x" = u32, Path), ("y" = u32, Path)),
+    responses(
+        (status = 200, content_type = "application/vnd.mapbox-vector-tile", description = "MVT 2.1 tile, layer `congestion`"),
+        (status = 204, description = "no observed segment in this tile"),
+        (status = 304, description = "unchanged since the ETag in If-None-Match"),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn congestion_tile(
+    State(st): State<AppState>,
+    Path((z, x, file)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let tile = parse_tile(&z, &x, &file, ".mvt")?;
+    let snap = congestion_snapshot(&st).await?;
+    let (svc, version) = (st.tiles.clone(), snap.version);
+    let etag_of = move |gz| svc.etag("congestion", tile, version, gz);
+    let st2 = st.clone();
+    mvt_response(move || vector_tile(&st2, &snap.index, tile), etag_of, &headers, LIVE_CACHE).await
+}
+
+fn vector_layer(id: &str, description: &str, fields: Value, maxzoom: u8) -> Value {
+    json!({"id": id, "description": description, "minzoom": 0, "maxzoom": maxzoom, "fields": fields})
+}
+
+fn tilejson_doc(name: &str, tiles_url: String, bounds: [f64; 4], maxzoom: u8, extra: Map<String, Value>) -> Value {
+    let [w, s, e, n] = bounds;
+    let mut doc = json!({
+        "tilejson": "3.0.0",
+        "name": name,
+        "scheme": "xyz",
+        "tiles": [tiles_url],
+        "minzoom": 0,
+        "maxzoom": maxzoom,
+        "bounds": [w, s.max(-MAX_LAT), e, n.min(MAX_LAT)],
+        "center": [(w + e) / 2.0, (s + n) / 2.0, 13.min(maxzoom)],
+        "attribution": ATTRIBUTION,
+    });
+    if let Some(o) = doc.as_object_mut() {
+        o.extend(extra);
+    }
+    doc
+}
+
+fn json_response(doc: Value) -> Response {
+    let mut res = Json(doc).into_response();
+    res.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    res
+}
+
+/// TileJSON 3.0.0 of the congestion layer.
+#[utoipa::path(get, path = "/tiles/congestion.json", tag = "tiles",
+    responses((status = 200, description = "TileJSON 3.0.0"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn congestion_tilejson(State(st): State<AppState>, headers: HeaderMap) -> Result<Response, Problem> {
+    if st.layers.get("roads").is_none() {
+        return Err(Problem::not_found("no `roads` layer"));
+    }
+    let b = st.city_bbox;
+    let maxzoom = st.tiles.max_zoom();
+    let fields = json!({
+        "edge": "Number", "name": "String", "class": "String", "congestion": "Number",
+        "speed_ratio": "Number", "free_flow_kmh": "Number", "samples": "Number",
+    });
+    let layer = vector_layer(
+        "congestion",
+        "road segments with a congestion index (0 free flow … 1 standstill) from live vehicle speeds",
+        fields,
+        maxzoom,
+    );
+    let mut extra = Map::new();
+    extra.insert("vector_layers".into(), json!([layer]));
+    let url = format!("{}/tiles/congestion/{{z}}/{{x}}/{{y}}.mvt", base_url(&headers));
+    Ok(json_response(tilejson_doc("congestion", url, [b.min_lon, b.min_lat, b.max_lon, b.max_lat], maxzoom, extra)))
+}
+
+fn job_of(st: &AppState, id: &str) -> Result<Arc<crate::scenario_jobs::Job>, Problem> {
+    let n: u64 = id.parse().map_err(|_| Problem::bad_param("id", format!("`{id}` is not a scenario id")))?;
+    st.scenarios.get(n).ok_or_else(|| Problem::not_found(format!("no scenario {id}")))
+}
+
+/// A tile of a scenario result: a depth raster (`.png`) or a result layer (`.mvt`).
+#[utoipa::path(get, path = "/api/scenarios/{id}/tiles/{name}/{z}/{x}/{y}", tag = "scenarios",
+    params(("id" = u64, Path), ("name" = String, Path, description = "`depth`, `max_depth` (PNG); `flooded`, `closed_roads`, `flooded_roads`, `flooded_buildings`, `traffic_flows` (MVT)"),
+        ("z" = u8, Path), ("x" = u32, Path), ("y" = String, Path, description = "row with `.png` or `.mvt`")),
+    responses(
+        (status = 200, description = "PNG (depth) or MVT 2.1 tile"),
+        (status = 204, description = "nothing in this vector tile"),
+        (status = 304, description = "unchanged since the ETag in If-None-Match"),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn result_tile(
+    State(st): State<AppState>,
+    Path((id, name, z, x, file)): Path<(String, String, String, String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let job = job_of(&st, &id)?;
+    let (raster, vector) = {
+        let s = job.state.lock();
+        (s.rasters.get(&name).cloned(), s.vector_tiles.get(&name).cloned())
+    };
+    let tag = format!("scenario-{}-{name}", job.id);
+    if let Some(r) = raster {
+        let tile = parse_tile(&z, &x, &file, ".png")?;
+        let etag = st.tiles.etag(&tag, tile, 0, false);
+        if matches_etag(&headers, &etag) {
+            return Ok(with_headers(StatusCode::NOT_MODIFIED.into_response(), &etag, RESULT_CACHE));
+        }
+        let png =
+            tokio::task::spawn_blocking(move || depth_png(&r, tile)).await.map_err(internal)?.map_err(internal)?;
+        let res = (StatusCode::OK, [(header::CONTENT_TYPE, "image/png")], Bytes::from(png)).into_response();
+        return Ok(with_headers(res, &etag, RESULT_CACHE));
+    }
+    let Some(index) = vector else {
+        return Err(Problem::not_found(format!("scenario {id} has no tile layer `{name}` (yet)")));
+    };
+    let tile = parse_tile(&z, &x, &file, ".mvt")?;
+    let svc = st.tiles.clone();
+    let etag_of = move |gz| svc.etag(&tag, tile, 0, gz);
+    let st2 = st.clone();
+    mvt_response(move || vector_tile(&st2, &index, tile), etag_of, &headers, RESULT_CACHE).await
+}
+
+/// TileJSON 3.0.0 of a scenario result layer (`{name}.json`).
+#[utoipa::path(get, path = "/api/scenarios/{id}/tiles/{name}.json", tag = "scenarios",
+    params(("id" = u64, Path), ("name" = String, Path)),
+    responses((status = 200, description = "TileJSON 3.0.0"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn result_tilejson(
+    State(st): State<AppState>,
+    Path((id, file)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let job = job_of(&st, &id)?;
+    let name = file.strip_suffix(".json").ok_or_else(|| Problem::not_found(format!("no tile resource {file}")))?;
+    let (raster, vector) = {
+        let s = job.state.lock();
+        (s.rasters.get(name).cloned(), s.vector_tiles.get(name).cloned())
+    };
+    let base = format!("{}/api/scenarios/{}/tiles/{name}", base_url(&headers), job.id);
+    let maxzoom = st.tiles.max_zoom();
+    let mut extra = Map::new();
+    let doc = if let Some(r) = raster {
+        let (w, s) = r.geo.to_lonlat(r.grid.xll, r.grid.yll);
+        let cs = r.grid.cellsize;
+        let (e, n) = r.geo.to_lonlat(r.grid.xll + r.grid.ncols as f64 * cs, r.grid.yll + r.grid.nrows as f64 * cs);
+        extra.insert("type".into(), json!("raster"));
+        extra.insert("tileSize".into(), json!(TILE_PX));
+        extra.insert(
+            "description".into(),
+            json!("water depth (m) by class: ≥0.01, ≥0.1, ≥0.3, ≥0.5, ≥1 m; transparent when dry"),
+        );
+        tilejson_doc(name, format!("{base}/{{z}}/{{x}}/{{y}}.png"), [w, s, e, n], maxzoom, extra)
+    } else if let Some(index) = vector {
+        let layers: Vec<Value> = index
+            .layers
+            .iter()
+            .map(|l| {
+                let fields = Value::Object(l.fields.iter().map(|(k, t)| (k.clone(), json!(t))).collect());
+                vector_layer(&l.name, &format!("scenario {} result `{name}`", job.id), fields, maxzoom)
+            })
+            .collect();
+        let bounds = index.layers.iter().find_map(|l| l.bounds()).unwrap_or_else(|| {
+            let b = st.city_bbox;
+            [b.min_lon, b.min_lat, b.max_lon, b.max_lat]
+        });
+        extra.insert("vector_layers".into(), json!(layers));
+        tilejson_doc(name, format!("{base}/{{z}}/{{x}}/{{y}}.mvt"), bounds, maxzoom, extra)
+    } else {
+        return Err(Problem::not_found(format!("scenario {id} has no tile layer `{name}` (yet)")));
+    };
+    Ok(json_response(doc))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
+mod tests {
+    use super::*;
+    use crate::scenario_jobs::GeoRef;
+    use twin_scenarios::flood::Grid;
+
+    #[test]
+    fn ramp_is_transparent_when_dry_and_darkens_with_depth() {
+        assert_eq!(depth_rgba(0.0)[3], 0);
+        assert_eq!(depth_rgba(0.009)[3], 0);
+        assert_eq!(depth_rgba(f64::NAN)[3], 0);
+        let classes = [0.01, 0.1, 0.3, 0.5, 1.0, 5.0];
+        let colours: Vec<[u8; 4]> = classes.iter().map(|d| depth_rgba(*d)).collect();
+        for w in colours.windows(2) {
+            // Deeper is never lighter.
+            assert!(
+                u32::from(w[1][0]) + u32::from(w[1][1]) + u32::from(w[1][2])
+                    <= u32::from(w[0][0]) + u32::from(w[0][1]) + u32::from(w[0][2])
+            );
+        }
+        assert_eq!(depth_rgba(0.3), depth_rgba(0.49));
+        assert_ne!(depth_rgba(0.3), depth_rgba(0.5));
+    }
+
+    #[test]
+    fn pixels_sample_the_cell_under_them() {
+        // 2 × 2 cells of 0.01° (≈1 km) from (108.0, 16.0); only the north-east cell is wet.
+        let cs = 1000.0;
+        let grid = Grid { ncols: 2, nrows: 2, xll: 0.0, yll: 0.0, cellsize: cs, data: vec![0.0, 0.7, 0.0, 0.0] };
+        let geo = GeoRef { west: 108.0, south: 16.0, dx_deg: 0.01, dy_deg: 0.01, cellsize: cs };
+        let r = GeoRaster { grid, geo };
+        let ne = TileCoord::containing(108.015, 16.015, 16).unwrap();
+        let sw = TileCoord::containing(108.005, 16.005, 16).unwrap();
+        let far = TileCoord::containing(109.0, 17.0, 16).unwrap();
+        let px = depth_pixels(&r, ne).unwrap();
+        assert_eq!(&px[..4], &depth_rgba(0.7));
+        assert!(depth_pixels(&r, sw).is_none());
+        assert!(depth_pixels(&r, far).is_none());
+        let png = depth_png(&r, far).unwrap();
+        assert_eq!(&png[1..4], b"PNG");
+    }
+}
