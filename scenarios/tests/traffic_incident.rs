@@ -102,7 +102,7 @@ fn closure_spills_back_over_the_junction_and_queues_shrink_after_reopening() {
     let peak = res.timeline.iter().map(extra_queue).fold(0.0, f64::max);
     assert!(extra_queue(last) < 0.9 * peak, "{last:?}, peak extra queue {peak} km");
     // Before the incident both runs are the same model.
-    let before = res.timeline.iter().filter(|s| s.t_s <= cfg.warmup_s).last().unwrap();
+    let before = res.timeline.iter().rfind(|s| s.t_s <= cfg.warmup_s).unwrap();
     assert_eq!(before.queue_km, before.baseline_queue_km);
     assert!((res.entered_veh - res.exited_veh - last.vehicles).abs() < 1e-6 * res.entered_veh);
 }

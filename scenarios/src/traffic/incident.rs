@@ -141,7 +141,7 @@ pub fn network_ctm(net: &Network, eq: &Assignment, cfg: &IncidentConfig) -> Resu
     if eq.link_flows.len() != net.link_count() || eq.entry_flows.len() != net.link_count() {
         return Err(TrafficError::InvalidNetwork("assignment does not belong to this network".into()));
     }
-    if !(cfg.jam_density_veh_m_lane > 0.0) {
+    if cfg.jam_density_veh_m_lane.is_nan() || cfg.jam_density_veh_m_lane <= 0.0 {
         return Err(TrafficError::InvalidParameter("jam density must be positive".into()));
     }
     let mut ctm = Ctm::new(cfg.dt_s, net.node_count())?;
@@ -210,7 +210,7 @@ pub fn run_incident(
     let started = Instant::now();
     let mut timeline = vec![sample(&ctm, None)];
     let check_cancel = |step: u64| {
-        if step % 256 == 0 && cancel.load(Ordering::Relaxed) {
+        if step.is_multiple_of(256) && cancel.load(Ordering::Relaxed) {
             Err(TrafficError::Cancelled { iterations: step as usize })
         } else {
             Ok(())
