@@ -81,6 +81,9 @@ pub struct CommonArgs {
     /// Largest request body in bytes.
     #[arg(long, default_value_t = crate::state::DEFAULT_BODY_LIMIT)]
     pub body_limit: usize,
+    /// Leave the configured cameras off (each one runs the object detector: about a CPU core).
+    #[arg(long)]
+    pub no_cameras: bool,
     /// Batches that may wait for the writer before ingest answers 503.
     #[arg(long, default_value_t = 1024)]
     pub queue_capacity: usize,
