@@ -50,8 +50,13 @@ fn viewer_and_wall_work_in_a_browser_against_the_demo() {
     // Build the viewer from the current sources so the server serves what is being tested.
     run(Command::new("node").arg("node_modules/vite/bin/vite.js").arg("build").current_dir(&dir), "vite build");
     let data = temp_dir("e2e-viewer-");
-    let server =
-        Server::start(&["demo".to_owned(), "--data-dir".to_owned(), data.path().join("d").display().to_string()]);
+    // Cameras off: the detector would take a core from the software-GL browser on a 2-core machine.
+    let server = Server::start(&[
+        "demo".to_owned(),
+        "--no-cameras".to_owned(),
+        "--data-dir".to_owned(),
+        data.path().join("d").display().to_string(),
+    ]);
     let shots = workspace_root().join("target/viewer-e2e");
     let out = Command::new("node")
         .arg("e2e/run.mjs")
