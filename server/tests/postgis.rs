@@ -11,7 +11,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn pg_url() -> String {
     std::env::var("CITYTWIN_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
@@ -151,6 +151,7 @@ fn tile_and_pixel(lon: f64, lat: f64, z: u8) -> ((u32, u32), (f64, f64)) {
 #[cfg(feature = "postgis")]
 mod with_postgis {
     use std::io::Read as _;
+    use std::time::Instant;
 
     use geozero::mvt::{tile, Message as _, Tile};
     use serde_json::Value;
