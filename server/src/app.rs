@@ -90,8 +90,6 @@ pub fn api_doc() -> utoipa::openapi::OpenApi {
 
 pub fn app(state: AppState) -> Router {
     let body_limit = state.body_limit;
-    // Sensor readings for the viewer's charts are recorded from every commit from now on.
-    history::series_store(&state);
     Router::new()
         .route("/", get(viewer::index))
         .route("/wall", get(viewer::wall))

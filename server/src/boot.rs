@@ -103,6 +103,7 @@ pub fn start(opts: ServerOptions, layers: Arc<ReferenceLayers>) -> Result<Runnin
     let tiles = TileService::new(&layers, &twin.read());
     let observer = tiles.clone();
     hub.observe(Arc::new(move |twin, applied| observer.observe(twin, applied)));
+    let series = crate::routes::history::SeriesStore::recording(&twin.read(), &hub);
     let metrics = Arc::new(Metrics::default());
     let writer = Writer::spawn(store, twin.clone(), hub.clone(), metrics.clone(), opts.writer.clone(), seq)?;
     let state = AppState {
@@ -121,6 +122,7 @@ pub fn start(opts: ServerOptions, layers: Arc<ReferenceLayers>) -> Result<Runnin
         feeds: Arc::default(),
         scenarios: Arc::default(),
         cameras: Arc::default(),
+        series,
     };
     Ok(Running { state, report, writer })
 }

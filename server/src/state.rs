@@ -40,6 +40,8 @@ pub struct AppState {
     pub scenarios: Arc<crate::scenario_jobs::ScenarioJobs>,
     /// Configured cameras: calibration, view footprints, per-camera workers' status.
     pub cameras: Arc<crate::cameras::CameraRegistry>,
+    /// Recent sensor readings for the viewer's charts (`/api/entities/{id}/series`).
+    pub series: Arc<crate::routes::history::SeriesStore>,
 }
 
 impl AppState {

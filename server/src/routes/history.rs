@@ -7,11 +7,11 @@
 //! property ([`SeriesStore`]). It starts with the model's current values when the router is built.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::{Arc, LazyLock, Weak};
+use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::Json;
-use parking_lot::{Mutex, RwLock};
+use parking_lot::Mutex;
 use serde_json::{json, Value};
 use twin_core::{Applied, Change, Entity, EntityId, EntityKind, Twin};
 
@@ -101,6 +101,18 @@ impl SeriesStore {
         }
     }
 
+    /// A store seeded with the model's current readings that follows every later commit. Call
+    /// before the writer starts (boot does), so no commit is missed and no lock is contended.
+    pub fn recording(twin: &Twin, hub: &crate::live::LiveHub) -> Arc<Self> {
+        let store = Arc::new(SeriesStore::default());
+        for e in twin.entities() {
+            store.record(e);
+        }
+        let observer = store.clone();
+        hub.observe(Arc::new(move |twin, applied| observer.observe(twin, applied)));
+        store
+    }
+
     /// Follows one commit (called by the writer with the model held: only copies a few numbers).
     pub fn observe(&self, twin: &Twin, applied: &Applied) {
         for change in &applied.changes {
@@ -138,35 +150,6 @@ impl SeriesStore {
     }
 }
 
-/// A model (held weakly) and its series store.
-type StoreOfModel = (Weak<RwLock<Twin>>, Arc<SeriesStore>);
-
-/// One series store per model (a process may run several servers, as the tests do).
-static STORES: LazyLock<Mutex<Vec<StoreOfModel>>> = LazyLock::new(Mutex::default);
-
-/// The series store of this server's model, created and subscribed to its commits on first use.
-/// Idempotent: building the router again finds the same store.
-pub fn series_store(st: &AppState) -> Arc<SeriesStore> {
-    let mut stores = STORES.lock();
-    stores.retain(|(w, _)| w.strong_count() > 0);
-    if let Some((_, s)) = stores.iter().find(|(w, _)| std::ptr::eq(w.as_ptr(), Arc::as_ptr(&st.twin))) {
-        return s.clone();
-    }
-    let store = Arc::new(SeriesStore::default());
-    let observer = store.clone();
-    // Subscribe first, then take the current values: a commit in between is recorded either way.
-    st.hub.observe(Arc::new(move |twin, applied| observer.observe(twin, applied)));
-    {
-        let twin = st.twin.read();
-        for e in twin.entities() {
-            store.record(e);
-        }
-    }
-    stores.push((Arc::downgrade(&st.twin), store.clone()));
-    tracing::debug!("sensor series recording started");
-    store
-}
-
 /// A sensor's readings in [from, to]: `{"id","kind","name","from","to","series":{"<property>":{"t":[ms…],"v":[…]}}}`.
 #[utoipa::path(get, path = "/api/entities/{id}/series", tag = "entities",
     params(("id" = u64, Path, description = "entity id"),
@@ -193,7 +176,7 @@ pub async fn series(State(st): State<AppState>, Path(id): Path<String>, p: Param
         let e = twin.get(id).ok_or_else(|| Problem::not_found(format!("no entity {id}")))?;
         (e.kind, e.name().to_owned())
     };
-    let series: serde_json::Map<String, Value> = series_store(&st)
+    let series: serde_json::Map<String, Value> = st.series
         .series(id, from.as_millis(), to.as_millis(), key)
         .into_iter()
         .map(|(k, (t, v))| (k, json!({"t": t, "v": v})))
