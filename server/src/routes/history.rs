@@ -176,7 +176,8 @@ pub async fn series(State(st): State<AppState>, Path(id): Path<String>, p: Param
         let e = twin.get(id).ok_or_else(|| Problem::not_found(format!("no entity {id}")))?;
         (e.kind, e.name().to_owned())
     };
-    let series: serde_json::Map<String, Value> = st.series
+    let series: serde_json::Map<String, Value> = st
+        .series
         .series(id, from.as_millis(), to.as_millis(), key)
         .into_iter()
         .map(|(k, (t, v))| (k, json!({"t": t, "v": v})))
