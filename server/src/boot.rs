@@ -123,6 +123,7 @@ pub fn start(opts: ServerOptions, layers: Arc<ReferenceLayers>) -> Result<Runnin
         scenarios: Arc::default(),
         cameras: Arc::default(),
         series,
+        viewer: Arc::default(),
     };
     Ok(Running { state, report, writer })
 }

@@ -63,7 +63,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let state = running.state.clone();
     state.tiles.load_dem(&config.raw.tiles, &config.base_dir).context("loading the terrain DEM")?;
     let raw = &config.raw;
-    citytwin::routes::viewer::configure(&raw.viewer);
+    state.viewer.configure(&raw.viewer);
     let _feeds = citytwin::connectors::start(&state, raw, &config.base_dir)?;
     state.feeds.configure(&raw.feeds);
     // The demo's sensors publish over MQTT: to the configured broker, else to an embedded one.

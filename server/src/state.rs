@@ -42,6 +42,8 @@ pub struct AppState {
     pub cameras: Arc<crate::cameras::CameraRegistry>,
     /// Recent sensor readings for the viewer's charts (`/api/entities/{id}/series`).
     pub series: Arc<crate::routes::history::SeriesStore>,
+    /// The `[viewer]` section (wall layouts) served by `/api/viewer`.
+    pub viewer: Arc<crate::routes::viewer::ViewerSettings>,
 }
 
 impl AppState {

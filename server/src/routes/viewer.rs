@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Path, Request};
@@ -205,17 +205,19 @@ impl WallPanel {
     }
 }
 
-/// The `[viewer]` section the routes serve; set once at start-up by [`configure`].
-static VIEWER: LazyLock<RwLock<Arc<ViewerSection>>> = LazyLock::new(RwLock::default);
+/// The city's `[viewer]` section, set at start-up (`citytwin serve` reads it from the city config).
+#[derive(Debug, Default)]
+pub struct ViewerSettings(RwLock<Arc<ViewerSection>>);
 
-/// Serves this city's `[viewer]` section from `/api/viewer` and `/api/viewer/walls/{name}`.
-pub fn configure(section: &ViewerSection) {
-    tracing::info!(walls = section.walls.len(), default = ?section.default_wall, "viewer wall layouts");
-    *VIEWER.write() = Arc::new(section.clone());
-}
+impl ViewerSettings {
+    pub fn configure(&self, section: &ViewerSection) {
+        tracing::info!(walls = section.walls.len(), default = ?section.default_wall, "viewer wall layouts");
+        *self.0.write() = Arc::new(section.clone());
+    }
 
-fn viewer_section() -> Arc<ViewerSection> {
-    VIEWER.read().clone()
+    pub fn current(&self) -> Arc<ViewerSection> {
+        self.0.read().clone()
+    }
 }
 
 /// `web-viewer/dist` under the CWD, else the one beside the source tree. Resolved per request so a
@@ -278,7 +280,7 @@ pub async fn viewer_config(
     axum::extract::State(st): axum::extract::State<crate::state::AppState>,
 ) -> axum::Json<serde_json::Value> {
     let b = st.city_bbox;
-    let v = viewer_section();
+    let v = st.viewer.current();
     axum::Json(serde_json::json!({
         "terrain": st.tiles.dem().is_some(),
         "bbox": [b.min_lon, b.min_lat, b.max_lon, b.max_lat],
@@ -292,9 +294,15 @@ pub async fn viewer_config(
     params(("name" = String, Path, description = "a wall under [viewer.walls] of the city config")),
     responses((status = 200, description = "the layout: cols, rows, lang, kiosk, panels"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn wall_layout(Path(name): Path<String>) -> Result<axum::Json<WallLayout>, Problem> {
-    let v = viewer_section();
-    v.walls.get(&name).cloned().map(axum::Json).ok_or_else(|| {
+pub async fn wall_layout(
+    axum::extract::State(st): axum::extract::State<crate::state::AppState>,
+    Path(name): Path<String>,
+) -> Result<axum::Json<WallLayout>, Problem> {
+    layout_named(&st.viewer.current(), &name)
+}
+
+fn layout_named(v: &ViewerSection, name: &str) -> Result<axum::Json<WallLayout>, Problem> {
+    v.walls.get(name).cloned().map(axum::Json).ok_or_else(|| {
         let known: Vec<&str> = v.walls.keys().map(String::as_str).collect();
         Problem::not_found(format!("no wall layout `{name}` (the city config has: {})", known.join(", ")))
     })
@@ -391,15 +399,16 @@ counters = ["entities", "max_flood"]
         assert!(err.contains("line"), "{err}");
     }
 
-    #[tokio::test]
-    async fn configured_walls_are_served_by_name() {
-        configure(&parse(GOOD).unwrap());
-        let axum::Json(w) = wall_layout(Path("ioc".into())).await.unwrap();
+    #[test]
+    fn configured_walls_are_served_by_name() {
+        let settings = ViewerSettings::default();
+        settings.configure(&parse(GOOD).unwrap());
+        let axum::Json(w) = layout_named(&settings.current(), "ioc").unwrap();
         assert_eq!(w.panels[0].id, "port");
-        let e = wall_layout(Path("lobby".into())).await.unwrap_err();
+        let e = layout_named(&settings.current(), "lobby").unwrap_err();
         assert_eq!(e.status, 404);
         assert!(e.detail.contains("ioc"), "{}", e.detail);
-        let served = serde_json::to_value(&*viewer_section()).unwrap();
+        let served = serde_json::to_value(&*settings.current()).unwrap();
         assert_eq!(served["walls"]["ioc"]["panels"][1]["severities"][0], "severe");
         assert!(served["walls"]["ioc"]["panels"][1].get("center").is_none(), "unset options are left out");
     }
