@@ -108,7 +108,6 @@ mod with_postgis {
     use anyhow::Context;
     use futures_util::future::BoxFuture;
     use futures_util::FutureExt;
-    use twin_core::Entity;
     use twin_layers::postgis::{self, spawn_snapshots, Pool as PgPool, PostgisTileLayer, SnapshotStore};
     use twin_tiles::TileCoord;
 
@@ -184,28 +183,13 @@ mod with_postgis {
             let period = Duration::from_secs(section.snapshot_interval_s);
             tracing::info!(table = %section.snapshot_table, every_s = section.snapshot_interval_s, "PostGIS entity snapshots");
             // Tracks are not stored, so they are not copied out of the model either.
-            Some(spawn_snapshots(pool, store, period, move || twin.read().entities().map(latest_state).collect()))
+            Some(spawn_snapshots(pool, store, period, move || {
+                twin.read().entities().map(crate::live::without_track).collect()
+            }))
         } else {
             None
         };
         Ok(PostgisBackend { snapshots })
-    }
-
-    fn latest_state(e: &Entity) -> Entity {
-        Entity {
-            id: e.id,
-            kind: e.kind,
-            external_id: e.external_id.clone(),
-            source: e.source.clone(),
-            last_seen: e.last_seen,
-            position: e.position,
-            heading: e.heading,
-            speed: e.speed,
-            status: e.status.clone(),
-            properties: e.properties.clone(),
-            track: Default::default(),
-            mean_interval_ms: e.mean_interval_ms,
-        }
     }
 
     #[cfg(test)]

@@ -48,7 +48,7 @@ fn tile_problem(e: TileError) -> Problem {
 }
 
 /// Parses `z`, `x` and `y.ext` into a validated tile at most at zoom `max_zoom`.
-fn parse_tile(z: &str, x: &str, file: &str, ext: &str, max_zoom: u8) -> Result<TileCoord, Problem> {
+pub(crate) fn parse_tile(z: &str, x: &str, file: &str, ext: &str, max_zoom: u8) -> Result<TileCoord, Problem> {
     let y = file.strip_suffix(ext).ok_or_else(|| Problem::not_found(format!("tiles here end in {ext}")))?;
     let num = |name: &str, v: &str| {
         v.parse::<u32>().map_err(|_| Problem::bad_param(name, format!("{v:?} is not a tile {name}")))
@@ -59,7 +59,7 @@ fn parse_tile(z: &str, x: &str, file: &str, ext: &str, max_zoom: u8) -> Result<T
 }
 
 /// Does the client take gzip (`Accept-Encoding: gzip` without `q=0`)?
-fn accepts_gzip(h: &HeaderMap) -> bool {
+pub(crate) fn accepts_gzip(h: &HeaderMap) -> bool {
     h.get_all(header::ACCEPT_ENCODING).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(|item| {
         let mut parts = item.split(';').map(str::trim);
         let coding = parts.next().unwrap_or("");
@@ -69,7 +69,7 @@ fn accepts_gzip(h: &HeaderMap) -> bool {
     })
 }
 
-fn matches_etag(h: &HeaderMap, etag: &str) -> bool {
+pub(crate) fn matches_etag(h: &HeaderMap, etag: &str) -> bool {
     h.get_all(header::IF_NONE_MATCH).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(|t| {
         let t = t.trim();
         t == "*" || t.trim_start_matches("W/") == etag
@@ -83,7 +83,7 @@ pub fn base_url(h: &HeaderMap) -> String {
     format!("{proto}://{host}")
 }
 
-struct CacheControl(HeaderValue);
+pub(crate) struct CacheControl(HeaderValue);
 
 impl From<&'static str> for CacheControl {
     fn from(s: &'static str) -> Self {
@@ -97,7 +97,7 @@ impl From<HeaderValue> for CacheControl {
     }
 }
 
-fn with_headers(mut res: Response, etag: &str, cache: impl Into<CacheControl>) -> Response {
+pub(crate) fn with_headers(mut res: Response, etag: &str, cache: impl Into<CacheControl>) -> Response {
     let h = res.headers_mut();
     if let Ok(v) = HeaderValue::from_str(etag) {
         h.insert(header::ETAG, v);

@@ -26,7 +26,7 @@ use twin_tiles::reference::ReferenceIndex;
 use twin_tiles::TileCoord;
 
 use crate::problem::Problem;
-use crate::routes::tiles::base_url;
+use crate::routes::tiles::{accepts_gzip, base_url, matches_etag, parse_tile, with_headers};
 use crate::scenario_jobs::{CongestionSnapshot, GeoRaster, SpeedSample};
 use crate::state::AppState;
 
@@ -106,47 +106,6 @@ fn vector_tile(st: &AppState, index: &ReferenceIndex, tile: TileCoord) -> Vec<u8
     let eps = if tile.z() >= r.full_detail_zoom { 0.0 } else { r.simplify };
     let layers: Vec<_> = index.layers.iter().map(|l| l.render(tile, r.live.extent, r.live.buffer, eps)).collect();
     encode_tile(&layers)
-}
-
-fn parse_tile(z: &str, x: &str, file: &str, ext: &str) -> Result<TileCoord, Problem> {
-    let y = file.strip_suffix(ext).ok_or_else(|| Problem::not_found(format!("tiles here end in {ext}")))?;
-    let num = |name: &str, v: &str| {
-        v.parse::<u32>().map_err(|_| Problem::bad_param(name, format!("{v:?} is not a tile {name}")))
-    };
-    let (z, x, y) = (num("z", z)?, num("x", x)?, num("y", y)?);
-    let z = u8::try_from(z).map_err(|_| Problem::bad_param("z", format!("zoom {z} is out of range")))?;
-    TileCoord::new(z, x, y).map_err(|e| Problem::bad_param("z/x/y", e.to_string()))
-}
-
-/// `Accept-Encoding` names gzip (or `*`) without `q=0`.
-fn accepts_gzip(h: &HeaderMap) -> bool {
-    h.get_all(header::ACCEPT_ENCODING).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(|item| {
-        let mut parts = item.split(';').map(str::trim);
-        let coding = parts.next().unwrap_or("");
-        let q_zero = parts.any(|p| {
-            let p = p.replace(' ', "");
-            p.strip_prefix("q=").and_then(|q| q.parse::<f64>().ok()).is_some_and(|q| q == 0.0)
-        });
-        (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !q_zero
-    })
-}
-
-fn matches_etag(h: &HeaderMap, etag: &str) -> bool {
-    h.get_all(header::IF_NONE_MATCH).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(|t| {
-        let t = t.trim();
-        t == "*" || t.trim_start_matches("W/") == etag
-    })
-}
-
-fn with_headers(mut res: Response, etag: &str, cache: &'static str) -> Response {
-    let h = res.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(etag) {
-        h.insert(header::ETAG, v);
-    }
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
-    res
 }
 
 fn internal(e: impl std::fmt::Display) -> Problem {
@@ -230,7 +189,7 @@ pub async fn congestion_tile(
     Path((z, x, file)): Path<(String, String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
-    let tile = parse_tile(&z, &x, &file, ".mvt")?;
+    let tile = parse_tile(&z, &x, &file, ".mvt", twin_tiles::coord::MAX_ZOOM)?;
     let snap = congestion_snapshot(&st).await?;
     let (svc, version) = (st.tiles.clone(), snap.version);
     let etag_of = move |gz| svc.etag("congestion", tile, version, gz);
@@ -319,7 +278,7 @@ pub async fn result_tile(
     };
     let tag = format!("scenario-{}-{name}", job.id);
     if let Some(r) = raster {
-        let tile = parse_tile(&z, &x, &file, ".png")?;
+        let tile = parse_tile(&z, &x, &file, ".png", twin_tiles::coord::MAX_ZOOM)?;
         let etag = st.tiles.etag(&tag, tile, 0, false);
         if matches_etag(&headers, &etag) {
             return Ok(with_headers(StatusCode::NOT_MODIFIED.into_response(), &etag, RESULT_CACHE));
@@ -332,7 +291,7 @@ pub async fn result_tile(
     let Some(index) = vector else {
         return Err(Problem::not_found(format!("scenario {id} has no tile layer `{name}` (yet)")));
     };
-    let tile = parse_tile(&z, &x, &file, ".mvt")?;
+    let tile = parse_tile(&z, &x, &file, ".mvt", twin_tiles::coord::MAX_ZOOM)?;
     let svc = st.tiles.clone();
     let etag_of = move |gz| svc.etag(&tag, tile, 0, gz);
     let st2 = st.clone();
