@@ -18,7 +18,7 @@ use twin_tiles::{TileCoord, TileError, TileLayer};
 
 use crate::problem::Problem;
 use crate::state::AppState;
-use crate::tile_service::ExternalLayer;
+use crate::tile_service::{ExternalLayer, Rendered};
 
 const MVT: &str = "application/vnd.mapbox-vector-tile";
 
@@ -153,15 +153,20 @@ pub async fn tile(
                 .map_err(tile_problem)?
         }
     };
+    Ok(mvt_response(rendered, &etag, cache))
+}
+
+/// A rendered vector tile as served: 204 when empty, else the MVT body (gzip-encoded if it was).
+fn mvt_response(rendered: Rendered, etag: &str, cache: impl Into<CacheControl>) -> Response {
     if rendered.bytes.is_empty() {
-        return Ok(with_headers(StatusCode::NO_CONTENT.into_response(), &etag, cache));
+        return with_headers(StatusCode::NO_CONTENT.into_response(), etag, cache);
     }
     let body = Bytes::from_owner(SharedBytes(rendered.bytes));
     let mut res = (StatusCode::OK, [(header::CONTENT_TYPE, MVT)], body).into_response();
     if rendered.gzipped {
         res.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
     }
-    Ok(with_headers(res, &etag, cache))
+    with_headers(res, etag, cache)
 }
 
 /// A tile of a layer drawn elsewhere (PostGIS): cached for the layer's cache time.
@@ -190,15 +195,7 @@ async fn external(
         tracing::error!(layer = layer.name(), error = %e, "external tile failed");
         Problem::new(StatusCode::BAD_GATEWAY, "tile-source-error", format!("tile source of {}: {e}", layer.name()))
     })?;
-    if rendered.bytes.is_empty() {
-        return Ok(with_headers(StatusCode::NO_CONTENT.into_response(), &etag, cache));
-    }
-    let body = Bytes::from_owner(SharedBytes(rendered.bytes));
-    let mut res = (StatusCode::OK, [(header::CONTENT_TYPE, MVT)], body).into_response();
-    if rendered.gzipped {
-        res.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-    }
-    Ok(with_headers(res, &etag, cache))
+    Ok(mvt_response(rendered, &etag, cache))
 }
 
 async fn terrain(st: AppState, z: &str, x: &str, file: &str, headers: &HeaderMap) -> Result<Response, Problem> {
