@@ -24,6 +24,14 @@ fn segments_cross(a: (f64, f64), b: (f64, f64), p: (f64, f64), q: (f64, f64)) ->
     d1 * d2 < 0.0 && d3 * d4 < 0.0
 }
 
+/// A directed counting line as configured (`[[cameras.lines]]`), in image pixels.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LineConfig {
+    pub id: String,
+    pub from: (f64, f64),
+    pub to: (f64, f64),
+}
+
 /// A directed counting line: a track counts once when its ground point moves from the
 /// negative to the positive side of `a → b`, crossing the segment itself. In image
 /// coordinates (y down) the positive side of a left-to-right line is below it.

@@ -8,7 +8,6 @@
 //! are the committed `data/models/centernet.bpk`; any other detector plugs in behind [`Detector`].
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
-pub mod camera;
 pub mod centernet;
 pub mod counting;
 pub mod decode;

@@ -111,3 +111,14 @@ fn alert_conditions() {
         ]
     );
 }
+
+#[test]
+fn line_config_reads_from_pairs_and_drives_a_counter() {
+    let cfg: LineConfig = serde_json::from_str(r#"{"id": "north", "from": [768, 216], "to": [0, 216]}"#).unwrap();
+    assert_eq!(cfg, LineConfig { id: "north".into(), from: (768.0, 216.0), to: (0.0, 216.0) });
+    // From right to left: a track moving up the image (y decreasing) crosses it forwards.
+    let mut line = LineCounter::new(cfg.from, cfg.to);
+    assert!(!line.observe(1, CAR, (300.0, 260.0), 0));
+    assert!(line.observe(1, CAR, (300.0, 180.0), 500));
+    assert!(serde_json::from_str::<LineConfig>(r#"{"id": "x", "from": [0, 0]}"#).is_err(), "`to` is required");
+}

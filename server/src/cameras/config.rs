@@ -5,8 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use twin_vision::camera::LineConfig;
-use twin_vision::counting::{AlertRules, Zone};
+use twin_vision::counting::{AlertRules, LineConfig, Zone};
 use twin_vision::footprint::{footprint, to_geojson};
 use twin_vision::{Calibration, ControlPoint};
 
