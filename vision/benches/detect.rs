@@ -1,8 +1,8 @@
 //! Detector speed on the CPU: milliseconds per 512×512 model input, and one frame end to end
 //! (JPEG decode → resize → CenterNet → peak decoding/NMS → tracking → georeferencing).
 //!
-//! Backend: ndarray by default; `--features fast-cpu` (Flex + SIMD + rayon), `wgpu` or `cuda`
-//! switch it, or `BURN_DEVICE=...` picks among the compiled ones. onnxruntime on the same graph
+//! Backend: burn's Flex CPU backend (SIMD + rayon) by default; `--features wgpu` or `cuda` add a
+//! GPU, and `BURN_DEVICE=...` picks among the compiled ones. onnxruntime on the same graph
 //! and frames: `vision/model/bench_ort.py`.
 
 use std::path::Path;

@@ -3,8 +3,8 @@
 //! blurring and MJPEG stream parsing.
 //!
 //! The default detector is [`centernet::CenterNet`] (MobileNetV3 + CenterNet, 80 COCO classes),
-//! running on burn's CPU `ndarray` backend; the cargo features `fast-cpu`, `wgpu` and `cuda` add
-//! faster backends. Its network code is generated (`vision/model/convert.sh`) and its weights
+//! running on burn's Flex CPU backend (SIMD kernels, rayon threads); the cargo features `wgpu`
+//! and `cuda` add GPU backends. Its network code is generated (`vision/model/convert.sh`) and its weights
 //! are the committed `data/models/centernet.bpk`; any other detector plugs in behind [`Detector`].
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
