@@ -70,7 +70,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let mqtt = raw.mqtt.clone().or_else(|| demo.then(Default::default));
     let started = citytwin::feeds::start(&state, mqtt.as_ref(), &raw.ais, &raw.sensors, &config.base_dir).await?;
     let cameras = if common.no_cameras { &[][..] } else { &raw.cameras[..] };
-    let _cameras = citytwin::cameras::start(&state, cameras, &config.base_dir)?;
+    let _cameras = citytwin::cameras::start(&state, cameras, &config.base_dir, &data_dir)?;
     let _postgis = citytwin::postgis_backend::start(&state, raw.postgis.as_ref()).await?;
     let listener = tokio::net::TcpListener::bind(common.listen)
         .await

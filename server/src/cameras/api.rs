@@ -1,4 +1,5 @@
-//! `GET /api/cameras` (optionally `?covering=lon,lat`) and `GET /api/cameras/{id}/snapshot.jpg`.
+//! `GET /api/cameras` (optionally `?covering=lon,lat`), `GET /api/cameras/{id}/snapshot.jpg` and the
+//! camera's evidence: `GET /api/cameras/{id}/evidence` and `GET /api/cameras/{id}/evidence/{file}`.
 
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
@@ -6,6 +7,7 @@ use axum::response::IntoResponse;
 use axum::Json;
 use serde_json::{json, Value};
 
+use super::evidence::EvidenceName;
 use crate::params::Params;
 use crate::problem::Problem;
 use crate::state::AppState;
@@ -59,6 +61,54 @@ pub async fn snapshot(State(st): State<AppState>, Path(id): Path<String>) -> Res
         .ok_or_else(|| Problem::not_found(format!("camera `{id}` has not analysed a frame yet")))?
         .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "snapshot", e))?;
     Ok(([(header::CONTENT_TYPE, "image/jpeg"), (header::CACHE_CONTROL, "no-store")], jpeg))
+}
+
+fn internal(slug: &str, detail: impl Into<String>) -> Problem {
+    Problem::new(StatusCode::INTERNAL_SERVER_ERROR, slug, detail)
+}
+
+/// Evidence snapshots saved when the camera's alert flags rose, newest first.
+#[utoipa::path(get, path = "/api/cameras/{id}/evidence", tag = "cameras", params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "{camera, evidence: [{file, alert, time, url, sidecar, sidecar_url}]}, newest first"),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "no such camera")))]
+pub async fn evidence_list(State(st): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
+    let cam = st.cameras.get(&id).ok_or_else(|| Problem::not_found(format!("no camera `{id}`")))?;
+    let Some(store) = cam.evidence().cloned() else {
+        return Ok(Json(json!({ "camera": id, "evidence": [] })));
+    };
+    let items = tokio::task::spawn_blocking(move || store.list())
+        .await
+        .map_err(|e| internal("evidence", e.to_string()))?
+        .map_err(|e| internal("evidence", format!("cannot list the evidence of `{id}`: {e}")))?;
+    Ok(Json(json!({ "camera": id, "evidence": items })))
+}
+
+/// One evidence file: the JPEG (`….jpg`, heads of people pixelated) or its JSON sidecar (`….json`).
+/// Only names the server writes are accepted.
+#[utoipa::path(get, path = "/api/cameras/{id}/evidence/{file}", tag = "cameras",
+    params(("id" = String, Path), ("file" = String, Path, description = "yyyymmddThhmmssZ-<alert>.jpg or .json, as listed")),
+    responses(
+        (status = 200, content_type = "image/jpeg", description = "the evidence JPEG, or its sidecar as application/json"),
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "not an evidence file name"),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "no such camera or file")))]
+pub async fn evidence_file(
+    State(st): State<AppState>,
+    Path((id, file)): Path<(String, String)>,
+) -> Result<impl IntoResponse, Problem> {
+    let cam = st.cameras.get(&id).ok_or_else(|| Problem::not_found(format!("no camera `{id}`")))?;
+    let name = EvidenceName::parse(&file).ok_or_else(|| {
+        Problem::bad_param("file", format!("`{file}` is not an evidence file name (yyyymmddThhmmssZ-<alert>.jpg|json)"))
+    })?;
+    let missing = || Problem::not_found(format!("camera `{id}` has no evidence `{file}`"));
+    let store = cam.evidence().cloned().ok_or_else(missing)?;
+    let part = name.part;
+    let bytes = tokio::task::spawn_blocking(move || store.read(&name))
+        .await
+        .map_err(|e| internal("evidence", e.to_string()))?
+        .map_err(|e| internal("evidence", format!("cannot read `{file}`: {e}")))?
+        .ok_or_else(missing)?;
+    Ok(([(header::CONTENT_TYPE, part.content_type()), (header::CACHE_CONTROL, "private, max-age=3600")], bytes))
 }
 
 #[cfg(test)]

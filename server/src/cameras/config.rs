@@ -76,6 +76,9 @@ pub struct CameraSection {
     /// Seconds a vehicle may stand still in a no-stopping zone (default 30).
     #[serde(default)]
     pub stop_dwell_s: Option<f64>,
+    /// Evidence snapshots kept per camera, newest first (default 200; 0 records none).
+    #[serde(default = "default_evidence_keep")]
+    pub evidence_keep: u32,
 }
 
 fn default_snapshot_interval() -> f64 {
@@ -89,6 +92,9 @@ fn default_threshold() -> f32 {
 }
 fn default_free_flow() -> f64 {
     40.0
+}
+fn default_evidence_keep() -> u32 {
+    200
 }
 
 /// Road users tracked by default: person, bicycle, car, motorcycle, bus, truck.
@@ -165,6 +171,8 @@ pub struct CameraSpec {
     pub relabel: BTreeMap<u32, u32>,
     pub free_flow_ms: f64,
     pub alert_rules: AlertRules,
+    /// Evidence snapshots kept; 0: none recorded.
+    pub evidence_keep: usize,
 }
 
 impl CameraSpec {
@@ -205,6 +213,10 @@ pub fn validate(s: &CameraSection, base_dir: &Path) -> Result<CameraSpec, Camera
     let id = s.id.trim();
     if id.is_empty() || id.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(err(&s.id, "id", "must be non-empty without spaces"));
+    }
+    // The id names the camera's evidence folder.
+    if id.contains(['/', '\\']) || id == "." || id == ".." {
+        return Err(err(&s.id, "id", "must not contain `/` or `\\` or be `.` or `..`"));
     }
     let e = |field: &str, reason: String| err(id, field, reason);
     let [lon, lat] = s.position;
@@ -330,6 +342,7 @@ pub fn validate(s: &CameraSection, base_dir: &Path) -> Result<CameraSpec, Camera
         relabel,
         free_flow_ms: s.free_flow_kmh / 3.6,
         alert_rules,
+        evidence_keep: s.evidence_keep as usize,
     })
 }
 
@@ -402,6 +415,9 @@ mod tests {
         assert!(spec.heading < 1.0 || spec.heading > 359.0, "{}", spec.heading);
         assert_eq!(spec.map_class(2), Some(2));
         assert_eq!(spec.map_class(67), None, "cell phone is not tracked by default");
+        assert_eq!(spec.evidence_keep, 200);
+        let off = check(&OK.replace("image_size = [768, 432]", "image_size = [768, 432]\nevidence_keep = 0")).unwrap();
+        assert_eq!(off.evidence_keep, 0);
     }
 
     #[test]
@@ -449,6 +465,12 @@ mod tests {
             assert_eq!(e.field, field, "{e}");
             assert_eq!(e.camera, "cam-1");
         }
+        // An id that would leave the evidence folder.
+        for id in ["../etc", "a/b", "..", "a\\b"] {
+            let e = check(&OK.replace("id = \"cam-1\"", &format!("id = {id:?}"))).unwrap_err();
+            assert_eq!(e.field, "id", "{id}: {e}");
+        }
+        assert!(parse(&OK.replace("image_size = [768, 432]", "image_size = [768, 432]\nevidence_keep = -1")).is_err());
         // Unknown keys (a typo) and wrong types are parse errors.
         assert!(parse(&OK.replace("image_size = [768, 432]", "image_size = [768, 432]\nsped = 3")).is_err());
         assert!(parse(&OK.replace("image_size = [768, 432]", "image_size = \"big\"")).is_err());

@@ -30,6 +30,7 @@
 //! jam_vehicles = 8                             # queue alert: vehicles in an occupancy zone (default 8)
 //! jam_speed_kmh = 7.2                          #   … moving slower than this (default 7.2)
 //! stop_dwell_s = 30                            # stopped-vehicle alert after this long (default 30)
+//! evidence_keep = 200                          # evidence snapshots kept (default 200; 0: none saved)
 //! [[cameras.lines]]                            # directed counting line (image pixels): counts
 //! id = "northbound"                            # tracks crossing from its right to its left side
 //! from = [768, 216]
@@ -48,10 +49,27 @@
 //! model alerts through threshold rules added by [`model_defaults`]. Each confirmed track is a
 //! short-lived `detection` entity `{camera}-{track}` (class, score, camera, track_id, speed and
 //! heading from georeferenced positions). Video files need the `ffmpeg` program.
+//!
+//! When a flag rises (0 → 1) the frame is kept as evidence: the JPEG with the heads of people
+//! pixelated (as `snapshot.jpg`) and a JSON sidecar (camera, alert, detail, time, the tracked
+//! detections with class, score, box and track id) under
+//! `<data-dir>/evidence/<camera>/<yyyymmddThhmmssZ>-<alert>.{jpg,json}` (module [`evidence`]).
+//!
+//! Each camera is also a feed in `GET /api/feeds`, named like its observations' source
+//! (`camera:<id>`, protocol `camera-video` / `camera-mjpeg` / `camera-snapshot`): `received` counts
+//! frames from the source, `accepted` frames analysed, `throttled` live frames dropped while the
+//! analysis was busy, `rejected` source and analysis errors by reason (`video`, `connect`,
+//! `http_<status>`, `read`, `stream`, `decode`, `detector`, `publish`); `connected` is false while
+//! the source waits to reconnect. A camera that stops delivering frames goes stale like any feed.
+//!
+//! Routes: `GET /api/cameras[?covering=lon,lat]`, `GET /api/cameras/{id}/snapshot.jpg` (last
+//! analysed frame), `GET /api/cameras/{id}/evidence` (evidence, newest first: file, alert, time,
+//! url, sidecar, sidecar_url) and `GET /api/cameras/{id}/evidence/{file}` (a JPEG or its sidecar).
 
 mod api;
 pub mod config;
 pub mod detector;
+pub mod evidence;
 pub mod pipeline;
 pub mod registry;
 pub mod source;
@@ -99,7 +117,7 @@ impl Drop for CameraWorkers {
 }
 
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(api::list, api::snapshot))]
+#[openapi(paths(api::list, api::snapshot, api::evidence_list, api::evidence_file))]
 pub struct CamerasApi;
 
 pub fn router() -> axum::Router<AppState> {
@@ -107,6 +125,8 @@ pub fn router() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/api/cameras", get(api::list))
         .route("/api/cameras/{id}/snapshot.jpg", get(api::snapshot))
+        .route("/api/cameras/{id}/evidence", get(api::evidence_list))
+        .route("/api/cameras/{id}/evidence/{file}", get(api::evidence_file))
 }
 
 /// The alert rules camera flags raise, and a short expiry for detections. Call on the model's
@@ -146,9 +166,15 @@ pub fn model_defaults(sections: &[CameraSection], twin: &mut TwinConfig, rules: 
     }
 }
 
-/// Registers the configured cameras and starts their workers with the default detector.
-pub fn start(state: &AppState, sections: &[CameraSection], base_dir: &Path) -> anyhow::Result<CameraWorkers> {
-    start_with(state, sections, base_dir, detector::default_factory())
+/// Registers the configured cameras and starts their workers with the default detector. Paths
+/// of the config resolve against `base_dir`; evidence goes under `data_dir`.
+pub fn start(
+    state: &AppState,
+    sections: &[CameraSection],
+    base_dir: &Path,
+    data_dir: &Path,
+) -> anyhow::Result<CameraWorkers> {
+    start_with(state, sections, base_dir, data_dir, detector::default_factory())
 }
 
 /// [`start`] with a chosen detector. Call inside the tokio runtime.
@@ -156,6 +182,7 @@ pub fn start_with(
     state: &AppState,
     sections: &[CameraSection],
     base_dir: &Path,
+    data_dir: &Path,
     factory: detector::DetectorFactory,
 ) -> anyhow::Result<CameraWorkers> {
     let specs = config::validate_all(sections, base_dir)?;
@@ -165,7 +192,11 @@ pub fn start_with(
     }
     let runtime = tokio::runtime::Handle::try_current().context("cameras must start inside the runtime")?;
     for spec in specs {
-        let entry = Arc::new(CameraEntry::new(spec));
+        let evidence = evidence::EvidenceStore::new(data_dir, &spec.id, spec.evidence_keep, Some(runtime.clone()));
+        let feed = pipeline::source_name(&spec);
+        let entry = Arc::new(
+            CameraEntry::new(spec).with_feed(state.feeds.registry.clone(), feed).with_evidence(Arc::new(evidence)),
+        );
         state.cameras.add(entry.clone());
         // The camera and its footprint are in the model even before (or without) a first frame.
         let obs = pipeline::camera_observation(&entry.spec, crate::geojson::now());

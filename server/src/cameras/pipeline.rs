@@ -40,6 +40,27 @@ pub struct TrackOut {
     pub heading: Option<f64>,
 }
 
+/// The camera's alert kinds; each is published as the flag `alert_<kind>`.
+pub const ALERT_KINDS: [&str; 3] = ["queue", "stopped_vehicle", "person_restricted"];
+
+/// The kind (one of [`ALERT_KINDS`]) an alert condition raises.
+pub fn alert_kind(a: &Alert) -> &'static str {
+    match a {
+        Alert::Queue { .. } => ALERT_KINDS[0],
+        Alert::StoppedVehicle { .. } => ALERT_KINDS[1],
+        Alert::PersonInRestrictedZone { .. } => ALERT_KINDS[2],
+    }
+}
+
+/// An alert flag that went from 0 to 1 in the measures of this frame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RaisedAlert {
+    /// One of [`ALERT_KINDS`].
+    pub kind: &'static str,
+    /// The conditions behind it, in the words of `alert_detail`.
+    pub detail: String,
+}
+
 /// What one frame produced.
 #[derive(Debug, Clone, Default)]
 pub struct FrameOutput {
@@ -49,6 +70,8 @@ pub struct FrameOutput {
     pub alerts: Vec<Alert>,
     /// The detections kept after class mapping (for evidence snapshots).
     pub detections: Vec<Detection>,
+    /// Flags that rose with this frame's measures (each one is worth an evidence snapshot).
+    pub raised: Vec<RaisedAlert>,
 }
 
 #[derive(Debug, Default)]
@@ -68,6 +91,8 @@ pub struct Pipeline {
     /// Without counting lines: (minute, class) → tracks first confirmed in that minute.
     new_tracks: BTreeMap<(i64, u32), u32>,
     last_measures_ms: Option<i64>,
+    /// The alert flags as last published, in the order of [`ALERT_KINDS`].
+    flags: [bool; 3],
     frames: u64,
 }
 
@@ -83,6 +108,7 @@ impl Pipeline {
             lines,
             new_tracks: BTreeMap::new(),
             last_measures_ms: None,
+            flags: [false; 3],
             frames: 0,
         }
     }
@@ -157,6 +183,20 @@ impl Pipeline {
         if due {
             self.last_measures_ms = Some(media_ms);
             out.observations.push(self.measures(&points, &out.alerts, time, media_ms));
+            out.raised = self.raised(&out.alerts);
+        }
+        out
+    }
+
+    /// Flags now up that were down when last published; remembers the new state.
+    fn raised(&mut self, alerts: &[Alert]) -> Vec<RaisedAlert> {
+        let mut out = Vec::new();
+        for (kind, was) in ALERT_KINDS.iter().zip(self.flags.iter_mut()) {
+            let now: Vec<String> = alerts.iter().filter(|a| alert_kind(a) == *kind).map(describe).collect();
+            if !now.is_empty() && !*was {
+                out.push(RaisedAlert { kind, detail: now.join("; ") });
+            }
+            *was = !now.is_empty();
         }
         out
     }
@@ -243,10 +283,10 @@ impl Pipeline {
             "congestion_index".into(),
             PropertyValue::Float(round(counting::congestion_index(speed, self.spec.free_flow_ms), 3)),
         );
-        let flag = |f: fn(&Alert) -> bool| PropertyValue::Int(i64::from(alerts.iter().any(f)));
-        p.insert("alert_queue".into(), flag(|a| matches!(a, Alert::Queue { .. })));
-        p.insert("alert_stopped_vehicle".into(), flag(|a| matches!(a, Alert::StoppedVehicle { .. })));
-        p.insert("alert_person_restricted".into(), flag(|a| matches!(a, Alert::PersonInRestrictedZone { .. })));
+        for kind in ALERT_KINDS {
+            let up = alerts.iter().any(|a| alert_kind(a) == kind);
+            p.insert(format!("alert_{kind}"), PropertyValue::Int(i64::from(up)));
+        }
         p.insert(
             "alert_detail".into(),
             PropertyValue::Text(alerts.iter().map(describe).collect::<Vec<_>>().join("; ")),
@@ -455,6 +495,27 @@ mod tests {
         }
         assert_eq!(flags.first(), Some(&0.0));
         assert_eq!(flags.last(), Some(&1.0), "{flags:?}");
+    }
+
+    #[test]
+    fn a_flag_is_raised_once_per_rise_with_its_detail() {
+        let zone = "stop_dwell_s = 2\n[[zones]]\nid = \"kerb\"\nkind = \"no_stopping\"\npolygon = [[0, 0], [768, 0], [768, 432], [0, 432]]\n";
+        let mut p = Pipeline::new(spec(zone));
+        let mut raised = Vec::new();
+        // Parked for 8 s, gone for 3 s, then a car parks again for 8 s.
+        for k in 0..38i64 {
+            let t = k * 500;
+            let dets = if (16..22).contains(&k) { vec![] } else { vec![det(2, 0.9, 300.0, 200.0)] };
+            let out = p.process(&dets, Timestamp(t), t);
+            raised.extend(out.raised.into_iter().map(|r| (t, r)));
+        }
+        assert_eq!(raised.len(), 2, "{raised:?}");
+        for (t, r) in &raised {
+            assert_eq!(r.kind, "stopped_vehicle");
+            assert!(r.detail.contains("no-stopping zone kerb"), "{}", r.detail);
+            assert!(*t >= 2_000, "not before the dwell: {t}");
+        }
+        assert!(raised[1].0 >= 11_000, "the second rise follows the second stop: {raised:?}");
     }
 
     #[test]

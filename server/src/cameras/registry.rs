@@ -6,10 +6,12 @@ use std::time::Instant;
 use parking_lot::{Mutex, RwLock};
 use serde::Serialize;
 use serde_json::{json, Value};
+use twin_ingest::health::FeedRegistry;
 use twin_vision::privacy::{blur_boxes, BlurRegion};
 use twin_vision::{Detection, Frame};
 
 use super::config::CameraSpec;
+use super::evidence::EvidenceStore;
 
 /// A worker's health.
 #[derive(Debug, Clone, Serialize)]
@@ -54,17 +56,60 @@ struct LastFrame {
     detections: Vec<Detection>,
 }
 
+/// The camera as a feed of the server's feed-health registry (`/api/feeds`).
+struct FeedHealth {
+    registry: Arc<FeedRegistry>,
+    source: String,
+}
+
 /// One camera: its validated config and live status.
 pub struct CameraEntry {
     pub spec: CameraSpec,
     status: Mutex<CameraStatus>,
     last_frame_at: Mutex<Option<Instant>>,
     last: Mutex<Option<LastFrame>>,
+    feed: Option<FeedHealth>,
+    evidence: Option<Arc<EvidenceStore>>,
+}
+
+fn now_ms() -> i64 {
+    crate::geojson::now().as_millis()
 }
 
 impl CameraEntry {
     pub fn new(spec: CameraSpec) -> Self {
-        Self { spec, status: Mutex::default(), last_frame_at: Mutex::new(None), last: Mutex::new(None) }
+        Self {
+            spec,
+            status: Mutex::default(),
+            last_frame_at: Mutex::new(None),
+            last: Mutex::new(None),
+            feed: None,
+            evidence: None,
+        }
+    }
+
+    /// Reports the camera as feed `source` (registered now, so it is listed before a first frame):
+    /// frames received and analysed, source errors by reason, connection state.
+    pub fn with_feed(mut self, registry: Arc<FeedRegistry>, source: String) -> Self {
+        registry.register(&source, &format!("camera-{}", self.spec.source.kind()), now_ms());
+        self.feed = Some(FeedHealth { registry, source });
+        self
+    }
+
+    /// Saves evidence snapshots when alert flags rise.
+    pub fn with_evidence(mut self, store: Arc<EvidenceStore>) -> Self {
+        self.evidence = Some(store);
+        self
+    }
+
+    pub fn evidence(&self) -> Option<&Arc<EvidenceStore>> {
+        self.evidence.as_ref()
+    }
+
+    fn health(&self, f: impl FnOnce(&FeedRegistry, &str)) {
+        if let Some(h) = &self.feed {
+            f(&h.registry, &h.source);
+        }
     }
 
     pub fn status(&self) -> CameraStatus {
@@ -78,17 +123,47 @@ impl CameraEntry {
         s.last_error = Some(error.to_owned());
     }
 
-    /// A source error the worker retries after.
-    pub fn source_error(&self, error: &str) {
+    /// The analysis of one frame failed (`reason`: `detector`, `publish`).
+    pub fn analysis_error(&self, reason: &str, error: &str) {
         self.fail(error);
+        self.health(|r, s| r.rejected(s, reason, 1));
     }
 
+    /// The source failed and will be reopened after a pause: counted under `reason`, and the
+    /// feed shows as reconnecting (not connected, with the error).
+    pub fn source_error(&self, reason: &str, error: &str) {
+        self.fail(error);
+        self.health(|r, s| {
+            r.rejected(s, reason, 1);
+            r.connection(s, false, Some(error.to_owned()));
+        });
+    }
+
+    /// One frame of a source that is otherwise working could not be used (`reason`: `decode`).
+    pub fn frame_error(&self, reason: &str, error: &str) {
+        self.fail(error);
+        self.health(|r, s| r.rejected(s, reason, 1));
+    }
+
+    /// The source is open (file opened, stream or snapshot answered).
+    pub fn source_connected(&self) {
+        self.health(|r, s| r.connection(s, true, None));
+    }
+
+    /// A frame arrived from the source (before decoding).
+    pub fn frame_received(&self) {
+        self.health(|r, s| r.received(s, now_ms()));
+    }
+
+    /// A live frame was dropped because the analysis was busy.
     pub fn dropped(&self) {
         self.status.lock().dropped += 1;
+        self.health(|r, s| r.throttled(s));
     }
 
     /// Books one analysed frame.
     pub fn frame_done(&self, tracks: usize, took_ms: f64, time: twin_core::Timestamp) {
+        self.health(|r, s| r.accepted(s, 1));
         let now = Instant::now();
         let gap = self.last_frame_at.lock().replace(now).map(|t| now.duration_since(t).as_secs_f64());
         let mut s = self.status.lock();

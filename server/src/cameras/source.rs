@@ -49,21 +49,33 @@ pub fn decode_image(bytes: &[u8], width: usize, height: usize) -> Result<Frame, 
     Ok(if (w, h) == (width, height) { frame } else { resize_bilinear(&frame, width, height) })
 }
 
+/// Why a source stopped: the feed's rejection reason and a message naming the file or URL.
+#[derive(Debug)]
+struct Failure {
+    /// `video`, `connect`, `http_<status>`, `read`, `stream` or `decode`.
+    reason: String,
+    message: String,
+}
+
+fn failure(reason: impl Into<String>, message: String) -> Failure {
+    Failure { reason: reason.into(), message }
+}
+
 /// Runs the camera's source until `stop` is set or the receiver is gone.
 pub fn run(entry: Arc<CameraEntry>, tx: SyncSender<SampledFrame>, stop: Arc<AtomicBool>) {
     let spec = &entry.spec;
     while !stop.load(Ordering::Relaxed) {
         let result = match &spec.source {
-            SourceSpec::Video(path) => replay_video(spec, path, &tx, &stop),
+            SourceSpec::Video(path) => replay_video(&entry, path, &tx, &stop),
             SourceSpec::Mjpeg(url) => read_mjpeg(&entry, url, &tx, &stop),
             SourceSpec::Snapshot { url, interval_s } => poll_snapshots(&entry, url, *interval_s, &tx, &stop),
         };
         match result {
             Ok(Flow::Stop) => return,
             Ok(Flow::Again) => {}
-            Err(e) => {
-                tracing::warn!(camera = %spec.id, error = %e, "camera source failed; retrying");
-                entry.source_error(&e);
+            Err(f) => {
+                tracing::warn!(camera = %spec.id, error = %f.message, reason = %f.reason, "camera source failed; retrying");
+                entry.source_error(&f.reason, &f.message);
                 sleep_unless_stopped(RETRY, &stop);
             }
         }
@@ -90,24 +102,32 @@ fn sleep_unless_stopped(d: Duration, stop: &AtomicBool) {
 }
 
 fn replay_video(
-    spec: &CameraSpec,
+    entry: &CameraEntry,
     path: &Path,
     tx: &SyncSender<SampledFrame>,
     stop: &AtomicBool,
-) -> Result<Flow, String> {
+) -> Result<Flow, Failure> {
+    let spec: &CameraSpec = &entry.spec;
     if !path.is_file() {
-        return Err(format!("video file {} not found", path.display()));
+        return Err(failure("video", format!("video file {} not found", path.display())));
     }
     let mut video = VideoFile::open(path, spec.width, spec.height, spec.sample_fps)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+        .map_err(|e| failure("video", format!("{}: {e}", path.display())))?;
+    entry.source_connected();
     let start = Instant::now();
     let media0 = now_ms();
     let period = 1.0 / spec.sample_fps;
     let mut k = 0u64;
     while !stop.load(Ordering::Relaxed) {
-        let Some(frame) = video.frames.next_frame().map_err(|e| format!("{}: {e}", path.display()))? else {
-            return if k == 0 { Err(format!("{}: no frames decoded", path.display())) } else { Ok(Flow::Again) };
+        let next = video.frames.next_frame().map_err(|e| failure("decode", format!("{}: {e}", path.display())))?;
+        let Some(frame) = next else {
+            return if k == 0 {
+                Err(failure("decode", format!("{}: no frames decoded", path.display())))
+            } else {
+                Ok(Flow::Again)
+            };
         };
+        entry.frame_received();
         let offset = Duration::from_secs_f64(k as f64 * period);
         // Real speed: never ahead of the recording's clock.
         if let Some(wait) = offset.checked_sub(start.elapsed()) {
@@ -149,38 +169,41 @@ fn read_mjpeg(
     url: &str,
     tx: &SyncSender<SampledFrame>,
     stop: &AtomicBool,
-) -> Result<Flow, String> {
+) -> Result<Flow, Failure> {
     let spec = &entry.spec;
-    let resp = http_agent().get(url).call().map_err(|e| format!("{url}: {e}"))?;
-    if resp.status() != 200 {
-        return Err(format!("{url}: HTTP {}", resp.status()));
+    let resp = http_agent().get(url).call().map_err(|e| failure("connect", format!("{url}: {e}")))?;
+    let status = resp.status().as_u16();
+    if status != 200 {
+        return Err(failure(format!("http_{status}"), format!("{url}: HTTP {status}")));
     }
     let ct = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
-    let boundary = boundary_from_content_type(&ct).map_err(|e| format!("{url}: {e}"))?;
+    let boundary = boundary_from_content_type(&ct).map_err(|e| failure("stream", format!("{url}: {e}")))?;
+    entry.source_connected();
     let mut parser = MjpegParser::new(&boundary, MAX_JPEG);
     let mut body = resp.into_body().into_reader();
     let mut buf = vec![0u8; 64 * 1024];
     let period_ms = (1000.0 / spec.sample_fps) as i64;
     let mut next_ms = i64::MIN;
     while !stop.load(Ordering::Relaxed) {
-        let n = body.read(&mut buf).map_err(|e| format!("{url}: {e}"))?;
+        let n = body.read(&mut buf).map_err(|e| failure("read", format!("{url}: {e}")))?;
         if n == 0 {
-            return Err(format!("{url}: stream ended"));
+            return Err(failure("stream", format!("{url}: stream ended")));
         }
-        for jpeg in parser.push(&buf[..n]).map_err(|e| format!("{url}: {e}"))? {
+        for jpeg in parser.push(&buf[..n]).map_err(|e| failure("stream", format!("{url}: {e}")))? {
             let t = now_ms();
             // Sample: decode only the frames the analysis asked for.
             if t < next_ms {
                 continue;
             }
             next_ms = t + period_ms;
+            entry.frame_received();
             match decode_image(&jpeg, spec.width, spec.height) {
                 Ok(frame) => {
                     if !offer(entry, tx, SampledFrame { frame, media_ms: t }) {
                         return Ok(Flow::Stop);
                     }
                 }
-                Err(e) => entry.source_error(&format!("{url}: {e}")),
+                Err(e) => entry.frame_error("decode", &format!("{url}: {e}")),
             }
         }
     }
@@ -193,19 +216,27 @@ fn poll_snapshots(
     interval_s: f64,
     tx: &SyncSender<SampledFrame>,
     stop: &AtomicBool,
-) -> Result<Flow, String> {
+) -> Result<Flow, Failure> {
     let spec = &entry.spec;
     let agent = http_agent();
     let every = Duration::from_secs_f64(interval_s.max(1.0 / spec.sample_fps));
     while !stop.load(Ordering::Relaxed) {
         let started = Instant::now();
-        let mut resp = agent.get(url).call().map_err(|e| format!("{url}: {e}"))?;
-        if resp.status() != 200 {
-            return Err(format!("{url}: HTTP {}", resp.status()));
+        let mut resp = agent.get(url).call().map_err(|e| failure("connect", format!("{url}: {e}")))?;
+        let status = resp.status().as_u16();
+        if status != 200 {
+            return Err(failure(format!("http_{status}"), format!("{url}: HTTP {status}")));
         }
-        let bytes =
-            resp.body_mut().with_config().limit(MAX_JPEG as u64).read_to_vec().map_err(|e| format!("{url}: {e}"))?;
-        let frame = decode_image(&bytes, spec.width, spec.height).map_err(|e| format!("{url}: {e}"))?;
+        let bytes = resp
+            .body_mut()
+            .with_config()
+            .limit(MAX_JPEG as u64)
+            .read_to_vec()
+            .map_err(|e| failure("read", format!("{url}: {e}")))?;
+        entry.source_connected();
+        entry.frame_received();
+        let frame =
+            decode_image(&bytes, spec.width, spec.height).map_err(|e| failure("decode", format!("{url}: {e}")))?;
         if !offer(entry, tx, SampledFrame { frame, media_ms: now_ms() }) {
             return Ok(Flow::Stop);
         }
