@@ -18,6 +18,12 @@ const STRINGS = {
     flood_sensor: 'Cảm biến ngập', rain_gauge: 'Đo mưa', air_quality_station: 'Không khí',
     water_quality_station: 'Chất lượng nước', citizen_report: 'Phản ánh', incident: 'Sự cố', detection: 'Phát hiện',
     simulated: 'mô phỏng',
+    camera_cones: 'Vùng nhìn camera', los: 'Mức phục vụ', los_unknown: 'chưa rõ', vehicles_in_view: 'Xe trong khung hình',
+    mean_speed: 'Tốc độ trung bình', counts_per_min: 'Lưu lượng (phút trước)', per_min: '/phút',
+    camera_alerts: 'Cảnh báo camera', alert_queue: 'Ùn tắc, xếp hàng', alert_stopped_vehicle: 'Xe dừng trong vùng cấm dừng',
+    alert_person_restricted: 'Người trong vùng cấm', snapshot: 'Khung hình mới nhất (đã làm mờ khuôn mặt)',
+    no_frame: 'Chưa có khung hình', cls_car: 'Ô tô', cls_truck: 'Xe tải', cls_bus: 'Xe buýt', cls_motorcycle: 'Xe máy',
+    cls_bicycle: 'Xe đạp', cls_person: 'Người đi bộ',
   },
   en: {
     title: 'Da Nang digital twin', entities: 'entities', layers: 'Layers', themes: 'Agencies',
@@ -34,6 +40,12 @@ const STRINGS = {
     flood_sensor: 'Flood sensor', rain_gauge: 'Rain gauge', air_quality_station: 'Air quality',
     water_quality_station: 'Water quality', citizen_report: 'Citizen report', incident: 'Incident', detection: 'Detection',
     simulated: 'simulated',
+    camera_cones: 'Camera views', los: 'Level of service', los_unknown: 'unknown', vehicles_in_view: 'Vehicles in view',
+    mean_speed: 'Mean speed', counts_per_min: 'Counts (last minute)', per_min: '/min',
+    camera_alerts: 'Camera alerts', alert_queue: 'Queue or jam', alert_stopped_vehicle: 'Vehicle stopped in a no-stopping zone',
+    alert_person_restricted: 'Person in a restricted zone', snapshot: 'Latest frame (faces blurred)',
+    no_frame: 'No frame yet', cls_car: 'Car', cls_truck: 'Truck', cls_bus: 'Bus', cls_motorcycle: 'Motorcycle',
+    cls_bicycle: 'Bicycle', cls_person: 'Pedestrian',
   },
 } as const;
 

@@ -113,6 +113,43 @@ const DRAW: Record<string, Draw> = {
     circle(c, 32, 32, 8);
     c.fillRect(29, 2, 6, 12); c.fillRect(29, 50, 6, 12); c.fillRect(2, 29, 12, 6); c.fillRect(50, 29, 12, 6);
   },
+  // Detections by class, seen from above and pointing up like the moving kinds.
+  'detection:car': (c) => {
+    c.beginPath();
+    c.roundRect(19, 5, 26, 54, 9);
+    c.fill();
+    cut(c, () => { c.fillRect(23, 17, 18, 8); c.fillRect(23, 45, 18, 5); });
+  },
+  'detection:truck': (c) => {
+    c.beginPath();
+    c.roundRect(20, 4, 24, 14, 4);
+    c.fill();
+    c.fillRect(17, 21, 30, 39);
+  },
+  'detection:bus': (c) => DRAW.bus(c),
+  'detection:motorcycle': (c) => {
+    c.fillRect(16, 14, 32, 5);
+    c.beginPath();
+    c.roundRect(27, 3, 10, 58, 5);
+    c.fill();
+    c.beginPath();
+    c.ellipse(32, 34, 10, 13, 0, 0, Math.PI * 2);
+    c.fill();
+  },
+  'detection:bicycle': (c) => {
+    c.fillRect(18, 14, 28, 5);
+    c.beginPath();
+    c.roundRect(28, 3, 8, 58, 4);
+    c.fill();
+  },
+  'detection:person': (c) => {
+    circle(c, 32, 13, 9);
+    c.beginPath();
+    c.roundRect(21, 25, 22, 20, 6);
+    c.fill();
+    c.fillRect(22, 42, 8, 18);
+    c.fillRect(34, 42, 8, 18);
+  },
   badge: (c) => {
     circle(c, 32, 32, 28);
     cut(c, () => { c.fillRect(28, 12, 8, 26); c.fillRect(28, 44, 8, 8); });
@@ -123,16 +160,26 @@ export interface IconMapping {
   [name: string]: { x: number; y: number; width: number; height: number; mask: boolean; anchorY: number };
 }
 
-/** Atlas entries: every kind in its colour, and the threshold sensors once per band colour. */
+/** Detection classes (COCO names the cameras report) with their own glyph; others get the kind's. */
+export const DETECTION_CLASSES = ['car', 'truck', 'bus', 'motorcycle', 'bicycle', 'person'] as const;
+
+/** Atlas entries: every kind in its colour, the threshold sensors once per band colour, and
+ * detections once per class. */
 export function iconEntries(): { key: string; kind: string; color: [number, number, number] }[] {
   const out = KINDS.map((k) => ({ key: k as string, kind: k as string, color: KIND_COLOR[k] }));
+  for (const c of DETECTION_CLASSES) out.push({ key: `detection#${c}`, kind: `detection:${c}`, color: KIND_COLOR.detection });
   FLOOD_BANDS.forEach((b, i) => out.push({ key: `flood_sensor#${i}`, kind: 'flood_sensor', color: b.color }));
   VN_AQI_BANDS.forEach((b, i) => out.push({ key: `air_quality_station#${i}`, kind: 'air_quality_station', color: b.color }));
   return out;
 }
 
-/** The atlas key an entity is drawn with: sensors by their threshold band, others by kind. */
+/** The atlas key an entity is drawn with: sensors by their threshold band, detections by class,
+ * others by kind. */
 export function iconKey(kind: string, props: Record<string, unknown>): string {
+  if (kind === 'detection' && typeof props.class === 'string') {
+    const cls = props.class.trim().toLowerCase();
+    if ((DETECTION_CLASSES as readonly string[]).includes(cls)) return `detection#${cls}`;
+  }
   if (kind === 'flood_sensor' && typeof props.water_depth_m === 'number') {
     return `flood_sensor#${FLOOD_BANDS.indexOf(band(FLOOD_BANDS, props.water_depth_m))}`;
   }

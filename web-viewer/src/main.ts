@@ -11,13 +11,18 @@ import { chartSvg } from './chart';
 import { FLOOD_BANDS, VN_AQI_BANDS } from './sensors';
 import { positionAt, ReplayClock, type HistoryDoc } from './replay';
 import { chartKey, mergeSeries, type SeriesDoc } from './series';
+import { CameraPopup } from './camerapopup';
+import { LOS_COLORS } from './cameras';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const esc = (s: unknown) => String(s).replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
 const store = new EntityStore();
 const alerts: Alert[] = [];
-let dark = new URLSearchParams(location.search).get('theme') !== 'planning';
+const params = new URLSearchParams(location.search);
+let dark = params.get('theme') !== 'planning';
+/** `?view=2d` opens flat and top-down (software GL draws that much faster than terrain). */
+const start2d = params.get('view') === '2d';
 let showTrails = true;
 const hidden = new Set<string>();
 let trackPeriodMin = 60;
@@ -42,10 +47,12 @@ setLang(pickLang(location.search, undefined, navigator.language));
 async function main(): Promise<void> {
   const style = await loadStyle(dark);
   const view = new MapView(store, {
-    container: $('map'), center: [108.2165, 16.0600], zoom: 14.3, pitch: 58, bearing: -20, dark, threeD: true,
+    container: $('map'), center: [108.2165, 16.0600], zoom: 14.3, pitch: start2d ? 0 : 58, bearing: start2d ? 0 : -20,
+    dark, threeD: !start2d, cones: true,
     onPick: (id) => (id === null ? closeDetails() : openDetails(id)),
   }, style);
-  (window as unknown as Record<string, unknown>).__citytwin = { store, view, alerts, openDetails };
+  const cameraCard = new CameraPopup(view.map, store, () => { view.selected = null; });
+  (window as unknown as Record<string, unknown>).__citytwin = { store, view, alerts, openDetails, cameraCard };
 
   const live = new LiveClient(wsUrl(location), {
     snapshot: (f) => store.applySnapshot(f, performance.now()),
@@ -75,7 +82,7 @@ async function main(): Promise<void> {
     requestAnimationFrame(frame);
   }
   requestAnimationFrame(frame);
-  setInterval(() => { store.pruneTrails(performance.now()); refreshCounts(); renderChart(); }, 1000);
+  setInterval(() => { store.pruneTrails(performance.now()); refreshCounts(); renderChart(); cameraCard.render(); }, 1000);
 
   function replayAt(at: number): Drawn[] {
     const out: Drawn[] = [];
@@ -164,6 +171,16 @@ async function main(): Promise<void> {
   function openDetails(id: number): void {
     const e = store.entities.get(id);
     if (!e) return;
+    if (e.kind === 'camera') {
+      // A camera gets its card on the map, beside its view cone.
+      view.track = null;
+      $('details').classList.add('hidden');
+      $('alerts').classList.remove('hidden');
+      view.selected = id;
+      cameraCard.open(id);
+      return;
+    }
+    cameraCard.close();
     view.selected = id;
     const stale = store.isStale(e, Date.now());
     const rows = Object.entries(e.props).filter(([k]) => !['id', 'name'].includes(k))
@@ -223,6 +240,7 @@ async function main(): Promise<void> {
   }
 
   function closeDetails(): void {
+    cameraCard.close();
     view.selected = null;
     view.track = null;
     $('details').classList.add('hidden');
@@ -255,12 +273,16 @@ async function main(): Promise<void> {
     const kinds = KINDS.map((k) => `<label><input type="checkbox" data-kind="${k}"${hidden.has(k) ? '' : ' checked'}/>
       <span class="chip" style="background:rgb(${kindColor(k).join(',')})"></span>${t(k)}<span class="n" data-n="${k}"></span></label>`).join('');
     $('layers').innerHTML = `<h4>${t('themes')}</h4>${themes}<h4>${t('kinds')}</h4>${kinds}
-      <h4>${t('layers')}</h4><label><input type="checkbox" id="trails"${showTrails ? ' checked' : ''}/>${t('track')}</label>`;
+      <h4>${t('layers')}</h4><label><input type="checkbox" id="trails"${showTrails ? ' checked' : ''}/>${t('track')}</label>
+      <label><input type="checkbox" id="cones"${view.conesShown() ? ' checked' : ''}/>${t('camera_cones')}</label>
+      <div class="los-legend" title="${t('los')}">${t('los')}: ${Object.entries(LOS_COLORS).map(([l, c]) =>
+        `<span class="los-chip" style="background:rgb(${c.join(',')});color:${l === 'B' || l === 'C' ? '#111' : '#fff'}">${l}</span>`).join('')}</div>`;
     refreshCounts();
   }
   $('layers').addEventListener('change', (ev) => {
     const el = ev.target as HTMLInputElement;
     if (el.id === 'trails') showTrails = el.checked;
+    if (el.id === 'cones') view.setConesVisible(el.checked);
     const kinds = el.dataset.theme ? THEME_KINDS[el.dataset.theme as keyof typeof THEME_KINDS] : el.dataset.kind ? [el.dataset.kind] : [];
     for (const k of kinds) if (el.checked) hidden.delete(k); else hidden.add(k);
     view.visibleKinds = hidden.size ? new Set(KINDS.filter((k) => !hidden.has(k))) : null;

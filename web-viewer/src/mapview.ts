@@ -13,6 +13,7 @@ import { viewerConfig } from './config';
 import { buildAtlas, iconKey } from './icons';
 import { FIXED_KINDS, kindColor } from './kinds';
 import { pickTrails } from './trails';
+import { coneFeatures, coneSignature, detectionLabel, LABEL_MIN_ZOOM, type CameraInfo, type ConeCollection } from './cameras';
 import type { EntityStore } from './store';
 
 export interface Drawn {
@@ -39,6 +40,8 @@ export interface ViewOptions {
   /** Start in 3D: pitched, on terrain when the style has a DEM. */
   threeD?: boolean;
   onPick?: (id: number | null) => void;
+  /** Draw camera view cones from /api/cameras (the desk viewer). */
+  cones?: boolean;
 }
 
 maplibregl.setWorkerUrl(workerUrl);
@@ -83,6 +86,16 @@ export class MapView {
   private elevCache = new Map<number, [number, number, number, number]>();
   private lastHexFetch = 0;
   private opts: ViewOptions;
+  /** Camera cones: what is drawn, the camera list it came from, and when to look again. */
+  cones: ConeCollection = { type: 'FeatureCollection', features: [] };
+  private conesVisible = true;
+  private cameraList: CameraInfo[] = [];
+  private coneCheckAt = -Infinity;
+  private coneFetchAt = -Infinity;
+  private coneFetching = false;
+  private coneSig = { shape: '', los: '' };
+  /** Detection labels drawn in the last frame (tests and tools). */
+  labels: { i: number; text: string }[] = [];
 
   constructor(private store: EntityStore, opts: ViewOptions, style: StyleJson) {
     this.opts = opts;
@@ -115,6 +128,8 @@ export class MapView {
     });
     this.map.addControl(this.overlay as unknown as maplibregl.IControl);
     this.map.on('load', () => this.applyTerrain());
+    // Every style (first load and theme switches) gets the cone layers again.
+    this.map.on('style.load', () => this.addConeLayers());
     // Finer DEM tiles arrive after moves: refresh the heights entities stand on.
     this.map.on('idle', () => { this.elevGen++; });
   }
@@ -142,6 +157,70 @@ export class MapView {
     const want = this.threeD && src !== null;
     if (want !== this.hasTerrain()) this.map.setTerrain(want ? { source: src!, exaggeration: EXAGGERATION } : null);
     this.elevGen++;
+  }
+
+  /**
+   * Camera view cones as MapLibre layers under the deck.gl entities and under the basemap's
+   * buildings and labels; coloured by level of service.
+   */
+  private addConeLayers(): void {
+    if (!this.opts.cones || this.map.getSource(CONE_SOURCE)) return;
+    const layers = this.map.getStyle()?.layers ?? [];
+    const before = layers.find((l) => l.type === 'fill-extrusion' || l.type === 'symbol')?.id;
+    const visibility = this.conesVisible ? 'visible' : 'none';
+    this.map.addSource(CONE_SOURCE, { type: 'geojson', data: this.cones as never });
+    this.map.addLayer({
+      id: 'camera-cones-fill', type: 'fill', source: CONE_SOURCE, layout: { visibility },
+      paint: { 'fill-color': ['get', 'color'], 'fill-opacity': 0.28 },
+    }, before);
+    this.map.addLayer({
+      id: 'camera-cones-line', type: 'line', source: CONE_SOURCE, layout: { visibility },
+      paint: { 'line-color': ['get', 'color'], 'line-width': 2, 'line-opacity': 0.9 },
+    }, before);
+  }
+
+  setConesVisible(on: boolean): void {
+    this.conesVisible = on;
+    for (const id of ['camera-cones-fill', 'camera-cones-line']) {
+      if (this.map.getLayer(id)) this.map.setLayoutProperty(id, 'visibility', on ? 'visible' : 'none');
+    }
+  }
+
+  conesShown(): boolean {
+    return this.conesVisible;
+  }
+
+  /**
+   * Once a second: the camera entities' footprints and levels of service. A new camera or footprint
+   * (or 30 s passing) refetches /api/cameras; a changed level of service only recolours.
+   */
+  private maybeRefreshCones(now: number): void {
+    if (!this.opts.cones || now - this.coneCheckAt < 1000) return;
+    this.coneCheckAt = now;
+    const sig = coneSignature(this.store.entities.values());
+    const refetch = sig.shape !== this.coneSig.shape || now - this.coneFetchAt > CONE_REFETCH_MS;
+    const recolour = sig.los !== this.coneSig.los;
+    this.coneSig = sig;
+    if (refetch && !this.coneFetching) {
+      this.coneFetching = true;
+      this.coneFetchAt = now;
+      fetch('/api/cameras')
+        .then((r) => (r.ok ? r.json() : null))
+        .then((d: { cameras?: CameraInfo[] } | null) => {
+          if (Array.isArray(d?.cameras)) this.cameraList = d.cameras;
+          this.updateCones();
+        })
+        .catch(() => this.updateCones())
+        .finally(() => { this.coneFetching = false; });
+    } else if (recolour) {
+      this.updateCones();
+    }
+  }
+
+  private updateCones(): void {
+    this.cones = coneFeatures(this.cameraList, this.store.entities.values());
+    const src = this.map.getSource(CONE_SOURCE) as maplibregl.GeoJSONSource | undefined;
+    src?.setData(this.cones as never);
   }
 
   /** Whether the map currently drapes over terrain. */
@@ -241,6 +320,7 @@ export class MapView {
 
   render(now: number, wallNow: number, trails: boolean): void {
     this.maybeFetchHexes(now);
+    this.maybeRefreshCones(now);
     const hex = this.hexMode() && !this.replay;
     this.compute(now, wallNow);
     const f = this.frame;
@@ -325,6 +405,26 @@ export class MapView {
         getSize: iconPx, sizeUnits: 'pixels', pickable: true,
         updateTriggers: { getPosition: f.frame, getAngle: f.frame },
       }));
+      // Detection labels ("car #12") close in, where they do not cover each other.
+      this.labels = [];
+      if (z >= LABEL_MIN_ZOOM && !this.replay) {
+        for (let i = 0; i < n; i++) {
+          if (f.kinds[i] !== 'detection') continue;
+          const text = detectionLabel(this.store.entities.get(f.ids[i])?.props ?? {});
+          if (text) this.labels.push({ i, text });
+        }
+      }
+      if (this.labels.length) {
+        layers.push(new TextLayer({
+          id: 'detection-labels', data: this.labels,
+          getPosition: (d: { i: number }) => [pos[3 * d.i], pos[3 * d.i + 1], pos[3 * d.i + 2]] as [number, number, number],
+          getText: (d: { text: string }) => d.text, getSize: 12, getColor: [255, 255, 255, 240],
+          getPixelOffset: [0, iconPx / 2 + 9], characterSet: 'auto', fontFamily: 'Noto Sans, system-ui, sans-serif',
+          // On a dark tag: readable over roads, cones and the selection ring alike.
+          background: true, getBackgroundColor: [11, 16, 32, 210], backgroundPadding: [4, 1],
+          updateTriggers: { getPosition: f.frame },
+        }));
+      }
       const staleIdx: number[] = [];
       for (let i = 0; i < n; i++) if (stale[i]) staleIdx.push(i);
       if (staleIdx.length) {
@@ -370,6 +470,10 @@ export class MapView {
     return [p.x, p.y];
   }
 }
+
+const CONE_SOURCE = 'camera-cones';
+/** Cameras are configured, not discovered: a slow refetch picks up status and added cameras. */
+const CONE_REFETCH_MS = 30_000;
 
 /** Newest points drawn per trail (the store keeps five minutes). */
 const TRAIL_POINTS = 30;
