@@ -1,15 +1,16 @@
 //! Prometheus metrics, hand-written (text exposition format 0.0.4): a few counters, gauges and one
 //! histogram do not justify a metrics framework.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 use twin_core::KindCounts;
 
 /// Upper bounds (seconds) of the append-latency histogram.
@@ -19,8 +20,9 @@ const APPEND_BUCKETS: [f64; 12] = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005
 pub struct Metrics {
     /// source → (accepted, rejected)
     ingest: Mutex<BTreeMap<String, (u64, u64)>>,
-    /// (method, route, status) → count
-    http: Mutex<BTreeMap<(String, String, u16), u64>>,
+    /// Request counters. Counting is on every request's path, so a known (method, route, status)
+    /// costs a shared read lock and an atomic add, never an allocation or an exclusive lock.
+    http: HttpCounters,
     append_buckets: [AtomicU64; APPEND_BUCKETS.len()],
     append_count: AtomicU64,
     append_sum_ns: AtomicU64,
@@ -62,7 +64,7 @@ impl Metrics {
     }
 
     pub fn count_http(&self, method: &str, route: &str, status: u16) {
-        *self.http.lock().entry((method.to_owned(), route.to_owned(), status)).or_default() += 1;
+        self.http.count(method, route, status);
     }
 
     /// The exposition text; `counts`, `queue_depth`, `log_seq` and `uptime` are read by the caller.
@@ -119,13 +121,74 @@ impl Metrics {
         writeln!(s, "citytwin_live_clients{{transport=\"sse\"}} {}", self.sse_clients.load(Ordering::Relaxed))?;
         writeln!(s, "# HELP citytwin_http_requests_total HTTP requests, by method, route and status.")?;
         writeln!(s, "# TYPE citytwin_http_requests_total counter")?;
-        for ((m, r, st), c) in self.http.lock().iter() {
-            writeln!(s, "citytwin_http_requests_total{{method=\"{m}\",route=\"{}\",status=\"{st}\"}} {c}", escape(r))?;
+        for ((m, r, st), c) in self.http.sorted() {
+            writeln!(s, "citytwin_http_requests_total{{method=\"{m}\",route=\"{}\",status=\"{st}\"}} {c}", escape(&r))?;
         }
         writeln!(s, "# HELP citytwin_uptime_seconds Seconds since start.")?;
         writeln!(s, "# TYPE citytwin_uptime_seconds gauge")?;
         writeln!(s, "citytwin_uptime_seconds {}", uptime.as_secs_f64())?;
         Ok(())
+    }
+}
+
+/// HTTP request counters keyed by a hash of (method, route, status); each bucket keeps its keys so
+/// a hash collision only means a short list, never a wrong count.
+#[derive(Default)]
+struct HttpCounters {
+    hasher: std::collections::hash_map::RandomState,
+    buckets: RwLock<HashMap<u64, Vec<HttpCounter>>>,
+}
+
+struct HttpCounter {
+    method: Box<str>,
+    route: Box<str>,
+    status: u16,
+    count: AtomicU64,
+}
+
+impl HttpCounter {
+    fn is(&self, method: &str, route: &str, status: u16) -> bool {
+        self.status == status && &*self.method == method && &*self.route == route
+    }
+}
+
+impl HttpCounters {
+    fn key(&self, method: &str, route: &str, status: u16) -> u64 {
+        let mut h = self.hasher.build_hasher();
+        (method, route, status).hash(&mut h);
+        h.finish()
+    }
+
+    fn count(&self, method: &str, route: &str, status: u16) {
+        let key = self.key(method, route, status);
+        if let Some(c) = self.buckets.read().get(&key).and_then(|b| b.iter().find(|c| c.is(method, route, status))) {
+            c.count.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        // First request of this kind: the route set is bounded (matched routes), so this is rare.
+        let mut buckets = self.buckets.write();
+        let bucket = buckets.entry(key).or_default();
+        match bucket.iter().find(|c| c.is(method, route, status)) {
+            Some(c) => {
+                c.count.fetch_add(1, Ordering::Relaxed);
+            }
+            None => bucket.push(HttpCounter {
+                method: method.into(),
+                route: route.into(),
+                status,
+                count: AtomicU64::new(1),
+            }),
+        }
+    }
+
+    /// (method, route, status) → count, in a stable order for the exposition.
+    fn sorted(&self) -> BTreeMap<(String, String, u16), u64> {
+        self.buckets
+            .read()
+            .values()
+            .flatten()
+            .map(|c| ((c.method.to_string(), c.route.to_string(), c.status), c.count.load(Ordering::Relaxed)))
+            .collect()
     }
 }
 
@@ -135,11 +198,56 @@ fn escape(v: &str) -> String {
 
 /// Middleware counting requests by matched route (not raw path, to bound the label set).
 pub async fn track_http(State(metrics): State<std::sync::Arc<Metrics>>, req: Request, next: Next) -> Response {
-    let route = req.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let method = req.method().to_string();
+    // Both clones are reference counts or inline values: nothing is allocated per request.
+    let matched = req.extensions().get::<MatchedPath>().cloned();
+    let route = matched.as_ref().map_or("unmatched", MatchedPath::as_str);
+    let method = req.method().clone();
     let started = Instant::now();
     let res = next.run(req).await;
-    tracing::debug!(%method, %route, status = res.status().as_u16(), elapsed_us = started.elapsed().as_micros() as u64, "request");
-    metrics.count_http(&method, &route, res.status().as_u16());
+    let status = res.status().as_u16();
+    tracing::debug!(
+        method = method.as_str(),
+        route,
+        status,
+        elapsed_us = started.elapsed().as_micros() as u64,
+        "request"
+    );
+    metrics.count_http(method.as_str(), route, status);
     res
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_counts_are_exact_per_method_route_and_status_across_threads() {
+        let m = std::sync::Arc::new(Metrics::default());
+        let threads: Vec<_> = (0..4)
+            .map(|t| {
+                let m = m.clone();
+                std::thread::spawn(move || {
+                    for i in 0..1000 {
+                        m.count_http("GET", "/tiles/{layer}/{z}/{x}/{y}", if i % 10 == 0 { 304 } else { 200 });
+                        m.count_http(if t % 2 == 0 { "GET" } else { "POST" }, "/api/reports", 201);
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let text = m.render(&KindCounts::default(), 0, 0, Duration::ZERO);
+        let line = |l: &str| text.lines().find(|x| x.starts_with(l)).map(|x| x.rsplit(' ').next().unwrap().to_owned());
+        let tiles = "citytwin_http_requests_total{method=\"GET\",route=\"/tiles/{layer}/{z}/{x}/{y}\"";
+        assert_eq!(line(&format!("{tiles},status=\"200\"}}")).as_deref(), Some("3600"));
+        assert_eq!(line(&format!("{tiles},status=\"304\"}}")).as_deref(), Some("400"));
+        let reports = |method: &str| {
+            format!("citytwin_http_requests_total{{method=\"{method}\",route=\"/api/reports\",status=\"201\"}}")
+        };
+        assert_eq!(line(&reports("GET")).as_deref(), Some("2000"));
+        assert_eq!(line(&reports("POST")).as_deref(), Some("2000"));
+        assert_eq!(text.matches("citytwin_http_requests_total{").count(), 4, "{text}");
+    }
 }
