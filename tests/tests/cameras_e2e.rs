@@ -1,5 +1,6 @@
 //! Cameras end to end against the real binary: config errors, `/api/cameras?covering=`, a worker
-//! replaying the shipped video into tracked `detection` entities, and `citytwin detect`.
+//! replaying the shipped video into tracked `detection` entities, cameras as feeds in `/api/feeds`,
+//! a stopped-vehicle alert with its evidence snapshot, and `citytwin detect`.
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
@@ -34,8 +35,25 @@ fn camera(id: &str, lon: f64, lat: f64, source: &str) -> String {
 }
 
 fn video_source() -> String {
-    let video = workspace_root().join("data/video/car-detection.mp4");
+    clip_source(&workspace_root().join("data/video/car-detection.mp4"))
+}
+
+/// A replayed clip with the relabelling the shipped overhead clip needs.
+fn clip_source(video: &Path) -> String {
     format!("video = {:?}\nreplay = true\nsample_fps = 2\nrelabel = {{ \"cell phone\" = \"car\", \"parking meter\" = \"car\", \"remote\" = \"car\", \"mouse\" = \"car\" }}", video.display().to_string())
+}
+
+/// The feed `camera:<id>` of `GET /api/feeds` once `done` holds for it.
+fn poll_camera_feed(client: &Client, server: &Server, id: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let source = format!("camera:{id}");
+    let find =
+        |v: &Value| v["feeds"].as_array().and_then(|f| f.iter().find(|f| f["source"] == source.as_str())).cloned();
+    let v = client
+        .poll_json(&server.url("/api/feeds"), Duration::from_secs(120), |v| find(v).is_some_and(|f| done(&f)))
+        .unwrap_or_else(|e| {
+            panic!("{e}\n--- server log ---\n{}", twin_tests::server::tail(&server.stderr_text(), 3000))
+        });
+    find(&v).unwrap()
 }
 
 #[test]
@@ -105,6 +123,14 @@ fn cameras_covering_a_point_are_those_whose_footprint_contains_it() {
     let fp: Value = serde_json::from_str(attr_str(fa, "footprint").unwrap()).unwrap();
     assert_eq!(fp["type"], "Polygon");
     assert_eq!(point(fa), Some((108.2111, 16.06)));
+
+    // Each camera is a feed; a dead snapshot URL shows as connection errors of a reconnecting feed.
+    let feed = poll_camera_feed(&client, &server, "cam-a", |f| f["rejected"]["connect"].as_u64() >= Some(1));
+    assert_eq!(feed["protocol"], "camera-snapshot");
+    assert_eq!(feed["connected"], false, "{feed}");
+    assert_eq!((feed["received"].as_u64(), feed["accepted"].as_u64()), (Some(0), Some(0)), "{feed}");
+    assert!(feed["last_error"].as_str().unwrap().contains("127.0.0.1:9/a.jpg"), "{feed}");
+    poll_camera_feed(&client, &server, "cam-b", |f| f["rejected_total"].as_u64() >= Some(1));
 }
 
 #[test]
@@ -151,6 +177,106 @@ fn a_replayed_video_gives_moving_detections_with_track_ids() {
     let jpeg = snap.body_mut().read_to_vec().unwrap();
     assert!(jpeg.starts_with(&[0xFF, 0xD8]) && jpeg.ends_with(&[0xFF, 0xD9]), "{} bytes", jpeg.len());
     assert_eq!(client.get(&server.url("/api/cameras/nope/snapshot.jpg")).unwrap().status, 404);
+
+    // The camera is a feed whose counters rise while it runs.
+    let first = poll_camera_feed(&client, &server, "cam-v", |f| f["accepted"].as_u64() > Some(0));
+    assert_eq!(first["protocol"], "camera-video");
+    assert_eq!(first["connected"], true, "{first}");
+    assert!(first["last_message_ms"].is_i64(), "{first}");
+    let n = first["accepted"].as_u64().unwrap();
+    let later = poll_camera_feed(&client, &server, "cam-v", |f| f["accepted"].as_u64() > Some(n));
+    assert!(later["received"].as_u64().unwrap() >= later["accepted"].as_u64().unwrap(), "{later}");
+    assert!(later["rate_per_s"].as_f64().unwrap() > 0.0, "{later}");
+    assert_eq!(later["rejected_total"], 0, "{later}");
+}
+
+/// A clip of `seconds` holding one frame of the shipped video: two cars standing still.
+fn parked_clip(dir: &Path, seconds: u32) -> std::path::PathBuf {
+    let still = shipped_frame("car-detection_t16s.jpg");
+    let out = dir.join("parked.mp4");
+    let status = Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-loop", "1", "-i", &still, "-t", &seconds.to_string(), "-r", "12.5"])
+        .args(["-pix_fmt", "yuv420p", "-c:v", "libx264"])
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(status.success(), "ffmpeg could not make the clip");
+    out
+}
+
+fn get_bytes(url: &str) -> (String, Vec<u8>) {
+    let mut r = ureq::get(url).call().unwrap();
+    assert_eq!(r.status(), 200, "{url}");
+    let ct = r.headers().get("content-type").unwrap().to_str().unwrap().to_owned();
+    (ct, r.body_mut().read_to_vec().unwrap())
+}
+
+#[test]
+fn a_vehicle_stopped_in_a_no_stopping_zone_raises_an_alert_with_evidence() {
+    let dir = temp_dir("e2e-cam-stop-");
+    // The shipped clip's cars drive through; a held frame of it is a lot where they stand still.
+    let clip = parked_clip(dir.path(), 20);
+    let text = camera("cam-s", 108.2111, 16.06, &(clip_source(&clip) + "\nstop_dwell_s = 3\nevidence_keep = 5"))
+        + "[[cameras.zones]]\nid = \"lot\"\nkind = \"no_stopping\"\npolygon = [[0, 0], [768, 0], [768, 432], [0, 432]]\n";
+    let cfg = write_config(dir.path(), "Cam", BBOX, &text);
+    let data = dir.path().join("data");
+    let mut server = Server::serve(&cfg, &data, &[]);
+    let client = Client::default();
+    let log = |server: &Server| twin_tests::server::tail(&server.stderr_text(), 3000).to_owned();
+
+    let is_stop = |a: &Value| a["rule"] == "camera-stopped-vehicle" && a["external_id"] == "cam-s";
+    let alerts = client
+        .poll_json(&server.url("/api/alerts"), Duration::from_secs(120), |v| {
+            v["alerts"].as_array().is_some_and(|l| l.iter().any(is_stop))
+        })
+        .unwrap_or_else(|e| panic!("{e}\n--- server log ---\n{}", log(&server)));
+    let alert = alerts["alerts"].as_array().unwrap().iter().find(|a| is_stop(a)).unwrap();
+    assert_eq!(alert["entity_kind"], "camera", "{alert}");
+    assert_eq!(alert["severity"], "moderate", "{alert}");
+    let message = alert["message"].as_str().unwrap();
+    assert!(message.contains("Test cam-s") && message.contains("Vehicle stopped in a no-stopping zone"), "{message}");
+    assert_eq!(alert["position"], serde_json::json!([108.2111, 16.06]), "{alert}");
+    // The camera entity says which vehicle and where.
+    let cams = client.get_json(&server.url("/api/entities?kind=camera"));
+    let cam = features(&cams).iter().find(|f| attr_str(f, "external_id") == Some("cam-s")).unwrap();
+    let detail = attr_str(cam, "alert_detail").unwrap();
+    assert!(detail.contains("stopped") && detail.contains("no-stopping zone lot"), "{detail}");
+
+    // The evidence of that rise: listed, a JPEG, and a sidecar naming the alert.
+    let listed = client
+        .poll_json(&server.url("/api/cameras/cam-s/evidence"), Duration::from_secs(120), |v| {
+            v["evidence"].as_array().is_some_and(|l| l.iter().any(|e| e["alert"] == "stopped_vehicle"))
+        })
+        .unwrap_or_else(|e| panic!("{e}\n--- server log ---\n{}", log(&server)));
+    let item = listed["evidence"].as_array().unwrap().iter().find(|e| e["alert"] == "stopped_vehicle").unwrap().clone();
+    let file = item["file"].as_str().unwrap().to_owned();
+    assert!(
+        file.ends_with("-stopped_vehicle.jpg") && file.len() == "yyyymmddThhmmssZ-stopped_vehicle.jpg".len(),
+        "{file}"
+    );
+    assert!(item["time"].as_str().unwrap().ends_with('Z'), "{item}");
+    let (ct, jpeg) = get_bytes(&server.url(item["url"].as_str().unwrap()));
+    assert_eq!(ct, "image/jpeg");
+    assert!(jpeg.starts_with(&[0xFF, 0xD8, 0xFF]) && jpeg.ends_with(&[0xFF, 0xD9]), "{} bytes", jpeg.len());
+    let side = client.get_json(&server.url(item["sidecar_url"].as_str().unwrap()));
+    assert_eq!(side["camera"], "cam-s", "{side}");
+    assert_eq!(side["alert"], "stopped_vehicle", "{side}");
+    assert_eq!(side["image"], file.as_str(), "{side}");
+    assert!(side["detail"].as_str().unwrap().contains("no-stopping zone lot"), "{side}");
+    let dets = side["detections"].as_array().unwrap();
+    assert!(!dets.is_empty() && dets.iter().all(|d| d["class"] == "car" && d["track_id"].is_u64()), "{side}");
+    assert!(dets[0]["bbox"].as_array().is_some_and(|b| b.len() == 4), "{side}");
+    assert!(data.join("evidence/cam-s").join(&file).is_file());
+    // Names that are not ours are refused.
+    let r = client.get(&server.url("/api/cameras/cam-s/evidence/..%2F..%2Fcity.toml")).unwrap();
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.content_type.starts_with("application/problem+json"));
+
+    // After a restart the evidence is still listed, before any new alert.
+    server.stop(Duration::from_secs(10));
+    let server = Server::serve(&cfg, &data, &[]);
+    let again = client.get_json(&server.url("/api/cameras/cam-s/evidence"));
+    assert!(again["evidence"].as_array().unwrap().iter().any(|e| e["file"] == file.as_str()), "{again}");
 }
 
 fn run_cli(args: &[&str]) -> std::process::Output {
