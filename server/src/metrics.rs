@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -154,9 +154,7 @@ impl HttpCounter {
 
 impl HttpCounters {
     fn key(&self, method: &str, route: &str, status: u16) -> u64 {
-        let mut h = self.hasher.build_hasher();
-        (method, route, status).hash(&mut h);
-        h.finish()
+        self.hasher.hash_one((method, route, status))
     }
 
     fn count(&self, method: &str, route: &str, status: u16) {
