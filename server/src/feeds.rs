@@ -321,10 +321,11 @@ const REPORTS_ROUTE: &str = "/api/reports";
 /// HTTP ingest routes are feeds too: counted per route and rate limited (429 + Retry-After).
 /// Citizen reports count as the feed [`REPORTS_SOURCE`].
 pub async fn http_feed_layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    // The matched route, not the raw path: unknown paths must not grow the feed table.
-    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned());
-    let is_report = route.as_deref() == Some(REPORTS_ROUTE) && req.method() == axum::http::Method::POST;
-    let Some(route) = route.filter(|r| r.starts_with("/ingest/") || is_report) else {
+    // The matched route, not the raw path: unknown paths must not grow the feed table. Decided
+    // before anything is allocated: tile and API reads pass straight through.
+    let route = req.extensions().get::<MatchedPath>().map(MatchedPath::as_str);
+    let is_report = route == Some(REPORTS_ROUTE) && req.method() == axum::http::Method::POST;
+    let Some(route) = route.filter(|r| r.starts_with("/ingest/") || is_report).map(str::to_owned) else {
         return next.run(req).await;
     };
     // Citizen reports (app, web, hotline operators) are a feed like the trackers.
