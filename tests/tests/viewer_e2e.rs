@@ -6,6 +6,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::{Mutex, MutexGuard};
 
 use twin_tests::server::workspace_root;
 use twin_tests::{temp_dir, Server};
@@ -27,6 +28,14 @@ fn chromium() -> PathBuf {
     path
 }
 
+/// One browser test at a time: each rebuilds `web-viewer/dist` (which the other's server serves) and
+/// software GL takes a core. Across processes (nextest) the `browser` test group does the same.
+static BROWSER: Mutex<()> = Mutex::new(());
+
+fn browser_lock() -> MutexGuard<'static, ()> {
+    BROWSER.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn run(cmd: &mut Command, what: &str) -> Output {
     let out = cmd.output().unwrap_or_else(|e| panic!("{what}: could not start ({e}); is node installed?"));
     let text = format!("{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
@@ -44,6 +53,7 @@ fn viewer_unit_tests_pass() {
 
 #[test]
 fn viewer_and_wall_work_in_a_browser_against_the_demo() {
+    let _browser = browser_lock();
     let dir = viewer_dir();
     require_node_modules(&dir);
     let chromium = chromium();
@@ -76,4 +86,34 @@ fn viewer_and_wall_work_in_a_browser_against_the_demo() {
     for shot in ["viewer.png", "viewer-details.png", "wall.png"] {
         assert!(shots.join(shot).is_file(), "screenshot {shot} was not written");
     }
+}
+
+#[test]
+fn camera_cones_detections_and_card_in_a_browser_against_the_demo() {
+    let _browser = browser_lock();
+    let dir = viewer_dir();
+    require_node_modules(&dir);
+    let chromium = chromium();
+    run(Command::new("node").arg("node_modules/vite/bin/vite.js").arg("build").current_dir(&dir), "vite build");
+    let data = temp_dir("e2e-camera-");
+    // With the demo's camera: the replayed clip at Hàm Nghi × Nguyễn Văn Linh (data/danang.toml).
+    let server =
+        Server::start(&["demo".to_owned(), "--data-dir".to_owned(), data.path().join("d").display().to_string()]);
+    let shots = workspace_root().join("target/viewer-e2e");
+    let out = Command::new("node")
+        .arg("e2e/camera.mjs")
+        .current_dir(&dir)
+        .env("CITYTWIN_URL", server.base_url())
+        .env("E2E_OUT", &shots)
+        .env("CHROMIUM", &chromium)
+        .output()
+        .expect("node e2e/camera.mjs could not start");
+    let text = format!("{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    println!("{text}");
+    assert!(
+        out.status.success(),
+        "camera browser checks failed:\n{text}\n--- server stderr tail ---\n{}",
+        server.stderr_tail()
+    );
+    assert!(shots.join("camera.png").is_file(), "screenshot camera.png was not written");
 }
