@@ -10,7 +10,7 @@ use geo::CoordsIter;
 use geozero::mvt::{Message, Tile};
 use sqlx::postgres::PgPool;
 use twin_core::{Observation, Timestamp, Twin, TwinConfig};
-use twin_layers::postgis::{self, PostgisLayerConfig, PostgisTileLayer, SnapshotStore};
+use twin_layers::postgis::{self, PostgisLayerConfig, PostgisTileLayer, SnapshotStore, SnapshotWrite};
 use twin_layers::Layer;
 
 fn url() -> String {
@@ -150,14 +150,14 @@ async fn snapshots_keep_the_latest_state_of_each_entity() {
         Observation::new(twin_core::EntityKind::Vessel, "v-1", t0).at(108.25, 16.1),
     ]);
     let first: Vec<_> = twin.entities().cloned().collect();
-    assert_eq!(store.write(&pool, &first).await.unwrap(), 2);
+    assert_eq!(store.write(&pool, &first).await.unwrap(), SnapshotWrite { written: 2, removed: 0 });
     twin.apply_batch(&[
         Observation::new(twin_core::EntityKind::Bus, "bus-1", Timestamp(t0.0 + 5_000)).at(108.21, 16.06)
     ]);
     let second: Vec<_> = twin.entities().cloned().collect();
     store.write(&pool, &second).await.unwrap();
     // Writing the older snapshot again changes nothing.
-    assert_eq!(store.write(&pool, &first).await.unwrap(), 0);
+    assert_eq!(store.write(&pool, &first).await.unwrap(), SnapshotWrite { written: 0, removed: 0 });
     let (lon, lat, ms): (f64, f64, f64) = sqlx::query_as(
         "SELECT ST_X(geom), ST_Y(geom), (extract(epoch FROM last_seen) * 1000)::float8 FROM t_layers_snap.entities \
          WHERE external_id = 'bus-1'",
@@ -169,4 +169,13 @@ async fn snapshots_keep_the_latest_state_of_each_entity() {
     assert_eq!(ms.round() as i64, t0.0 + 5_000);
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM t_layers_snap.entities").fetch_one(&pool).await.unwrap();
     assert_eq!(count, 2);
+
+    // The vessel expires from the model: the next snapshot deletes its row and keeps the bus.
+    let only_bus: Vec<_> = second.into_iter().filter(|e| e.external_id == "bus-1").collect();
+    assert_eq!(store.write(&pool, &only_bus).await.unwrap(), SnapshotWrite { written: 0, removed: 1 });
+    let left: Vec<String> =
+        sqlx::query_scalar("SELECT external_id FROM t_layers_snap.entities").fetch_all(&pool).await.unwrap();
+    assert_eq!(left, vec!["bus-1".to_owned()]);
+    // An empty model empties the table.
+    assert_eq!(store.write(&pool, &[]).await.unwrap(), SnapshotWrite { written: 0, removed: 1 });
 }

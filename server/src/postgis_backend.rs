@@ -1,5 +1,6 @@
 //! The optional PostGIS backend (feature `postgis`): tile layers served from tables, views or
-//! queries with `ST_AsMVT`, and periodic snapshots of every entity's latest state.
+//! queries with `ST_AsMVT`, and periodic snapshots of every entity's latest state (the table
+//! mirrors this server's model: rows of expired entities are deleted; one table per server).
 //!
 //! ```toml
 //! [postgis]

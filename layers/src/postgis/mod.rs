@@ -15,7 +15,7 @@ use sqlx::Row;
 
 use crate::{Feature, Layer};
 
-pub use snapshots::{spawn_snapshots, SnapshotStore};
+pub use snapshots::{spawn_snapshots, SnapshotStore, SnapshotWrite};
 /// The pool type of [`connect`], for callers that do not depend on sqlx themselves.
 pub use sqlx::postgres::PgPool as Pool;
 pub use tiles::{PostgisLayerConfig, PostgisTileLayer};

@@ -1,6 +1,7 @@
 //! Latest entity states in a PostGIS table, so GIS tools and SQL reports see the live picture.
 //! Rows are upserted by entity id; only a newer state replaces a row, so a periodic writer that
-//! sends every entity rewrites just those that changed.
+//! sends every entity rewrites just those that changed. The table mirrors one twin: rows of
+//! entities absent from a snapshot (expired from the model) are deleted by the same write.
 
 use std::time::Duration;
 
@@ -32,9 +33,9 @@ impl SnapshotStore {
         Ok(Self { table: t })
     }
 
-    /// Upserts the entities in one statement; returns the rows inserted or updated (stale states
-    /// are skipped and not counted).
-    pub async fn write(&self, pool: &PgPool, entities: &[Entity]) -> Result<u64, PostgisError> {
+    /// Makes the table hold exactly `entities`, in one transaction: upserts them (stale states are
+    /// skipped and not counted) and deletes the rows of every other entity.
+    pub async fn write(&self, pool: &PgPool, entities: &[Entity]) -> Result<SnapshotWrite, PostgisError> {
         let n = entities.len();
         let (mut ids, mut kinds, mut ext, mut sources, mut seen) = (
             Vec::with_capacity(n),
@@ -77,7 +78,16 @@ impl SnapshotStore {
                speed = excluded.speed, status = excluded.status, properties = excluded.properties, geom = excluded.geom \
              WHERE s.last_seen < excluded.last_seen"
         );
-        let r = sqlx::query(&sql)
+        let mut tx = pool.begin().await?;
+        // An anti-join against the unnested ids: a hash join, not a scan of the array per row.
+        let removed = sqlx::query(&format!(
+            "DELETE FROM {t} AS s WHERE NOT EXISTS (SELECT 1 FROM UNNEST($1::int8[]) AS u(id) WHERE u.id = s.entity_id)"
+        ))
+        .bind(&ids)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let written = sqlx::query(&sql)
             .bind(ids)
             .bind(kinds)
             .bind(ext)
@@ -89,10 +99,21 @@ impl SnapshotStore {
             .bind(props)
             .bind(lon)
             .bind(lat)
-            .execute(pool)
-            .await?;
-        Ok(r.rows_affected())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(SnapshotWrite { written, removed })
     }
+}
+
+/// What one snapshot write changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SnapshotWrite {
+    /// Rows inserted or updated with a newer state.
+    pub written: u64,
+    /// Rows deleted because their entity is no longer in the model.
+    pub removed: u64,
 }
 
 /// Writes `snapshot()` to the store every `period` until the task is aborted. Failures are logged
@@ -113,7 +134,9 @@ where
             tick.tick().await;
             let entities = snapshot();
             match store.write(&pool, &entities).await {
-                Ok(n) => tracing::debug!(rows = n, "entity snapshot written to PostGIS"),
+                Ok(w) => {
+                    tracing::debug!(written = w.written, removed = w.removed, "entity snapshot written to PostGIS")
+                }
                 Err(e) => tracing::warn!(error = %e, "entity snapshot to PostGIS failed"),
             }
         }
