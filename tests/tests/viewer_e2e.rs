@@ -51,69 +51,48 @@ fn viewer_unit_tests_pass() {
     run(Command::new("node").arg("node_modules/vitest/vitest.mjs").arg("run").current_dir(&dir), "vitest run");
 }
 
-#[test]
-fn viewer_and_wall_work_in_a_browser_against_the_demo() {
+/// Builds the viewer from the current sources (so the server serves what is being tested), starts
+/// `citytwin demo` with `demo_args`, runs the playwright-core script `script` against it and checks
+/// that it passed and wrote `shots` into target/viewer-e2e.
+fn browser_check(script: &str, demo_args: &[&str], shots: &[&str]) {
     let _browser = browser_lock();
     let dir = viewer_dir();
     require_node_modules(&dir);
     let chromium = chromium();
-    // Build the viewer from the current sources so the server serves what is being tested.
     run(Command::new("node").arg("node_modules/vite/bin/vite.js").arg("build").current_dir(&dir), "vite build");
     let data = temp_dir("e2e-viewer-");
-    // Cameras off: the detector would take a core from the software-GL browser on a 2-core machine.
-    let server = Server::start(&[
-        "demo".to_owned(),
-        "--no-cameras".to_owned(),
-        "--data-dir".to_owned(),
-        data.path().join("d").display().to_string(),
-    ]);
-    let shots = workspace_root().join("target/viewer-e2e");
+    let mut args: Vec<String> = std::iter::once("demo").chain(demo_args.iter().copied()).map(str::to_owned).collect();
+    args.extend(["--data-dir".to_owned(), data.path().join("d").display().to_string()]);
+    let server = Server::start(&args);
+    let out_dir = workspace_root().join("target/viewer-e2e");
     let out = Command::new("node")
-        .arg("e2e/run.mjs")
+        .arg(script)
         .current_dir(&dir)
         .env("CITYTWIN_URL", server.base_url())
-        .env("E2E_OUT", &shots)
+        .env("E2E_OUT", &out_dir)
         .env("CHROMIUM", &chromium)
         .output()
-        .expect("node e2e/run.mjs could not start");
+        .unwrap_or_else(|e| panic!("node {script} could not start: {e}"));
     let text = format!("{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     println!("{text}");
     assert!(
         out.status.success(),
-        "browser end-to-end checks failed:\n{text}\n--- server stderr tail ---\n{}",
+        "browser checks {script} failed:\n{text}\n--- server stderr tail ---\n{}",
         server.stderr_tail()
     );
-    for shot in ["viewer.png", "viewer-details.png", "wall.png"] {
-        assert!(shots.join(shot).is_file(), "screenshot {shot} was not written");
+    for shot in shots {
+        assert!(out_dir.join(shot).is_file(), "screenshot {shot} was not written");
     }
 }
 
 #[test]
+fn viewer_and_wall_work_in_a_browser_against_the_demo() {
+    // Cameras off: the detector would take a core from the software-GL browser on a 2-core machine.
+    browser_check("e2e/run.mjs", &["--no-cameras"], &["viewer.png", "viewer-details.png", "wall.png"]);
+}
+
+#[test]
 fn camera_cones_detections_and_card_in_a_browser_against_the_demo() {
-    let _browser = browser_lock();
-    let dir = viewer_dir();
-    require_node_modules(&dir);
-    let chromium = chromium();
-    run(Command::new("node").arg("node_modules/vite/bin/vite.js").arg("build").current_dir(&dir), "vite build");
-    let data = temp_dir("e2e-camera-");
     // With the demo's camera: the replayed clip at Hàm Nghi × Nguyễn Văn Linh (data/danang.toml).
-    let server =
-        Server::start(&["demo".to_owned(), "--data-dir".to_owned(), data.path().join("d").display().to_string()]);
-    let shots = workspace_root().join("target/viewer-e2e");
-    let out = Command::new("node")
-        .arg("e2e/camera.mjs")
-        .current_dir(&dir)
-        .env("CITYTWIN_URL", server.base_url())
-        .env("E2E_OUT", &shots)
-        .env("CHROMIUM", &chromium)
-        .output()
-        .expect("node e2e/camera.mjs could not start");
-    let text = format!("{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    println!("{text}");
-    assert!(
-        out.status.success(),
-        "camera browser checks failed:\n{text}\n--- server stderr tail ---\n{}",
-        server.stderr_tail()
-    );
-    assert!(shots.join("camera.png").is_file(), "screenshot camera.png was not written");
+    browser_check("e2e/camera.mjs", &[], &["camera.png"]);
 }

@@ -8,7 +8,7 @@ export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
 export async function launch(viewport = { width: 1600, height: 900 }) {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: apt-get install -y chromium`);
-  return chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'citytwin-e2e-')), {
+  const ctx = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'citytwin-e2e-')), {
     executablePath: CHROMIUM,
     headless: true,
     viewport,
@@ -17,6 +17,10 @@ export async function launch(viewport = { width: 1600, height: 900 }) {
       // WebGL without a GPU: the software rasteriser.
       '--use-angle=swiftshader', '--enable-unsafe-swiftshader'],
   });
+  // A screenshot waits for a rendered frame, and one 3D terrain frame in software GL on a busy
+  // 2-core machine can take well over playwright's default 30 s. Checks keep their own deadlines.
+  ctx.setDefaultTimeout(180_000);
+  return ctx;
 }
 
 /** Records every request that failed, answered ≥ 400, or left the server's origin. */
