@@ -324,6 +324,22 @@ fn detect_prints_one_json_line_per_detection_and_names_unreadable_images() {
     }
 }
 
+#[test]
+fn an_unknown_burn_device_is_a_clear_error_not_a_panic() {
+    let frame = shipped_frame("car-detection_t16s.jpg");
+    let out = Command::new(binary_path())
+        .args(["detect", &frame])
+        .env("BURN_DEVICE", "quantum")
+        .current_dir(workspace_root())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stderr.contains("BURN_DEVICE=\"quantum\"") && stderr.contains("flex"), "{stderr}");
+    assert!(out.stdout.is_empty(), "no detections without a model");
+}
+
 fn iou(a: &[f64; 4], b: &[f64; 4]) -> f64 {
     let ix = (a[2].min(b[2]) - a[0].max(b[0])).max(0.0);
     let iy = (a[3].min(b[3]) - a[1].max(b[1])).max(0.0);

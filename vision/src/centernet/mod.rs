@@ -55,6 +55,29 @@ pub enum ModelError {
     BadFrame { width: usize, height: usize, len: usize },
     #[error("model output: {0}")]
     Output(String),
+    #[error("BURN_DEVICE={name:?} is not a backend of this build; use one of: {backends}", name = .0, backends = compiled_backends().join(", "))]
+    Device(String),
+}
+
+/// Names `BURN_DEVICE` may take in this build.
+pub fn compiled_backends() -> Vec<&'static str> {
+    let mut names = vec!["flex"];
+    if cfg!(feature = "wgpu") {
+        names.push("wgpu");
+    }
+    if cfg!(feature = "cuda") {
+        names.push("cuda");
+    }
+    names
+}
+
+/// The device `BURN_DEVICE` asks for, or burn's first available one when it is unset. A name this
+/// build lacks is an error here instead of burn's panic.
+pub fn default_device() -> Result<Device, ModelError> {
+    match std::env::var("BURN_DEVICE") {
+        Ok(name) if !compiled_backends().contains(&name.to_lowercase().as_str()) => Err(ModelError::Device(name)),
+        _ => Ok(Device::default()),
+    }
 }
 
 /// Detector settings.
@@ -96,9 +119,9 @@ pub struct CenterNet {
 
 impl CenterNet {
     /// Loads weights (a burnpack `.bpk` file, or a folder holding `centernet.bpk`) onto the
-    /// default device.
+    /// default device ([`default_device`]).
     pub fn load(weights: &Path) -> Result<CenterNet, ModelError> {
-        Self::load_on(weights, Device::default())
+        Self::load_on(weights, default_device()?)
     }
 
     /// Loads weights onto a chosen burn device.
