@@ -16,6 +16,7 @@ use twin_core::store::FsyncPolicy;
 use twin_layers::ReferenceLayers;
 
 fn main() -> ExitCode {
+    keep_freed_memory_in_the_heap();
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
         .with_writer(std::io::stderr)
@@ -37,6 +38,29 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// glibc gives every freed block above its mmap threshold (128 KiB, adapting up to 32 MiB) back to
+/// the kernel, and trims the heap top beyond 128 KiB. The detector allocates and frees tens of MB of
+/// tensors per frame, so each frame paid for fresh page faults plus a TLB shootdown on every core:
+/// a quarter of its time (BENCHMARKS.md, "Vision detector"). A fixed 32 MiB threshold (glibc's
+/// maximum) and a 1 GiB trim threshold keep those buffers in the heap for reuse. An operator's own
+/// `GLIBC_TUNABLES` wins.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+fn keep_freed_memory_in_the_heap() {
+    if std::env::var_os("GLIBC_TUNABLES").is_some() {
+        return;
+    }
+    // SAFETY: mallopt only changes allocator parameters and is called first thing in main, before
+    // any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 30);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn keep_freed_memory_in_the_heap() {}
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let (config_path, common, demo) = match cli.command {
