@@ -6,45 +6,12 @@
 
 mod common;
 
-use std::path::Path;
-use std::time::Duration;
-
-use axum::body::Body;
-use axum::http::{HeaderMap, Request, StatusCode};
-use common::{TestServer, T0};
+use axum::http::StatusCode;
+use common::{city_layers, fetch, header, start_job, wait_job, TestServer, T0};
 use geozero::mvt::{tile, Message as _, Tile};
-use http_body_util::BodyExt;
 use serde_json::{json, Value};
-use tower::ServiceExt;
-use twin_layers::{Layer, ReferenceLayers};
 use twin_tiles::terrain::Dem;
 use twin_tiles::TileCoord;
-
-fn city_layers() -> ReferenceLayers {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/osm");
-    let load = |name: &str, file: &str| Layer::from_geojson_file(name, &dir.join(file)).unwrap();
-    ReferenceLayers {
-        layers: vec![
-            load("roads", "danang_haichau_roads.geojson"),
-            load("buildings", "danang_haichau_buildings.geojson"),
-            load("pois", "danang_haichau_poi_emergency.geojson"),
-        ],
-    }
-}
-
-async fn fetch(s: &TestServer, uri: &str, headers: &[(&str, &str)]) -> (StatusCode, HeaderMap, Vec<u8>) {
-    let mut req = Request::get(uri).header("host", "tiles.example:8080");
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    let res = s.app().oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
-    let (status, h) = (res.status(), res.headers().clone());
-    (status, h, res.into_body().collect().await.unwrap().to_bytes().to_vec())
-}
-
-fn header<'a>(h: &'a HeaderMap, name: &str) -> &'a str {
-    h.get(name).map(|v| v.to_str().unwrap()).unwrap_or("")
-}
 
 fn gunzip(bytes: &[u8]) -> Vec<u8> {
     let mut raw = Vec::new();
@@ -177,24 +144,6 @@ async fn congestion_tile_from_posted_bus_speeds() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 
-async fn start_job(srv: &TestServer, body: Value) -> u64 {
-    let (status, _, res) = srv.post("/api/scenarios", "application/json", body.to_string()).await;
-    assert_eq!(status, StatusCode::ACCEPTED, "{res}");
-    res["id"].as_u64().unwrap()
-}
-
-async fn wait(srv: &TestServer, id: u64) -> Value {
-    for _ in 0..30_000 {
-        let (status, _, job) = srv.get(&format!("/api/scenarios/{id}")).await;
-        assert_eq!(status, StatusCode::OK);
-        if job["status"] != "running" {
-            return job;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("scenario {id} never finished");
-}
-
 /// RGBA of pixel (x, y) of a 256 × 256 PNG.
 fn pixel(png_bytes: &[u8], x: usize, y: usize) -> [u8; 4] {
     let decoder = png::Decoder::new(std::io::Cursor::new(png_bytes));
@@ -233,7 +182,7 @@ async fn flood_depth_and_flooded_area_tiles() {
     srv.state.tiles.set_dem(Dem::from_grid(60, 60, west, north, d, d, data));
     let body = json!({"kind": "flood", "rain_mm_h": 0.0, "hours": 0.05, "boundary": "closed", "initial_level": 5.0});
     let id = start_job(&srv, body).await;
-    let job = wait(&srv, id).await;
+    let job = wait_job(&srv, id, 30_000).await;
     assert_eq!(job["status"], "done", "{job}");
     let tiles = job["tiles"].as_array().unwrap();
     let link = |name: &str| tiles.iter().find(|t| t["name"] == name).unwrap_or_else(|| panic!("{name}: {job}")).clone();
@@ -320,7 +269,7 @@ async fn closure_on_the_city_network_spills_back_and_drains() {
     let srv = TestServer::start_full(|_| {}, city_layers());
     // The busiest road of the peak-hour equilibrium.
     let id = start_job(&srv, json!({"kind": "traffic"})).await;
-    assert_eq!(wait(&srv, id).await["status"], "done");
+    assert_eq!(wait_job(&srv, id, 30_000).await["status"], "done");
     let (_, _, flows) = srv.get(&format!("/api/scenarios/{id}/layers/traffic_flows")).await;
     let busiest = flows["features"]
         .as_array()
@@ -337,7 +286,7 @@ async fn closure_on_the_city_network_spills_back_and_drains() {
     let body = json!({"kind": "incident", "closed_edges": [edge], "warmup_minutes": 10.0,
                       "incident_minutes": 10.0, "recovery_minutes": 15.0});
     let id = start_job(&srv, body).await;
-    let job = wait(&srv, id).await;
+    let job = wait_job(&srv, id, 30_000).await;
     assert_eq!(job["status"], "done", "{job}");
     let inc = &job["summary"]["incident"];
     let queued = inc["queued_links"].as_array().unwrap();

@@ -10,42 +10,10 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use common::{assert_problem, send, TestServer};
+use common::{assert_problem, city_layers, send, start_job, wait_job, TestServer};
 use serde_json::{json, Value};
 use twin_core::{EntityKind, Observation, Timestamp};
-use twin_layers::{Layer, ReferenceLayers};
 use twin_tiles::terrain::Dem;
-
-fn city_layers() -> ReferenceLayers {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/osm");
-    let load = |name: &str, file: &str| Layer::from_geojson_file(name, &dir.join(file)).unwrap();
-    ReferenceLayers {
-        layers: vec![
-            load("roads", "danang_haichau_roads.geojson"),
-            load("buildings", "danang_haichau_buildings.geojson"),
-            load("pois", "danang_haichau_poi_emergency.geojson"),
-        ],
-    }
-}
-
-async fn start_job(srv: &TestServer, body: Value) -> u64 {
-    let (status, _, res) = srv.post("/api/scenarios", "application/json", body.to_string()).await;
-    assert_eq!(status, StatusCode::ACCEPTED, "{res}");
-    res["id"].as_u64().unwrap()
-}
-
-/// Polls until the job leaves `running` (the solver runs on the blocking pool).
-async fn wait(srv: &TestServer, id: u64) -> Value {
-    for _ in 0..6000 {
-        let (status, _, job) = srv.get(&format!("/api/scenarios/{id}")).await;
-        assert_eq!(status, StatusCode::OK);
-        if job["status"] != "running" {
-            return job;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("scenario {id} never finished");
-}
 
 /// An n × n flat grid at 10 m with `cellsize` metres.
 fn flat_asc(n: usize, cellsize: f64) -> String {
@@ -59,7 +27,7 @@ async fn flood_job_reports_progress_summary_and_depth_layers() {
     let body =
         json!({"kind": "flood", "dem_asc": flat_asc(10, 5.0), "rain_mm_h": 300.0, "hours": 1.0, "boundary": "closed"});
     let id = start_job(&srv, body).await;
-    let job = wait(&srv, id).await;
+    let job = wait_job(&srv, id, 6_000).await;
     assert_eq!(job["status"], "done", "{job}");
     assert_eq!(job["percent"], 100.0);
     let flood = &job["summary"]["flood"];
@@ -92,7 +60,7 @@ async fn delete_cancels_a_running_job() {
     let req = Request::delete(format!("/api/scenarios/{id}")).body(Body::empty()).unwrap();
     let (status, _, _) = send(srv.app(), req).await;
     assert_eq!(status, StatusCode::ACCEPTED);
-    let job = wait(&srv, id).await;
+    let job = wait_job(&srv, id, 6_000).await;
     assert_eq!(job["status"], "cancelled", "{job}");
     assert!(job["simulated_s"].as_f64().unwrap() < 72.0 * 3600.0);
 }
@@ -115,7 +83,7 @@ async fn bad_requests_and_unknown_jobs_are_problems() {
 async fn traffic_job_reaches_equilibrium_on_the_city_roads() {
     let srv = TestServer::start_full(|_| {}, city_layers());
     let id = start_job(&srv, json!({"kind": "traffic"})).await;
-    let job = wait(&srv, id).await;
+    let job = wait_job(&srv, id, 6_000).await;
     assert_eq!(job["status"], "done", "{job}");
     let t = &job["summary"]["traffic"];
     assert!(t["relative_gap"].as_f64().unwrap() <= 1e-4, "{t}");
@@ -144,7 +112,7 @@ async fn flood_closes_streets_in_the_traffic_model() {
     srv.state.tiles.set_dem(Dem::from_grid(w, h, west, north, d, d, data));
     let body = json!({"kind": "flood_traffic", "rain_mm_h": 150.0, "hours": 1.0, "boundary": "closed"});
     let id = start_job(&srv, body).await;
-    let job = wait(&srv, id).await;
+    let job = wait_job(&srv, id, 6_000).await;
     assert_eq!(job["status"], "done", "{job}");
     let coupling = &job["summary"]["coupling"];
     let closed = coupling["closed"].as_array().unwrap();

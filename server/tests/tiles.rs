@@ -7,14 +7,11 @@ mod common;
 
 use std::path::PathBuf;
 
-use axum::body::Body;
-use axum::http::{HeaderMap, Request, StatusCode};
+use axum::http::StatusCode;
 use common::*;
 use futures_util::{SinkExt, StreamExt};
 use geozero::mvt::{Message as _, Tile};
-use http_body_util::BodyExt;
 use serde_json::Value;
-use tower::ServiceExt;
 use twin_core::EntityKind;
 use twin_layers::{LayerPaths, ReferenceLayers};
 use twin_tiles::TileCoord;
@@ -30,20 +27,6 @@ fn layers() -> ReferenceLayers {
         ..Default::default()
     };
     ReferenceLayers::load(&paths, &data_dir()).unwrap()
-}
-
-async fn fetch(s: &TestServer, uri: &str, headers: &[(&str, &str)]) -> (StatusCode, HeaderMap, Vec<u8>) {
-    let mut req = Request::get(uri).header("host", "tiles.example:8080");
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    let res = s.app().oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
-    let (status, h) = (res.status(), res.headers().clone());
-    (status, h, res.into_body().collect().await.unwrap().to_bytes().to_vec())
-}
-
-fn header<'a>(h: &'a HeaderMap, name: &str) -> &'a str {
-    h.get(name).map(|v| v.to_str().unwrap()).unwrap_or("")
 }
 
 const BUS: (f64, f64) = (108.2208, 16.0678);

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::{HeaderMap, Request, StatusCode};
 use axum::Router;
 use citytwin::boot::{self, Running, ServerOptions};
 use citytwin::state::AppState;
@@ -14,7 +14,7 @@ use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
 use twin_core::{EntityKind, Observation, Timestamp};
-use twin_layers::ReferenceLayers;
+use twin_layers::{Layer, ReferenceLayers};
 
 pub struct TestServer {
     pub running: Option<Running>,
@@ -113,4 +113,54 @@ pub fn assert_problem(status: StatusCode, ct: &str, body: &Value, expected: Stat
     assert_eq!(ct, "application/problem+json");
     assert_eq!(body["status"].as_u64(), Some(u64::from(expected.as_u16())));
     assert!(body["type"].is_string() && body["title"].is_string() && body["detail"].is_string(), "{body}");
+}
+
+/// The Hải Châu roads, buildings and emergency POIs from `data/osm`, the scenario tests' city.
+pub fn city_layers() -> ReferenceLayers {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/osm");
+    let load = |name: &str, file: &str| Layer::from_geojson_file(name, &dir.join(file)).unwrap();
+    ReferenceLayers {
+        layers: vec![
+            load("roads", "danang_haichau_roads.geojson"),
+            load("buildings", "danang_haichau_buildings.geojson"),
+            load("pois", "danang_haichau_poi_emergency.geojson"),
+        ],
+    }
+}
+
+/// A GET with extra headers (Host is `tiles.example:8080`); status, headers and raw body bytes.
+pub async fn fetch(s: &TestServer, uri: &str, headers: &[(&str, &str)]) -> (StatusCode, HeaderMap, Vec<u8>) {
+    let mut req = Request::get(uri).header("host", "tiles.example:8080");
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let res = s.app().oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
+    let (status, h) = (res.status(), res.headers().clone());
+    (status, h, res.into_body().collect().await.unwrap().to_bytes().to_vec())
+}
+
+/// A response header as text ("" when absent).
+pub fn header<'a>(h: &'a HeaderMap, name: &str) -> &'a str {
+    h.get(name).map(|v| v.to_str().unwrap()).unwrap_or("")
+}
+
+/// Posts a scenario job and returns its id.
+pub async fn start_job(srv: &TestServer, body: Value) -> u64 {
+    let (status, _, res) = srv.post("/api/scenarios", "application/json", body.to_string()).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{res}");
+    res["id"].as_u64().unwrap()
+}
+
+/// Polls a scenario job every 20 ms, at most `polls` times, until it leaves `running` (the solver
+/// runs on the blocking pool).
+pub async fn wait_job(srv: &TestServer, id: u64, polls: u32) -> Value {
+    for _ in 0..polls {
+        let (status, _, job) = srv.get(&format!("/api/scenarios/{id}")).await;
+        assert_eq!(status, StatusCode::OK);
+        if job["status"] != "running" {
+            return job;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("scenario {id} never finished");
 }
