@@ -157,7 +157,7 @@ pub async fn tile(
 }
 
 /// A rendered vector tile as served: 204 when empty, else the MVT body (gzip-encoded if it was).
-fn mvt_response(rendered: Rendered, etag: &str, cache: impl Into<CacheControl>) -> Response {
+pub(crate) fn mvt_response(rendered: Rendered, etag: &str, cache: impl Into<CacheControl>) -> Response {
     if rendered.bytes.is_empty() {
         return with_headers(StatusCode::NO_CONTENT.into_response(), etag, cache);
     }

@@ -26,11 +26,11 @@ use twin_tiles::reference::ReferenceIndex;
 use twin_tiles::TileCoord;
 
 use crate::problem::Problem;
-use crate::routes::tiles::{accepts_gzip, base_url, matches_etag, parse_tile, with_headers};
+use crate::routes::tiles::{self, accepts_gzip, base_url, matches_etag, parse_tile, with_headers};
 use crate::scenario_jobs::{CongestionSnapshot, GeoRaster, SpeedSample};
 use crate::state::AppState;
+use crate::tile_service::Rendered;
 
-const MVT: &str = "application/vnd.mapbox-vector-tile";
 /// Congestion follows the live model: short client caching, revalidated by ETag.
 const LIVE_CACHE: &str = "public, max-age=2, must-revalidate";
 /// Results never change, but job ids restart with the process: a minute, then revalidate.
@@ -113,8 +113,8 @@ fn internal(e: impl std::fmt::Display) -> Problem {
     Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "tile-error", e.to_string())
 }
 
-/// An MVT response: 304 on a matching ETag, 204 when empty, gzip when accepted.
-async fn mvt_response(
+/// Renders an MVT on the blocking pool unless the ETag matches (304); gzip when accepted.
+async fn render_mvt(
     render: impl FnOnce() -> Vec<u8> + Send + 'static,
     etag_of: impl Fn(bool) -> String,
     headers: &HeaderMap,
@@ -125,24 +125,14 @@ async fn mvt_response(
     if matches_etag(headers, &etag) {
         return Ok(with_headers(StatusCode::NOT_MODIFIED.into_response(), &etag, cache));
     }
-    let bytes = tokio::task::spawn_blocking(move || {
+    let rendered = tokio::task::spawn_blocking(move || {
         let raw = render();
-        if gz && !raw.is_empty() {
-            twin_tiles::compress::gzip(&raw)
-        } else {
-            raw
-        }
+        let gzipped = gz && !raw.is_empty();
+        Rendered { bytes: Arc::new(if gzipped { twin_tiles::compress::gzip(&raw) } else { raw }), gzipped }
     })
     .await
     .map_err(internal)?;
-    if bytes.is_empty() {
-        return Ok(with_headers(StatusCode::NO_CONTENT.into_response(), &etag, cache));
-    }
-    let mut res = (StatusCode::OK, [(header::CONTENT_TYPE, MVT)], Bytes::from(bytes)).into_response();
-    if gz {
-        res.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-    }
-    Ok(with_headers(res, &etag, cache))
+    Ok(tiles::mvt_response(rendered, &etag, cache))
 }
 
 /// Speed samples of buses and emergency vehicles, each vehicle's track oldest first and then its
@@ -194,7 +184,7 @@ pub async fn congestion_tile(
     let (svc, version) = (st.tiles.clone(), snap.version);
     let etag_of = move |gz| svc.etag("congestion", tile, version, gz);
     let st2 = st.clone();
-    mvt_response(move || vector_tile(&st2, &snap.index, tile), etag_of, &headers, LIVE_CACHE).await
+    render_mvt(move || vector_tile(&st2, &snap.index, tile), etag_of, &headers, LIVE_CACHE).await
 }
 
 fn vector_layer(id: &str, description: &str, fields: Value, maxzoom: u8) -> Value {
@@ -295,7 +285,7 @@ pub async fn result_tile(
     let svc = st.tiles.clone();
     let etag_of = move |gz| svc.etag(&tag, tile, 0, gz);
     let st2 = st.clone();
-    mvt_response(move || vector_tile(&st2, &index, tile), etag_of, &headers, RESULT_CACHE).await
+    render_mvt(move || vector_tile(&st2, &index, tile), etag_of, &headers, RESULT_CACHE).await
 }
 
 /// TileJSON 3.0.0 of a scenario result layer (`{name}.json`).
