@@ -15,12 +15,17 @@ fn positions(state: &crate::state::AppState) -> std::collections::HashMap<String
     twin.entities().filter_map(|e| e.position.map(|p| (format!("{}/{}", e.kind, e.external_id), p))).collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn demo_fills_the_model_with_moving_entities_inside_the_city() {
+/// The shipped Đà Nẵng config, its reference layers and an empty data folder.
+fn danang() -> (LoadedConfig, Arc<ReferenceLayers>, tempfile::TempDir) {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/danang.toml");
     let cfg = LoadedConfig::load(&path).unwrap();
     let layers = Arc::new(ReferenceLayers::load(&cfg.raw.layers, &cfg.base_dir).unwrap());
-    let dir = tempfile::tempdir().unwrap();
+    (cfg, layers, tempfile::tempdir().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_fills_the_model_with_moving_entities_inside_the_city() {
+    let (cfg, layers, dir) = danang();
     let mut opts = ServerOptions::new(dir.path());
     opts.city_bbox = cfg.bbox;
     opts.rules = cfg.rules.clone();
@@ -69,10 +74,7 @@ async fn demo_fills_the_model_with_moving_entities_inside_the_city() {
 async fn demo_feeds_reach_the_model_through_gtfs_rt_and_osmand() {
     use twin_core::PropertyValue;
 
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/danang.toml");
-    let cfg = LoadedConfig::load(&path).unwrap();
-    let layers = Arc::new(ReferenceLayers::load(&cfg.raw.layers, &cfg.base_dir).unwrap());
-    let dir = tempfile::tempdir().unwrap();
+    let (cfg, layers, dir) = danang();
     let mut opts = ServerOptions::new(dir.path());
     opts.city_bbox = cfg.bbox;
     let running = start(opts, layers.clone()).unwrap();
