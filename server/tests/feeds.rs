@@ -11,7 +11,7 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use citytwin::feeds::{self, AisSection, MqttSection};
-use common::{send, TestServer};
+use common::{eventually, send, TestServer};
 use serde_json::Value;
 use twin_core::{EntityKind, Observation, PropertyValue, Timestamp};
 use twin_ingest::ais::{AisMessage, Decoder};
@@ -38,17 +38,6 @@ fn ais_tcp(addr: &str, source: &str) -> AisSection {
 fn has_vessel(s: &TestServer, mmsi: &str) -> bool {
     let twin = s.state.twin.read();
     [EntityKind::Vessel, EntityKind::FishingBoat].iter().any(|k| twin.id_of(*k, mmsi).is_some())
-}
-
-/// Polls until `f` holds (the connectors run on their own tasks); panics after a generous wait.
-async fn eventually(what: &str, mut f: impl FnMut() -> bool) {
-    for _ in 0..600 {
-        if f() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("timed out waiting for {what}");
 }
 
 /// Serves `text` to the first client on a loopback port, then keeps the connection open.

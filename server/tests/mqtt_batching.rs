@@ -4,11 +4,14 @@
 //! that gets them again on the same persistent session).
 #![allow(clippy::unwrap_used)] // tests may unwrap
 
+mod common;
+
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::eventually;
 use parking_lot::Mutex;
 use tokio::sync::Notify;
 use twin_core::Observation;
@@ -68,16 +71,6 @@ fn config(root: &str, client_id: &str) -> MqttConfig {
 
 fn payload(i: usize) -> Vec<u8> {
     format!("{{\"value\": {}, \"unit\": \"m\", \"lon\": 108.2, \"lat\": 16.05}}", i as f64 / 100.0).into_bytes()
-}
-
-async fn eventually(what: &str, mut f: impl FnMut() -> bool) {
-    for _ in 0..600 {
-        if f() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("timed out waiting for {what}");
 }
 
 async fn connected(health: &FeedRegistry) {

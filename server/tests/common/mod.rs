@@ -164,3 +164,14 @@ pub async fn wait_job(srv: &TestServer, id: u64, polls: u32) -> Value {
     }
     panic!("scenario {id} never finished");
 }
+
+/// Polls every 50 ms until `f` holds (connectors run on their own tasks); panics after 30 s.
+pub async fn eventually(what: &str, mut f: impl FnMut() -> bool) {
+    for _ in 0..600 {
+        if f() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
