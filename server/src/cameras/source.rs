@@ -154,6 +154,16 @@ fn offer(entry: &CameraEntry, tx: &SyncSender<SampledFrame>, frame: SampledFrame
     }
 }
 
+/// GET `url`: a connection failure is `connect`, any status but 200 is `http_<status>`.
+fn get_ok(agent: &ureq::Agent, url: &str) -> Result<ureq::http::Response<ureq::Body>, Failure> {
+    let resp = agent.get(url).call().map_err(|e| failure("connect", format!("{url}: {e}")))?;
+    let status = resp.status().as_u16();
+    if status != 200 {
+        return Err(failure(format!("http_{status}"), format!("{url}: HTTP {status}")));
+    }
+    Ok(resp)
+}
+
 fn http_agent() -> ureq::Agent {
     let config = ureq::Agent::config_builder()
         .http_status_as_error(false)
@@ -171,11 +181,7 @@ fn read_mjpeg(
     stop: &AtomicBool,
 ) -> Result<Flow, Failure> {
     let spec = &entry.spec;
-    let resp = http_agent().get(url).call().map_err(|e| failure("connect", format!("{url}: {e}")))?;
-    let status = resp.status().as_u16();
-    if status != 200 {
-        return Err(failure(format!("http_{status}"), format!("{url}: HTTP {status}")));
-    }
+    let resp = get_ok(&http_agent(), url)?;
     let ct = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     let boundary = boundary_from_content_type(&ct).map_err(|e| failure("stream", format!("{url}: {e}")))?;
     entry.source_connected();
@@ -222,11 +228,7 @@ fn poll_snapshots(
     let every = Duration::from_secs_f64(interval_s.max(1.0 / spec.sample_fps));
     while !stop.load(Ordering::Relaxed) {
         let started = Instant::now();
-        let mut resp = agent.get(url).call().map_err(|e| failure("connect", format!("{url}: {e}")))?;
-        let status = resp.status().as_u16();
-        if status != 200 {
-            return Err(failure(format!("http_{status}"), format!("{url}: HTTP {status}")));
-        }
+        let mut resp = get_ok(&agent, url)?;
         let bytes = resp
             .body_mut()
             .with_config()
