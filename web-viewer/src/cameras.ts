@@ -1,6 +1,8 @@
 // Traffic cameras, pure parts: view footprints from /api/cameras or the camera entity's `footprint`
 // attribute, level-of-service colours, what the camera card shows, and detection labels.
 
+import { esc } from './html';
+
 /** `GET /api/cameras` entry (the fields the viewer reads). */
 export interface CameraInfo {
   id: string;
@@ -178,8 +180,6 @@ export const LABEL_MIN_ZOOM = 17;
 export function snapshotUrl(cameraId: string, now: number): string {
   return `/api/cameras/${encodeURIComponent(cameraId)}/snapshot.jpg?ts=${now}`;
 }
-
-const esc = (s: unknown) => String(s).replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** A COCO class name in the current language (the name itself when there is no translation). */
 export function className(cls: string, tr: (k: string) => string): string {

@@ -13,9 +13,9 @@ import { positionAt, ReplayClock, type HistoryDoc } from './replay';
 import { chartKey, mergeSeries, type SeriesDoc } from './series';
 import { CameraPopup } from './camerapopup';
 import { LOS_COLORS } from './cameras';
+import { esc } from './html';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
-const esc = (s: unknown) => String(s).replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
 const store = new EntityStore();
 const alerts: Alert[] = [];

@@ -11,8 +11,8 @@ import { lang, setLang, t } from './i18n';
 import { KPI_COUNTERS, resolveWall, type PanelSpec } from './wallcfg';
 import { viewerConfig } from './config';
 import { band, FLOOD_BANDS, pm25ToAqi, VN_AQI_BANDS } from './sensors';
+import { esc } from './html';
 
-const esc = (s: unknown) => String(s).replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
 const store = new EntityStore(3 * 60_000);
 const alerts: Alert[] = [];
 let alertTimer: ReturnType<typeof setTimeout> | 0 = 0;
