@@ -7,6 +7,7 @@
 //!
 //! This crate is pure: no async runtime, no network, no clock. Time is always passed in.
 
+pub mod actor;
 pub mod entity;
 mod error;
 pub mod geodesy;
@@ -17,6 +18,7 @@ pub mod rules;
 mod slots;
 pub mod store;
 
+pub use actor::{ActorId, AgencyId};
 pub use entity::{
     Entity, EntityId, EntityKind, IdSpace, KindFilter, Observation, Position, Properties, PropertyValue, Timestamp,
     TrackPoint,
