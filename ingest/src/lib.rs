@@ -4,8 +4,6 @@
 //! tested on captures, fuzzed and benchmarked in isolation.
 
 pub mod ais;
-#[cfg(feature = "connectors")]
-pub mod connectors;
 pub mod gpx;
 pub mod gtfs;
 pub mod gtfs_rt;

@@ -7,7 +7,7 @@ use axum::Router;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 
-use crate::metrics::track_http;
+use crate::http_metrics::track_http;
 use crate::problem::{method_not_allowed, not_found_fallback, Problem};
 use crate::routes::{self, entities, fonts, history, ingest, layers, live, ops, osmand, tiles, viewer};
 use crate::state::AppState;
@@ -84,7 +84,8 @@ pub struct ApiDoc;
 /// The whole OpenAPI document: [`ApiDoc`] plus the documents of modules that own their routes.
 pub fn api_doc() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
-    doc.merge(crate::cameras::CamerasApi::openapi());
+    #[cfg(feature = "cameras")]
+    doc.merge(routes::cameras::CamerasApi::openapi());
     doc
 }
 
@@ -135,12 +136,23 @@ pub fn app(state: AppState) -> Router {
         .route("/ogc/collections/{id}/items/{fid}", get(routes::ogc::item))
         // Routes owned by their modules: scenarios and congestion, cameras.
         .merge(routes::scenarios::router())
-        .merge(crate::cameras::router())
+        .merge(cameras_router())
         .fallback(not_found_fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
-        .layer(middleware::from_fn_with_state(state.clone(), crate::feeds::http_feed_layer))
+        .layer(middleware::from_fn_with_state(state.feeds.clone(), crate::http_feeds::http_feed_layer))
         .layer(middleware::from_fn_with_state(state.metrics.clone(), track_http))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+#[cfg(feature = "cameras")]
+fn cameras_router() -> Router<AppState> {
+    routes::cameras::router()
+}
+
+/// Without the `cameras` feature (a build without burn) there are no camera routes.
+#[cfg(not(feature = "cameras"))]
+fn cameras_router() -> Router<AppState> {
+    Router::new()
 }

@@ -6,7 +6,7 @@
 use serde_json::{Map, Value};
 use twin_core::{EntityKind, Observation, Position, Properties, PropertyValue, Timestamp};
 
-use crate::geojson::parse_rfc3339;
+use twin_runtime::clock::parse_rfc3339;
 
 /// Where an item came from, for error messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,7 +6,7 @@ use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
 use twin_core::{BBox, EntityKind, KindFilter, Timestamp};
 
-use crate::geojson::parse_rfc3339;
+use twin_runtime::clock::parse_rfc3339;
 use crate::problem::Problem;
 
 /// All query parameters of a request.

@@ -114,7 +114,7 @@ mod with_postgis {
 
     use super::{PostgisBackend, PostgisSection};
     use crate::state::AppState;
-    use crate::tile_service::ExternalLayer;
+    use twin_runtime::tile_service::ExternalLayer;
 
     /// One `[[postgis.layers]]` entry as a tile layer of the server.
     struct SqlLayer {
@@ -185,7 +185,7 @@ mod with_postgis {
             tracing::info!(table = %section.snapshot_table, every_s = section.snapshot_interval_s, "PostGIS entity snapshots");
             // Tracks are not stored, so they are not copied out of the model either.
             Some(spawn_snapshots(pool, store, period, move || {
-                twin.read().entities().map(crate::live::without_track).collect()
+                twin.read().entities().map(twin_runtime::live::without_track).collect()
             }))
         } else {
             None

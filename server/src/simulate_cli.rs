@@ -177,7 +177,7 @@ fn read_dem(path: &Path) -> anyhow::Result<(Grid, Option<GeoGrid>)> {
         let dem = twin_tiles::terrain::Dem::read_geotiff(path)?;
         // Degrees (geographic) get a local metric frame; projected rasters keep their units.
         if dem.dx < 0.01 && dem.bounds()[3].abs() <= 90.0 {
-            let (grid, g) = crate::scenario_jobs::dem_to_grid(&dem, None).map_err(anyhow::Error::msg)?;
+            let (grid, g) = twin_scenarios::jobs::dem_to_grid(&dem, None).map_err(anyhow::Error::msg)?;
             // ESRI ASCII grids hold one cell size: exact for square pixels (SRTM 1″), the mean otherwise.
             let geo = GeoGrid { xll: g.west, yll: g.south, cellsize: (g.dx_deg * g.dy_deg).sqrt() };
             return Ok((grid, Some(geo)));

@@ -11,9 +11,9 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 use twin_vision::Frame;
 
-use crate::cameras::detector::{self, class_name, DetectorFactory};
-use crate::cameras::worker::{self, HttpSink, NdjsonSink, Sink};
-use crate::cameras::{config, CameraEntry};
+use twin_cameras::detector::{self, class_name, DetectorFactory};
+use twin_cameras::worker::{self, HttpSink, NdjsonSink, Sink};
+use twin_cameras::{config, CameraEntry};
 use crate::config::LoadedConfig;
 
 #[derive(Debug, Args)]
@@ -152,9 +152,9 @@ fn bench(video: &Path, frames: Option<u64>, fps: f64, model: Option<&Path>) -> a
     ))?;
     let spec = config::validate(&section, Path::new("."))?;
     let load_start = Instant::now();
-    let mut det = detector::load_default(model, crate::cameras::pipeline::LOW_SCORE).map_err(anyhow::Error::msg)?;
+    let mut det = detector::load_default(model, twin_cameras::pipeline::LOW_SCORE).map_err(anyhow::Error::msg)?;
     let load_ms = load_start.elapsed().as_secs_f64() * 1000.0;
-    let mut pipeline = crate::cameras::pipeline::Pipeline::new(spec);
+    let mut pipeline = twin_cameras::pipeline::Pipeline::new(spec);
     let cpu0 = cpu_seconds();
     let wall = Instant::now();
     let (mut t_decode, mut t_detect, mut t_rest) = (0.0f64, 0.0f64, 0.0f64);

@@ -9,6 +9,7 @@ pub mod coord;
 pub mod dirty;
 mod error;
 pub mod export;
+pub mod fonts;
 pub mod layer;
 pub mod live;
 pub mod mbtiles;

@@ -4,7 +4,7 @@ use axum::http::StatusCode;
 use twin_core::{BBox, Timestamp};
 use twin_layers::cql2::{self, Expr};
 
-use crate::geojson::parse_rfc3339;
+use twin_runtime::clock::parse_rfc3339;
 use crate::params::Params;
 use crate::problem::Problem;
 

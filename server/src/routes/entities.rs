@@ -8,7 +8,7 @@ use axum::Json;
 use serde_json::{json, Value};
 use twin_core::{EntityId, Position};
 
-use crate::geojson::{entity_feature, entity_feature_with_distance, feature_collection, parse_area, rfc3339};
+use twin_runtime::geojson::{entity_feature, entity_feature_with_distance, feature_collection, parse_area, rfc3339};
 use crate::params::Params;
 use crate::problem::Problem;
 use crate::routes::body_problem;

@@ -8,7 +8,7 @@ use axum::Json;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
-use crate::feeds::Published;
+use twin_feeds::feeds::Published;
 use crate::problem::Problem;
 use crate::state::AppState;
 

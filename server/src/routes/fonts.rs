@@ -6,7 +6,7 @@ use axum::extract::Path;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use crate::fonts::{FontError, GlyphCache};
+use twin_tiles::fonts::{FontError, GlyphCache};
 use crate::problem::Problem;
 
 /// One cache per process: the fonts are compiled in, so every router shares it.

@@ -12,12 +12,12 @@ use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::geojson::now;
+use twin_runtime::clock::now;
 use crate::ingest_parse::{decode, ItemError};
 use crate::problem::Problem;
 use crate::routes::body_problem;
 use crate::state::AppState;
-use crate::writer::SubmitError;
+use twin_runtime::writer::SubmitError;
 
 /// One refused item.
 #[derive(Debug, Clone, Serialize, ToSchema)]

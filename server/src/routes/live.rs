@@ -12,8 +12,8 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
-use crate::live::{run_session, ServerMsg, Subscription};
-use crate::metrics::{ClientGuard, Metrics};
+use twin_runtime::live::{run_session, ServerMsg, Subscription};
+use twin_runtime::metrics::{ClientGuard, Metrics};
 use crate::params::Params;
 use crate::problem::Problem;
 use crate::state::AppState;
@@ -35,11 +35,11 @@ async fn ws_session(socket: WebSocket, st: AppState) {
     let (ctl_tx, ctl_rx) = mpsc::channel::<Subscription>(4);
     let mut ctl_rx = Some(ctl_rx);
     let mut session = None;
-    let mut tile_watch = crate::tile_ws::TileWatch::new(st.tiles.clone(), out_tx.clone());
+    let mut tile_watch = twin_runtime::tile_ws::TileWatch::new(st.tiles.clone(), out_tx.clone());
     loop {
         tokio::select! {
             incoming = stream.next() => match incoming {
-                Some(Ok(Message::Text(text))) if crate::tile_ws::is_tiles_message(text.as_str()) => {
+                Some(Ok(Message::Text(text))) if twin_runtime::tile_ws::is_tiles_message(text.as_str()) => {
                     if let Err(detail) = tile_watch.subscribe(text.as_str()) {
                         if sink.send(Message::Text(ServerMsg::Error(detail).to_json().into())).await.is_err() {
                             break;

@@ -1,5 +1,7 @@
 //! HTTP handlers, one file per resource.
 
+#[cfg(feature = "cameras")]
+pub mod cameras;
 pub mod docs;
 pub mod entities;
 pub mod feeds;

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::{json, Map, Value};
 use utoipa::ToSchema;
 
-use crate::geojson::alert_json;
+use twin_runtime::geojson::alert_json;
 use crate::params::Params;
 use crate::problem::Problem;
 use crate::state::AppState;
@@ -65,7 +65,7 @@ pub async fn alerts(State(st): State<AppState>, p: Params) -> Result<Json<Value>
         let twin = st.twin.read();
         twin.alerts().iter().rev().take(limit).map(|a| (a.time, alert_json(a))).collect()
     };
-    list.extend(feed_alerts.iter().rev().take(limit).map(|a| (a.time, crate::feeds::feed_alert_json(a))));
+    list.extend(feed_alerts.iter().rev().take(limit).map(|a| (a.time, twin_feeds::feeds::feed_alert_json(a))));
     // Stable: within one source the newest-first order stays.
     list.sort_by_key(|(t, _)| std::cmp::Reverse(*t));
     let list: Vec<Value> = list.into_iter().take(limit).map(|(_, v)| v).collect();
@@ -77,7 +77,7 @@ pub async fn alerts(State(st): State<AppState>, p: Params) -> Result<Json<Value>
 pub async fn metrics(State(st): State<AppState>) -> impl IntoResponse {
     let counts = st.twin.read().counts();
     let mut text = st.metrics.render(&counts, st.queue_depth(), st.log_seq(), st.started.elapsed());
-    text.push_str(&crate::feeds::render_metrics(&st.feeds));
+    text.push_str(&twin_feeds::feeds::render_metrics(&st.feeds));
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text)
 }
 

@@ -16,11 +16,11 @@ use serde::Serialize;
 use twin_ingest::osmand::{parse_json, parse_query, Fix, OsmandError};
 use utoipa::ToSchema;
 
-use crate::geojson::now;
+use twin_runtime::clock::now;
 use crate::problem::Problem;
 use crate::routes::body_problem;
 use crate::state::AppState;
-use crate::writer::SubmitError;
+use twin_runtime::writer::SubmitError;
 
 /// Source name of tracker observations.
 pub const SOURCE: &str = "osmand";

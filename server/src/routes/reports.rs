@@ -18,11 +18,11 @@ use twin_ingest::reports::{
 };
 use utoipa::ToSchema;
 
-use crate::geojson::now;
+use twin_runtime::clock::now;
 use crate::problem::Problem;
 use crate::report_store::{ReportRecord, THUMB_EXT};
 use crate::state::AppState;
-use crate::writer::SubmitError;
+use twin_runtime::writer::SubmitError;
 
 /// Source name of citizen-report observations.
 pub const SOURCE: &str = "citizen_reports";

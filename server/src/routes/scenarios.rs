@@ -13,7 +13,7 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use crate::problem::Problem;
-use crate::scenario_jobs::{CityInputs, ScenarioRequest};
+use twin_scenarios::jobs::{CityInputs, ScenarioRequest};
 use crate::state::AppState;
 
 /// The scenario and congestion routes (merged into the app's router).
@@ -37,7 +37,7 @@ pub fn router() -> axum::Router<AppState> {
 pub async fn create(State(st): State<AppState>, body: Bytes) -> Result<impl IntoResponse, Problem> {
     let req: ScenarioRequest = serde_json::from_slice(&body)
         .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "invalid-scenario", e.to_string()).field("body"))?;
-    use crate::scenario_jobs::ScenarioKind;
+    use twin_scenarios::jobs::ScenarioKind;
     let needs_dem = matches!(req.kind, ScenarioKind::Flood | ScenarioKind::FloodTraffic);
     if req.kind == ScenarioKind::Incident && req.closed_edges.is_empty() {
         return Err(Problem::new(StatusCode::BAD_REQUEST, "no-incident-edges", "an incident needs closed_edges")

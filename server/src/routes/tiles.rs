@@ -18,7 +18,7 @@ use twin_tiles::{TileCoord, TileError, TileLayer};
 
 use crate::problem::Problem;
 use crate::state::AppState;
-use crate::tile_service::{ExternalLayer, Rendered};
+use twin_runtime::tile_service::{ExternalLayer, Rendered};
 
 const MVT: &str = "application/vnd.mapbox-vector-tile";
 

@@ -27,9 +27,9 @@ use twin_tiles::TileCoord;
 
 use crate::problem::Problem;
 use crate::routes::tiles::{self, accepts_gzip, base_url, matches_etag, parse_tile, with_headers};
-use crate::scenario_jobs::{CongestionSnapshot, GeoRaster, SpeedSample};
+use twin_scenarios::jobs::{CongestionSnapshot, GeoRaster, SpeedSample};
 use crate::state::AppState;
-use crate::tile_service::Rendered;
+use twin_runtime::tile_service::Rendered;
 
 /// Congestion follows the live model: short client caching, revalidated by ETag.
 const LIVE_CACHE: &str = "public, max-age=2, must-revalidate";
@@ -241,7 +241,7 @@ pub async fn congestion_tilejson(State(st): State<AppState>, headers: HeaderMap)
     Ok(json_response(tilejson_doc("congestion", url, [b.min_lon, b.min_lat, b.max_lon, b.max_lat], maxzoom, extra)))
 }
 
-fn job_of(st: &AppState, id: &str) -> Result<Arc<crate::scenario_jobs::Job>, Problem> {
+fn job_of(st: &AppState, id: &str) -> Result<Arc<twin_scenarios::jobs::Job>, Problem> {
     let n: u64 = id.parse().map_err(|_| Problem::bad_param("id", format!("`{id}` is not a scenario id")))?;
     st.scenarios.get(n).ok_or_else(|| Problem::not_found(format!("no scenario {id}")))
 }
@@ -342,7 +342,7 @@ pub async fn result_tilejson(
 #[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
-    use crate::scenario_jobs::GeoRef;
+    use twin_scenarios::jobs::GeoRef;
     use twin_scenarios::flood::Grid;
 
     #[test]
