@@ -68,7 +68,7 @@ use crate::state::AppState;
     components(schemas(
         Problem,
         ingest::IngestResponse,
-        ingest::RejectedItem,
+        crate::problem::RejectedItem,
         osmand::OsmandResponse,
         routes::reports::ReportCreated,
         routes::reports::ReportPhoto,
@@ -83,6 +83,7 @@ pub struct ApiDoc;
 
 /// The whole OpenAPI document: [`ApiDoc`] plus the documents of modules that own their routes.
 pub fn api_doc() -> utoipa::openapi::OpenApi {
+    #[allow(unused_mut)] // only merged into with the `cameras` feature
     let mut doc = ApiDoc::openapi();
     #[cfg(feature = "cameras")]
     doc.merge(routes::cameras::CamerasApi::openapi());

@@ -40,8 +40,10 @@ pub enum Command {
         command: crate::simulate_cli::SimulateCommand,
     },
     /// Run the object detector on images and print one JSON object per detection.
+    #[cfg(feature = "cameras")]
     Detect(crate::vision_cli::DetectArgs),
     /// Camera analytics outside the server.
+    #[cfg(feature = "cameras")]
     Vision {
         #[command(subcommand)]
         command: crate::vision_cli::VisionCommand,

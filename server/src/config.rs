@@ -55,20 +55,20 @@
 //! min_silence_s = 120                          # and at least this long
 //! severity = "minor"
 //!
-//! [demo]                                       # crate::demo::DemoConfig (simulators), optional
+//! [demo]                                       # twin_demo::DemoConfig (simulators), optional
 //!
 //! [gtfs]        # GTFS static layers + GTFS-realtime polling, [trackers] and [[devices]] (OsmAnd
-//!               # tracker registry): see crate::connectors
+//!               # tracker registry): see twin_feeds::connectors
 //!
 //! [feeds]       # feed health and HTTP rate limits, [mqtt] sensors, [[ais]] feeds, [[sensors]]
-//!               # registry: see crate::feeds
+//!               # registry: see twin_feeds::feeds
 //!
-//! [tiles]                                      # crate::tile_service::TilesSection, optional
+//! [tiles]                                      # twin_runtime::tile_service::TilesSection, optional
 //! dem = "dem/danang_srtm_gl1_30m.tif"          # GeoTIFF DEM served as terrain tiles
 //! max_zoom = 18                                # highest zoom served (default 18, at most 24)
 //! cache_mb = 256                               # tile cache size (default 256; 0: no cache)
 //!
-//! [[cameras]]   # video sources, calibration, counting lines: see crate::cameras
+//! [[cameras]]   # video sources, calibration, counting lines: see twin_cameras
 //! [viewer]      # map wall layouts: see crate::routes::viewer
 //! [postgis]     # PostGIS tile layers and entity snapshots: see crate::postgis_backend
 //! ```
@@ -83,8 +83,8 @@ use twin_core::store::FsyncPolicy;
 use twin_core::{BBox, EntityKind, KindFilter, TwinConfig};
 use twin_layers::LayerPaths;
 
-use crate::demo::DemoConfig;
-use crate::geojson;
+use twin_demo::DemoConfig;
+use twin_runtime::geojson;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -115,34 +115,39 @@ pub struct CityConfig {
     #[serde(default)]
     pub demo: DemoConfig,
     #[serde(default)]
-    pub tiles: crate::tile_service::TilesSection,
-    /// `[gtfs]`: static feed layers and GTFS-realtime polling (crate::connectors).
+    pub tiles: twin_runtime::tile_service::TilesSection,
+    /// `[gtfs]`: static feed layers and GTFS-realtime polling (twin_feeds::connectors).
     #[serde(default)]
-    pub gtfs: Option<crate::connectors::GtfsSection>,
-    /// `[trackers]`: OsmAnd tracker options (crate::connectors).
+    pub gtfs: Option<twin_feeds::connectors::GtfsSection>,
+    /// `[trackers]`: OsmAnd tracker options (twin_feeds::connectors).
     #[serde(default)]
-    pub trackers: crate::connectors::TrackersSection,
-    /// `[[devices]]`: tracker device id → kind, agency, call sign (crate::connectors).
+    pub trackers: twin_feeds::connectors::TrackersSection,
+    /// `[[devices]]`: tracker device id → kind, agency, call sign (twin_feeds::connectors).
     #[serde(default)]
     pub devices: Vec<twin_ingest::osmand::Device>,
-    /// `[[gpx_replay]]`: recorded tracks driven as live vehicles (crate::connectors::gpx_replay).
+    /// `[[gpx_replay]]`: recorded tracks driven as live vehicles (twin_feeds::gpx_replay).
     #[serde(default)]
-    pub gpx_replay: Vec<crate::connectors::gpx_replay::GpxReplaySection>,
-    /// `[feeds]`: stale factor, HTTP ingest rate limit (crate::feeds).
+    pub gpx_replay: Vec<twin_feeds::gpx_replay::GpxReplaySection>,
+    /// `[feeds]`: stale factor, HTTP ingest rate limit (twin_feeds::feeds).
     #[serde(default)]
-    pub feeds: crate::feeds::FeedsSection,
-    /// `[mqtt]`: MQTT sensors; without `url` an embedded broker (crate::feeds).
+    pub feeds: twin_feeds::feeds::FeedsSection,
+    /// `[mqtt]`: MQTT sensors; without `url` an embedded broker (twin_feeds::feeds).
     #[serde(default)]
-    pub mqtt: Option<crate::feeds::MqttSection>,
-    /// `[[ais]]`: AIS over TCP, UDP or a replayed file (crate::feeds).
+    pub mqtt: Option<twin_feeds::feeds::MqttSection>,
+    /// `[[ais]]`: AIS over TCP, UDP or a replayed file (twin_feeds::feeds).
     #[serde(default)]
-    pub ais: Vec<crate::feeds::AisSection>,
+    pub ais: Vec<twin_feeds::feeds::AisSection>,
     /// `[[sensors]]`: fixed sensors' kind and position by id (twin_ingest::mqtt).
     #[serde(default)]
     pub sensors: Vec<twin_ingest::mqtt::SensorConfig>,
-    /// `[[cameras]]`: video sources, calibration, counting lines (crate::cameras).
+    /// `[[cameras]]`: video sources, calibration, counting lines (twin_cameras).
+    #[cfg(feature = "cameras")]
     #[serde(default)]
-    pub cameras: Vec<crate::cameras::CameraSection>,
+    pub cameras: Vec<twin_cameras::CameraSection>,
+    /// `[[cameras]]` in a build without the `cameras` feature: read and ignored (with a warning).
+    #[cfg(not(feature = "cameras"))]
+    #[serde(default)]
+    pub cameras: Vec<toml::Value>,
     /// `[viewer]`: map wall layouts and viewer defaults (crate::routes::viewer).
     #[serde(default)]
     pub viewer: crate::routes::viewer::ViewerSection,
@@ -352,14 +357,14 @@ fn rule_set(raw: &CityConfig, base_dir: &Path) -> Result<RuleSet, FieldError> {
     for (i, g) in raw.geofences.iter().enumerate() {
         let at = |f: &str| format!("geofences[{i}].{f}");
         let area = match (&g.polygon, &g.geojson) {
-            (Some(ring), None) => geojson::ring_to_multipolygon(ring).map_err(|r| (at("polygon"), r))?,
+            (Some(ring), None) => geojson::ring_to_multipolygon(ring).map_err(|r| (at("polygon"), r.0))?,
             (None, Some(file)) => {
                 let full = base_dir.join(file);
                 let text =
                     std::fs::read_to_string(&full).map_err(|e| (at("geojson"), format!("{}: {e}", full.display())))?;
                 let value: serde_json::Value =
                     serde_json::from_str(&text).map_err(|e| (at("geojson"), format!("{}: {e}", full.display())))?;
-                geojson::collect_polygons(&value).map_err(|r| (at("geojson"), r))?
+                geojson::collect_polygons(&value).map_err(|r| (at("geojson"), r.0))?
             }
             _ => return Err((at("polygon"), "give exactly one of `polygon` or `geojson`".into())),
         };

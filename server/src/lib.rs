@@ -7,6 +7,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod app;
+pub mod boot;
 pub mod cli;
 pub mod config;
 pub mod decode_cli;

@@ -26,7 +26,6 @@ use serde::Deserialize;
 pub use twin_layers::postgis_config::PostgisLayerConfig;
 
 #[cfg(not(feature = "postgis"))]
-use crate::state::AppState;
 
 /// `[postgis]` of the city config.
 #[derive(Debug, Clone, Deserialize)]
@@ -87,7 +86,7 @@ impl Drop for PostgisBackend {
 }
 
 #[cfg(not(feature = "postgis"))]
-pub async fn start(_state: &AppState, section: Option<&PostgisSection>) -> anyhow::Result<PostgisBackend> {
+pub async fn start(_core: &twin_runtime::Core, section: Option<&PostgisSection>) -> anyhow::Result<PostgisBackend> {
     if let Some(s) = section {
         s.validate()?;
         anyhow::bail!(
@@ -113,7 +112,6 @@ mod with_postgis {
     use twin_tiles::TileCoord;
 
     use super::{PostgisBackend, PostgisSection};
-    use crate::state::AppState;
     use twin_runtime::tile_service::ExternalLayer;
 
     /// One `[[postgis.layers]]` entry as a tile layer of the server.
@@ -160,7 +158,7 @@ mod with_postgis {
 
     /// Connects, prepares every configured tile layer and starts the snapshots. Any failure stops
     /// start-up: a configured layer that cannot be served is an operator error to fix now.
-    pub async fn start(state: &AppState, section: Option<&PostgisSection>) -> anyhow::Result<PostgisBackend> {
+    pub async fn start(core: &twin_runtime::Core, section: Option<&PostgisSection>) -> anyhow::Result<PostgisBackend> {
         let Some(section) = section else { return Ok(PostgisBackend::default()) };
         section.validate()?;
         let pool = postgis::connect(&section.url)
@@ -174,13 +172,13 @@ mod with_postgis {
                 .with_context(|| format!("[[postgis.layers]] {name:?}"))?;
             tracing::info!(layer = %name, fields = layer.fields.len(), "PostGIS tile layer ready");
             let ext = SqlLayer { layer: Arc::new(layer), pool: pool.clone(), cache_ms };
-            state.tiles.add_external(Arc::new(ext)).map_err(|e| anyhow::anyhow!("[[postgis.layers]]: {e}"))?;
+            core.tiles.add_external(Arc::new(ext)).map_err(|e| anyhow::anyhow!("[[postgis.layers]]: {e}"))?;
         }
         let snapshots = if section.snapshot_interval_s > 0 {
             let store = SnapshotStore::create(&pool, &section.snapshot_table)
                 .await
                 .with_context(|| format!("[postgis] snapshot table {:?}", section.snapshot_table))?;
-            let twin = state.twin.clone();
+            let twin = core.twin.clone();
             let period = Duration::from_secs(section.snapshot_interval_s);
             tracing::info!(table = %section.snapshot_table, every_s = section.snapshot_interval_s, "PostGIS entity snapshots");
             // Tracks are not stored, so they are not copied out of the model either.

@@ -3,7 +3,21 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use twin_runtime::SubmitError;
 use utoipa::ToSchema;
+
+/// One refused item of a batch.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RejectedItem {
+    /// Position of the item in the batch (0-based).
+    pub index: usize,
+    /// 1-based line of an NDJSON body.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    pub error: String,
+}
 
 /// An `application/problem+json` body.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -30,9 +44,23 @@ pub struct Problem {
     pub offset: Option<usize>,
     /// Items of the batch that were refused (422 on ingest).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub rejected: Option<Vec<crate::routes::ingest::RejectedItem>>,
+    pub rejected: Option<Vec<RejectedItem>>,
     #[serde(skip)]
     pub retry_after: Option<u32>,
+}
+
+/// The one mapping of a refused submission: 503 with Retry-After, 1 s for a full queue (it drains
+/// in milliseconds), 5 s when the writer stopped (a restart or an operator is needed).
+impl From<SubmitError> for Problem {
+    fn from(e: SubmitError) -> Self {
+        let (slug, detail, retry) = match e {
+            SubmitError::QueueFull => ("queue-full", "the ingest queue is full; retry shortly".to_owned(), 1),
+            SubmitError::Unavailable(reason) => ("ingest-unavailable", reason, 5),
+        };
+        let mut p = Problem::new(StatusCode::SERVICE_UNAVAILABLE, slug, detail);
+        p.retry_after = Some(retry);
+        p
+    }
 }
 
 impl Problem {

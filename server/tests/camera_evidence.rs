@@ -10,10 +10,10 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use citytwin::cameras::config::{validate, CameraSection};
-use citytwin::cameras::evidence::{Capture, EvidenceStore};
-use citytwin::cameras::pipeline::{RaisedAlert, TrackOut};
-use citytwin::cameras::CameraEntry;
+use twin_cameras::config::{validate, CameraSection};
+use twin_cameras::evidence::{Capture, EvidenceStore};
+use twin_cameras::pipeline::{RaisedAlert, TrackOut};
+use twin_cameras::CameraEntry;
 use common::TestServer;
 use http_body_util::BodyExt;
 use tower::ServiceExt;

@@ -1,3 +1,5 @@
+#![allow(clippy::unwrap_used)] // tests may unwrap
+
 //! The demo wired to a real server core (durable log, writer, model) in a temporary directory.
 
 use std::sync::Arc;
@@ -6,11 +8,16 @@ use std::time::Duration;
 use twin_core::{EntityKind, Position};
 use twin_layers::ReferenceLayers;
 
-use super::{run, DemoContext};
-use crate::boot::{start, ServerOptions};
-use crate::config::LoadedConfig;
+use axum::extract::FromRef;
+use citytwin::boot::{start, ServerOptions};
+use citytwin::config::LoadedConfig;
+use citytwin::state::AppState;
+use twin_demo::transport::Transports;
+use twin_demo::{gtfs_rt, run, run_with, DemoContext};
+use twin_feeds::connectors::{self, device_registry};
+use twin_runtime::Core;
 
-fn positions(state: &crate::state::AppState) -> std::collections::HashMap<String, Position> {
+fn positions(state: &AppState) -> std::collections::HashMap<String, Position> {
     let twin = state.twin.read();
     twin.entities().filter_map(|e| e.position.map(|p| (format!("{}/{}", e.kind, e.external_id), p))).collect()
 }
@@ -28,7 +35,7 @@ async fn demo_fills_the_model_with_moving_entities_inside_the_city() {
     let (cfg, layers, dir) = danang();
     let mut opts = ServerOptions::new(dir.path());
     opts.city_bbox = cfg.bbox;
-    opts.rules = cfg.rules.clone();
+    opts.runtime.rules = cfg.rules.clone();
     let running = start(opts, layers.clone()).unwrap();
     let state = running.state.clone();
     let ctx = DemoContext { ingest: state.ingest.clone(), layers, base_dir: cfg.base_dir.clone(), city_bbox: cfg.bbox };
@@ -77,12 +84,14 @@ async fn demo_feeds_reach_the_model_through_gtfs_rt_and_osmand() {
     let (cfg, layers, dir) = danang();
     let mut opts = ServerOptions::new(dir.path());
     opts.city_bbox = cfg.bbox;
+    opts.devices = Arc::new(device_registry(&cfg.raw.devices, &cfg.raw.trackers).unwrap());
     let running = start(opts, layers.clone()).unwrap();
     let state = running.state.clone();
-    let _tasks = crate::connectors::start(&state, &cfg.raw, &cfg.base_dir).unwrap();
+    let core = Core::from_ref(&state);
+    let _tasks = connectors::start(&core, &state.feeds, cfg.raw.gtfs.as_ref(), &cfg.raw.gpx_replay, &cfg.base_dir);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let app = crate::app::app(state.clone());
+    let app = citytwin::app::app(state.clone());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 
     let mut demo = cfg.raw.demo.clone();
@@ -91,17 +100,17 @@ async fn demo_feeds_reach_the_model_through_gtfs_rt_and_osmand() {
         (0, 0, 0, 0, 0);
     demo.ais_replay = None;
     let transports =
-        super::transport::Transports { ais_health: Some(state.feeds.registry.clone()), ..Default::default() }
-            .over_http(addr, &state);
+        Transports { ais_health: Some(state.feeds.registry.clone()), ..Default::default() }
+            .over_http(addr, &state.feeds);
     let ctx = DemoContext { ingest: state.ingest.clone(), layers, base_dir: cfg.base_dir.clone(), city_bbox: cfg.bbox };
-    super::run_with(demo.clone(), ctx, transports).await;
+    run_with(demo.clone(), ctx, transports).await;
 
     let count = |kind: EntityKind, source: &str| {
         state.twin.read().entities().filter(|e| e.kind == kind && e.source == source).count()
     };
-    let replay = super::gtfs_rt::REPLAY_SOURCE;
+    let replay = gtfs_rt::REPLAY_SOURCE;
     for _ in 0..600 {
-        if count(EntityKind::Bus, super::gtfs_rt::BUS_SOURCE) >= demo.buses
+        if count(EntityKind::Bus, gtfs_rt::BUS_SOURCE) >= demo.buses
             && count(EntityKind::Ambulance, "osmand") >= demo.ambulances
             && count(EntityKind::FireTruck, "osmand") >= demo.fire_trucks
             && count(EntityKind::Bus, replay) >= 10
@@ -110,7 +119,7 @@ async fn demo_feeds_reach_the_model_through_gtfs_rt_and_osmand() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(count(EntityKind::Bus, super::gtfs_rt::BUS_SOURCE), demo.buses);
+    assert_eq!(count(EntityKind::Bus, gtfs_rt::BUS_SOURCE), demo.buses);
     assert_eq!(count(EntityKind::Ambulance, "osmand"), demo.ambulances);
     assert_eq!(count(EntityKind::FireTruck, "osmand"), demo.fire_trucks);
     assert_eq!(count(EntityKind::Bus, replay), 10, "the Bull Runner capture has 10 vehicles");
@@ -127,7 +136,7 @@ async fn demo_feeds_reach_the_model_through_gtfs_rt_and_osmand() {
                     assert!(text(e, "agency").is_some() && text(e, "task").is_some() && text(e, "base").is_some());
                     assert_eq!(text(e, "call_sign").as_deref(), Some(e.external_id.as_str()));
                 }
-                s if s == super::gtfs_rt::BUS_SOURCE => {
+                s if s == gtfs_rt::BUS_SOURCE => {
                     assert!(simulated && text(e, "route_id").is_some_and(|r| r.starts_with("DN")), "{e:?}");
                     assert!(e.position.is_some_and(|p| cfg.bbox.contains(p)));
                 }
@@ -143,7 +152,7 @@ async fn demo_feeds_reach_the_model_through_gtfs_rt_and_osmand() {
     }
     let feeds = state.feeds.snapshot();
     let feed = |s: &str| feeds.iter().find(|f| f.source == s).unwrap_or_else(|| panic!("{s} not in {feeds:?}")).clone();
-    let bus_feed = feed(super::gtfs_rt::BUS_SOURCE);
+    let bus_feed = feed(gtfs_rt::BUS_SOURCE);
     assert_eq!((bus_feed.protocol.as_str(), bus_feed.connected), ("gtfs-rt", Some(true)));
     assert!(bus_feed.accepted >= demo.buses as u64 && bus_feed.rejected_total == 0, "{bus_feed:?}");
     let trackers = feed("http:/ingest/osmand");

@@ -10,12 +10,12 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use citytwin::feeds::{self, AisSection, MqttSection};
+use twin_feeds::feeds::{self, AisSection, MqttSection};
 use common::{eventually, send, TestServer};
 use serde_json::Value;
 use twin_core::{EntityKind, Observation, PropertyValue, Timestamp};
 use twin_ingest::ais::{AisMessage, Decoder};
-use twin_ingest::connectors::mqtt::Publisher;
+use twin_feeds::mqtt::Publisher;
 use twin_ingest::mqtt::{decode, SensorRegistry, TopicPattern};
 
 const SENTENCE: &str = "!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4A";
@@ -79,7 +79,7 @@ async fn ais_tcp_feed_fills_the_model_and_garbage_neither_stops_it_nor_other_fee
     let good = serve_once(mixed);
     let bad = serve_once(garbage);
     let sections = [ais_tcp(&bad, "ais:bad"), ais_tcp(&good, "ais:good")];
-    let _started = feeds::start(&s.state, None, &sections, &[], std::path::Path::new(".")).await.unwrap();
+    let _started = feeds::start(&s.core(), &s.state.feeds, None, &sections, &[], std::path::Path::new(".")).await.unwrap();
 
     eventually("gpsd vessels in the model", || GPSD_MMSIS.iter().all(|m| has_vessel(&s, m))).await;
     eventually("all garbage counted", || {
@@ -116,7 +116,7 @@ async fn ais_udp_datagrams_are_decoded() {
         source: None,
         rate_limit: None,
     }];
-    let started = feeds::start(&s.state, None, &sections, &[], std::path::Path::new(".")).await.unwrap();
+    let started = feeds::start(&s.core(), &s.state.feeds, None, &sections, &[], std::path::Path::new(".")).await.unwrap();
     let addr = started.udp_addrs[0];
     let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     sock.send_to(b"!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4A\r\nnot nmea\r\n", addr).unwrap();
@@ -147,7 +147,7 @@ async fn ais_file_replay_reaches_the_model() {
         source: None,
         rate_limit: None,
     }];
-    let _st = feeds::start(&s.state, None, &sections, &[], std::path::Path::new(".")).await.unwrap();
+    let _st = feeds::start(&s.core(), &s.state.feeds, None, &sections, &[], std::path::Path::new(".")).await.unwrap();
     eventually("replayed vessel", || has_vessel(&s, "371798000")).await;
     eventually("both lines", || {
         s.state.feeds.snapshot().iter().any(|f| f.source == "replay:ais:cap" && f.received == 2)
@@ -157,7 +157,7 @@ async fn ais_file_replay_reaches_the_model() {
 
 #[test]
 fn replay_schedule_follows_tag_block_times_scaled() {
-    use twin_ingest::connectors::ais::schedule;
+    use twin_feeds::ais::schedule;
     let tagged = |tag: &str| format!("\\{tag}*{:02X}\\{SENTENCE}", twin_ingest::ais::encode::checksum(tag));
     let plain = SENTENCE.to_owned();
     let owned = [tagged("c:1000,s:r1"), plain.clone(), tagged("c:1010"), tagged("c:1005")];
@@ -205,7 +205,7 @@ async fn embedded_broker_carries_sensor_messages_into_the_model() {
         client_id: Some("citytwin-test-embedded".into()),
         ..Default::default()
     };
-    let started = feeds::start(&s.state, Some(&mqtt), &[], &[], std::path::Path::new(".")).await.unwrap();
+    let started = feeds::start(&s.core(), &s.state.feeds, Some(&mqtt), &[], &[], std::path::Path::new(".")).await.unwrap();
     let url = started.mqtt_url.clone().unwrap();
     let (publisher, _task) = Publisher::connect(&url, "test-sensor-pub").unwrap();
     let payloads = [
@@ -253,7 +253,7 @@ fn demo_vessel_sentences_decode_back_to_the_simulated_vessels() {
     let mut registry = twin_ingest::ais::VesselRegistry::default();
     let mut out = Vec::new();
     for o in [&ship, &boat] {
-        for line in citytwin::demo::transport::vessel_sentences(o, true, 1) {
+        for line in twin_demo::transport::vessel_sentences(o, true, 1) {
             if let Some(d) = decoder.push(&line, ship.time) {
                 let d = d.unwrap();
                 assert!(!matches!(d.message, AisMessage::Unsupported(_)));
@@ -280,7 +280,7 @@ fn demo_sensor_payloads_decode_to_the_same_values() {
     o.properties.insert("pm25_ugm3".into(), PropertyValue::Float(42.5));
     o.properties.insert("simulated".into(), PropertyValue::Bool(true));
     o.properties.insert("replay_of".into(), PropertyValue::Text("US Embassy Hanoi hourly PM2.5 (AirNow)".into()));
-    let payload = citytwin::demo::transport::sensor_payload(&o).unwrap().to_string();
+    let payload = twin_demo::transport::sensor_payload(&o).unwrap().to_string();
     let pattern = TopicPattern::default();
     let topic = pattern.topic_for(o.kind, &o.external_id);
     let back =

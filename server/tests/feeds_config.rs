@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use citytwin::config::LoadedConfig;
-use citytwin::connectors::{device_registry, gtfs_layers};
+use twin_feeds::connectors::{device_registry, gtfs_layers};
 use twin_core::{EntityKind, Timestamp};
 use twin_ingest::osmand::{parse_query, UnknownDevices};
 

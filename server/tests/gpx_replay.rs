@@ -3,7 +3,7 @@
 
 mod common;
 
-use citytwin::connectors::gpx_replay::{drive, run, GpxReplaySection};
+use twin_feeds::gpx_replay::{drive, run, GpxReplaySection};
 use common::TestServer;
 use twin_core::{EntityKind, Position, Timestamp};
 use twin_ingest::gpx::{parse, replay, ReplayOptions};
@@ -27,7 +27,7 @@ async fn every_point_arrives_and_the_vehicle_ends_where_the_track_ends() {
         ..ReplayOptions::default()
     };
     let steps = replay(&points, &opts);
-    let accepted = drive(&steps, &s.state.ingest, "gpx:amb-gpx").await.unwrap();
+    let accepted = drive(&steps, &s.state.ingest, &s.state.feeds.registry, "gpx:amb-gpx").await.unwrap();
     assert_eq!(accepted, points.len());
     let twin = s.state.twin.read();
     let e = twin.id_of(EntityKind::Ambulance, "amb-gpx").and_then(|id| twin.get(id)).unwrap();
@@ -49,7 +49,7 @@ async fn configured_replay_runs_once_without_repeat() {
         start_at: None,
         repeat: false,
     };
-    run(section, GPS.into(), s.state.ingest.clone()).await.unwrap();
+    run(section, GPS.into(), s.state.ingest.clone(), s.state.feeds.registry.clone()).await.unwrap();
     assert!(s.state.twin.read().id_of(EntityKind::PoliceUnit, "pu-1").is_some());
 
     let missing = GpxReplaySection {
@@ -60,5 +60,5 @@ async fn configured_replay_runs_once_without_repeat() {
         start_at: None,
         repeat: false,
     };
-    assert!(run(missing, GPS.into(), s.state.ingest.clone()).await.is_err());
+    assert!(run(missing, GPS.into(), s.state.ingest.clone(), s.state.feeds.registry.clone()).await.is_err());
 }

@@ -11,7 +11,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
-use citytwin::connectors::gtfs_rt_poll::{agent, poll_once, PollConfig, PollError, PollOutcome, PollStats, Validators};
+use twin_feeds::gtfs_rt_poll::{agent, poll_once, PollConfig, PollError, PollOutcome, PollStats, Validators};
 use common::TestServer;
 use twin_core::EntityKind;
 
@@ -117,7 +117,7 @@ async fn spawned_poller_keeps_the_buses_fresh() {
         ..PollConfig::default()
     };
     let health = s.state.feeds.registry.clone();
-    let (task, stats) = citytwin::connectors::gtfs_rt_poll::spawn(cfg, s.state.ingest.clone(), Some(health.clone()));
+    let (task, stats) = twin_feeds::gtfs_rt_poll::spawn(cfg, s.state.ingest.clone(), Some(health.clone()));
     // Wait (bounded) for a few polls; the assertion is on what happened, not on how fast.
     for _ in 0..500 {
         if stats.not_modified.load(Ordering::SeqCst) >= 2 {
@@ -147,7 +147,7 @@ async fn garbage_feeds_are_counted_as_rejected() {
         ..PollConfig::default()
     };
     let health = s.state.feeds.registry.clone();
-    let (task, stats) = citytwin::connectors::gtfs_rt_poll::spawn(cfg, s.state.ingest.clone(), Some(health.clone()));
+    let (task, stats) = twin_feeds::gtfs_rt_poll::spawn(cfg, s.state.ingest.clone(), Some(health.clone()));
     for _ in 0..500 {
         if stats.errors.load(Ordering::SeqCst) >= 2 {
             break;

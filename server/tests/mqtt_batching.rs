@@ -15,8 +15,8 @@ use common::eventually;
 use parking_lot::Mutex;
 use tokio::sync::Notify;
 use twin_core::Observation;
-use twin_ingest::connectors::mqtt::{spawn, MqttConfig, Publisher};
-use twin_ingest::connectors::{ObservationSink, SinkError, SinkOutcome};
+use twin_feeds::mqtt::{spawn, MqttConfig, Publisher};
+use twin_feeds::sink::{ObservationSink, SinkError, SinkOutcome};
 use twin_ingest::health::FeedRegistry;
 use twin_ingest::mqtt::TopicPattern;
 

@@ -6,13 +6,12 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use citytwin::connectors::{device_registry, TrackersSection};
+use twin_feeds::connectors::{device_registry, TrackersSection};
 use common::{assert_problem, send, TestServer};
 use twin_core::{EntityKind, PropertyValue};
 use twin_ingest::osmand::Device;
 
 fn server(unknown: Option<&str>) -> TestServer {
-    let s = TestServer::start();
     let devices = [
         Device {
             id: "amb-07".into(),
@@ -23,8 +22,8 @@ fn server(unknown: Option<&str>) -> TestServer {
         Device { id: "ft-2".into(), kind: EntityKind::FireTruck, agency: None, call_sign: None },
     ];
     let trackers = TrackersSection { unknown_devices: unknown.map(str::to_owned) };
-    *s.state.devices.write() = device_registry(&devices, &trackers).unwrap();
-    s
+    let registry = std::sync::Arc::new(device_registry(&devices, &trackers).unwrap());
+    TestServer::start_with(|o| o.devices = registry)
 }
 
 fn entity(s: &TestServer, kind: EntityKind, id: &str) -> Option<twin_core::Entity> {

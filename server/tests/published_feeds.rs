@@ -6,8 +6,8 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use citytwin::feeds::{broadcast_alerts, FEED_ALERT_IDS_FROM, FEED_STALE_RULE};
-use citytwin::live::LiveEvent;
+use twin_feeds::feeds::{broadcast_alerts, FEED_ALERT_IDS_FROM, FEED_STALE_RULE};
+use twin_runtime::live::LiveEvent;
 use citytwin::routes::feeds::http_date;
 use common::TestServer;
 use http_body_util::BodyExt;
@@ -81,7 +81,7 @@ async fn published_feed_answers_conditional_requests() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stale_feed_alerts_join_the_model_alerts_and_reach_live_sessions() {
     let s = TestServer::start();
-    let now = twin_ingest::connectors::now_ms();
+    let now = twin_feeds::sink::now_ms();
     // A feed that delivered one bus, then fell silent.
     let mut o = Observation::new(EntityKind::Bus, "b-1", Timestamp::from_millis(now)).at(108.2, 16.05);
     o.source = "gtfs-rt:test".into();
@@ -102,7 +102,7 @@ async fn stale_feed_alerts_join_the_model_alerts_and_reach_live_sessions() {
     );
     assert!(a.id.0 >= FEED_ALERT_IDS_FROM);
     assert_eq!(a.position.map(|p| (p.lon, p.lat)), Some((108.2, 16.05)), "where the feed last reported");
-    broadcast_alerts(&s.state, alerts);
+    broadcast_alerts(&s.core(), alerts);
     // The bus's own delta may still be on its way to the hub: skip deltas, the alert must follow.
     let event = tokio::time::timeout(std::time::Duration::from_secs(10), async {
         loop {

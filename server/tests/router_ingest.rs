@@ -126,8 +126,8 @@ async fn body_over_the_limit_is_413() {
 #[allow(clippy::await_holding_lock)] // holding the lock is the point: it parks the writer
 async fn full_queue_is_503_with_retry_after() {
     let s = TestServer::start_with(|o| {
-        o.writer.queue_capacity = 1;
-        o.writer.tick_interval = Duration::from_secs(3600);
+        o.runtime.writer.queue_capacity = 1;
+        o.runtime.writer.tick_interval = Duration::from_secs(3600);
     });
     // Holding the model's write lock parks the writer after its next append, so the queue fills.
     let guard = s.state.twin.write();

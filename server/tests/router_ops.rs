@@ -53,7 +53,7 @@ async fn geofence_entry_appears_in_alerts() {
         }],
         ..RuleSet::default()
     };
-    let s = TestServer::start_with(|o| o.rules = rules);
+    let s = TestServer::start_with(|o| o.runtime.rules = rules);
     s.submit(vec![obs(EntityKind::Vessel, "v1", T0, 108.30, 16.20)]).await;
     s.submit(vec![obs(EntityKind::Vessel, "v1", T0 + 10_000, 108.22, 16.12)]).await;
     let (st, _, body) = s.get("/api/alerts?limit=10").await;

@@ -166,7 +166,7 @@ async fn tilejson_and_styles_point_at_the_host_the_client_used() {
 #[tokio::test]
 async fn terrain_tiles_are_terrarium_pngs() {
     let s = TestServer::start();
-    let section: citytwin::tile_service::TilesSection =
+    let section: twin_runtime::tile_service::TilesSection =
         toml::from_str("dem = \"dem/danang_srtm_gl1_30m.tif\"").unwrap();
     s.state.tiles.load_dem(&section, &data_dir()).unwrap();
     let tj = json(&s, "/tiles/terrain.json").await;

@@ -44,7 +44,7 @@ async fn max_zoom_bounds_the_served_tiles_and_tilejson() {
     let (_, _, doc) = s.get("/tiles/live.json").await;
     assert_eq!(doc["maxzoom"], 18);
 
-    let section: citytwin::tile_service::TilesSection = toml::from_str("max_zoom = 16\ncache_mb = 1").unwrap();
+    let section: twin_runtime::tile_service::TilesSection = toml::from_str("max_zoom = 16\ncache_mb = 1").unwrap();
     s.state.tiles.configure(&section, Path::new(".")).unwrap();
     assert_eq!(s.state.tiles.max_zoom(), 16);
     assert_eq!(s.get(&tile(16)).await.0, 200);
@@ -59,7 +59,7 @@ async fn max_zoom_bounds_the_served_tiles_and_tilejson() {
 async fn a_zero_cache_serves_every_tile_fresh() {
     let s = TestServer::start();
     s.submit(vec![obs(EntityKind::Bus, "b1", T0, 108.2208, 16.0678)]).await;
-    let section: citytwin::tile_service::TilesSection = toml::from_str("cache_mb = 0").unwrap();
+    let section: twin_runtime::tile_service::TilesSection = toml::from_str("cache_mb = 0").unwrap();
     s.state.tiles.configure(&section, Path::new(".")).unwrap();
     let t = TileCoord::containing(108.2208, 16.0678, 14).unwrap();
     let uri = format!("/tiles/bus/14/{}/{}.mvt", t.x(), t.y());

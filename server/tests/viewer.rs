@@ -7,7 +7,7 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use citytwin::fonts::proto::Glyphs;
+use twin_tiles::fonts::proto::Glyphs;
 use common::*;
 use http_body_util::BodyExt;
 use prost::Message;

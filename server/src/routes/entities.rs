@@ -8,7 +8,8 @@ use axum::Json;
 use serde_json::{json, Value};
 use twin_core::{EntityId, Position};
 
-use twin_runtime::geojson::{entity_feature, entity_feature_with_distance, feature_collection, parse_area, rfc3339};
+use twin_runtime::clock::rfc3339;
+use twin_runtime::geojson::{entity_feature, entity_feature_with_distance, feature_collection, parse_area};
 use crate::params::Params;
 use crate::problem::Problem;
 use crate::routes::body_problem;
@@ -119,7 +120,7 @@ pub async fn within(
         Problem::new(StatusCode::BAD_REQUEST, "malformed-json", format!("body is not JSON: {e}")).field("body")
     })?;
     let area = parse_area(&v)
-        .map_err(|r| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-geometry", r).field("geometry"))?;
+        .map_err(|r| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-geometry", r.0).field("geometry"))?;
     let twin = st.twin.read();
     let features = twin.within_polygon(&area, kinds).into_iter().map(entity_feature).collect();
     Ok(Json(feature_collection(features)))

@@ -6,14 +6,10 @@
 //! records the readings of sensor kinds as they are applied, in a bounded ring per entity and
 //! property (`twin_runtime::series::SeriesStore`). It starts with the model's current values when the router is built.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::Arc;
-
 use axum::extract::{Path, State};
 use axum::Json;
-use parking_lot::Mutex;
 use serde_json::{json, Value};
-use twin_core::{Applied, Change, Entity, EntityId, EntityKind, Twin};
+use twin_core::EntityId;
 
 use twin_runtime::clock::{now, rfc3339};
 use crate::params::Params;
@@ -102,7 +98,7 @@ mod tests {
     use axum::body::Body;
     use axum::http::{Request, StatusCode};
     use tower::ServiceExt;
-    use twin_core::{Observation, PropertyValue, Timestamp};
+    use twin_core::{EntityKind, Observation, PropertyValue, Timestamp};
     use twin_layers::ReferenceLayers;
 
     use super::*;

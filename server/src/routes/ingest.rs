@@ -14,23 +14,9 @@ use utoipa::ToSchema;
 
 use twin_runtime::clock::now;
 use crate::ingest_parse::{decode, ItemError};
-use crate::problem::Problem;
+use crate::problem::{Problem, RejectedItem};
 use crate::routes::body_problem;
 use crate::state::AppState;
-use twin_runtime::writer::SubmitError;
-
-/// One refused item.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct RejectedItem {
-    /// Position of the item in the batch (0-based).
-    pub index: usize,
-    /// 1-based line of an NDJSON body.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub line: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
-    pub error: String,
-}
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct IngestResponse {
@@ -102,19 +88,7 @@ pub async fn observations(
         return Err(p);
     }
     let (positions, batch): (Vec<_>, Vec<_>) = decoded.items.into_iter().unzip();
-    let result = st.ingest.submit("http", batch).await.map_err(|e| match e {
-        SubmitError::QueueFull => {
-            let mut p =
-                Problem::new(StatusCode::SERVICE_UNAVAILABLE, "queue-full", "the ingest queue is full; retry shortly");
-            p.retry_after = Some(1);
-            p
-        }
-        SubmitError::Unavailable(reason) => {
-            let mut p = Problem::new(StatusCode::SERVICE_UNAVAILABLE, "ingest-unavailable", reason);
-            p.retry_after = Some(5);
-            p
-        }
-    })?;
+    let result = st.ingest.submit("http", batch).await?;
     // The model may still refuse an observation it found invalid; map its index back to the body.
     for (i, reason) in result.rejected {
         if let Some(pos) = positions.get(i) {

@@ -20,10 +20,9 @@ use twin_runtime::clock::now;
 use crate::problem::Problem;
 use crate::routes::body_problem;
 use crate::state::AppState;
-use twin_runtime::writer::SubmitError;
 
 /// Source name of tracker observations.
-pub const SOURCE: &str = "osmand";
+pub const SOURCE: &str = twin_feeds::feeds::OSMAND_SOURCE;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct OsmandResponse {
@@ -98,7 +97,7 @@ pub async fn osmand(
     })?;
     let received = now();
     let batch = {
-        let registry = st.devices.read();
+        let registry = &st.devices;
         fixes
             .iter()
             .map(|f| registry.to_observation(f, received, SOURCE))
@@ -106,18 +105,7 @@ pub async fn osmand(
             .map_err(|e| problem(&e))?
     };
     let n = batch.len();
-    let result = st.ingest.submit(SOURCE, batch).await.map_err(|e| {
-        let mut p = match e {
-            SubmitError::QueueFull => {
-                Problem::new(StatusCode::SERVICE_UNAVAILABLE, "queue-full", "the ingest queue is full; retry shortly")
-            }
-            SubmitError::Unavailable(reason) => {
-                Problem::new(StatusCode::SERVICE_UNAVAILABLE, "ingest-unavailable", reason)
-            }
-        };
-        p.retry_after = Some(1);
-        p
-    })?;
+    let result = st.ingest.submit(SOURCE, batch).await?;
     if result.accepted == 0 && n > 0 {
         let reason = result.rejected.first().map(|(_, r)| r.clone()).unwrap_or_default();
         return Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-observation", reason));

@@ -22,10 +22,9 @@ use twin_runtime::clock::now;
 use crate::problem::Problem;
 use crate::report_store::{ReportRecord, THUMB_EXT};
 use crate::state::AppState;
-use twin_runtime::writer::SubmitError;
 
 /// Source name of citizen-report observations.
-pub const SOURCE: &str = "citizen_reports";
+pub const SOURCE: &str = twin_feeds::feeds::REPORTS_SOURCE;
 /// Largest report body: every photo at its limit plus room for the text fields.
 pub const BODY_LIMIT: usize = MAX_PHOTOS * MAX_PHOTO_BYTES + (1 << 20);
 /// Largest text field read before giving up (descriptions are limited in characters later).
@@ -91,17 +90,6 @@ fn multipart_problem(e: MultipartError) -> Problem {
     } else {
         Problem::new(StatusCode::BAD_REQUEST, "malformed-multipart", e.body_text()).field("body")
     }
-}
-
-fn submit_problem(e: SubmitError) -> Problem {
-    let mut p = match e {
-        SubmitError::QueueFull => {
-            Problem::new(StatusCode::SERVICE_UNAVAILABLE, "queue-full", "the ingest queue is full; retry shortly")
-        }
-        SubmitError::Unavailable(reason) => Problem::new(StatusCode::SERVICE_UNAVAILABLE, "ingest-unavailable", reason),
-    };
-    p.retry_after = Some(1);
-    p
 }
 
 fn internal(what: &str, e: impl std::fmt::Display) -> Problem {
@@ -247,7 +235,7 @@ pub async fn create(
     .map_err(|e| internal("cannot store the report", e))?;
 
     let obs = observation(&id, position, location_source, channel, category, &description, &photos, received);
-    let result = st.ingest.submit(SOURCE, vec![obs]).await.map_err(submit_problem)?;
+    let result = st.ingest.submit(SOURCE, vec![obs]).await.map_err(Problem::from)?;
     if result.accepted == 0 {
         let reason = result.rejected.first().map(|(_, r)| r.clone()).unwrap_or_default();
         return Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-observation", reason));
@@ -343,7 +331,7 @@ pub async fn update(
         status: Some(status.as_str().to_owned()),
         properties: Properties::new(),
     };
-    let result = st.ingest.submit(SOURCE, vec![obs]).await.map_err(submit_problem)?;
+    let result = st.ingest.submit(SOURCE, vec![obs]).await.map_err(Problem::from)?;
     if result.accepted == 0 {
         let reason = result.rejected.first().map(|(_, r)| r.clone()).unwrap_or_default();
         return Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-observation", reason));

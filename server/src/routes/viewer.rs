@@ -9,7 +9,6 @@ use axum::body::Body;
 use axum::extract::{Path, Request};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
 use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
@@ -207,16 +206,16 @@ impl WallPanel {
 
 /// The city's `[viewer]` section, set at start-up (`citytwin serve` reads it from the city config).
 #[derive(Debug, Default)]
-pub struct ViewerSettings(RwLock<Arc<ViewerSection>>);
+pub struct ViewerSettings(Arc<ViewerSection>);
 
 impl ViewerSettings {
-    pub fn configure(&self, section: &ViewerSection) {
+    pub fn new(section: &ViewerSection) -> Self {
         tracing::info!(walls = section.walls.len(), default = ?section.default_wall, "viewer wall layouts");
-        *self.0.write() = Arc::new(section.clone());
+        Self(Arc::new(section.clone()))
     }
 
     pub fn current(&self) -> Arc<ViewerSection> {
-        self.0.read().clone()
+        self.0.clone()
     }
 }
 
@@ -401,8 +400,7 @@ counters = ["entities", "max_flood"]
 
     #[test]
     fn configured_walls_are_served_by_name() {
-        let settings = ViewerSettings::default();
-        settings.configure(&parse(GOOD).unwrap());
+        let settings = ViewerSettings::new(&parse(GOOD).unwrap());
         let axum::Json(w) = layout_named(&settings.current(), "ioc").unwrap();
         assert_eq!(w.panels[0].id, "port");
         let e = layout_named(&settings.current(), "lobby").unwrap_err();

@@ -40,6 +40,11 @@ impl TestServer {
         Self { running: Some(running), state, dir }
     }
 
+    /// The runtime core under the state (what feeds and connectors start from).
+    pub fn core(&self) -> twin_runtime::Core {
+        axum::extract::FromRef::from_ref(&self.state)
+    }
+
     pub fn app(&self) -> Router {
         citytwin::app::app(self.state.clone())
     }

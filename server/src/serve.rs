@@ -1,0 +1,179 @@
+//! Composition: every part of the server built once, complete, in order — the runtime core over
+//! the data directory, the feeds, the cameras, the PostGIS backend, the app state and the router —
+//! then served until a signal.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use twin_core::store::FsyncPolicy;
+use twin_feeds::Feeds;
+use twin_layers::ReferenceLayers;
+use twin_runtime::{RuntimeOptions, WriterConfig};
+use twin_scenarios::jobs::ScenarioJobs;
+
+use crate::cli::{CommonArgs, FsyncArg};
+use crate::config::LoadedConfig;
+use crate::report_store::ReportStore;
+use crate::routes::viewer::ViewerSettings;
+use crate::state::{AppState, City, Parts};
+
+/// Loads the city config's reference layers (and the static GTFS feed's route and stop layers).
+pub fn load_layers(config: &LoadedConfig) -> anyhow::Result<Arc<ReferenceLayers>> {
+    let mut layers = ReferenceLayers::load(&config.raw.layers, &config.base_dir)
+        .with_context(|| format!("loading reference layers of {}", config.path.display()))?;
+    layers.layers.extend(twin_feeds::connectors::gtfs_layers(config.raw.gtfs.as_ref(), &config.base_dir)?);
+    for l in &layers.layers {
+        tracing::info!(layer = %l.name, features = l.features.len(), "reference layer loaded");
+    }
+    Ok(Arc::new(layers))
+}
+
+/// The runtime's options from the city config and the command line.
+pub fn runtime_options(config: &LoadedConfig, common: &CommonArgs) -> RuntimeOptions {
+    let fsync = match common.fsync {
+        None => config.fsync_policy(),
+        Some(FsyncArg::Always) => FsyncPolicy::Always,
+        Some(FsyncArg::Interval) => {
+            FsyncPolicy::Interval(Duration::from_millis(config.raw.store.fsync_interval_ms.max(1)))
+        }
+    };
+    #[allow(unused_mut)] // only the cameras change them
+    let (mut twin, mut rules) = (config.twin.clone(), config.rules.clone());
+    // Cameras add their alert rules and a short detection expiry before the log is replayed.
+    #[cfg(feature = "cameras")]
+    twin_cameras::model_defaults(&config.raw.cameras, &mut twin, &mut rules);
+    RuntimeOptions {
+        data_dir: common.data_dir.clone(),
+        fsync,
+        repair: common.repair,
+        snapshot_after_bytes: Some(config.raw.store.snapshot_after_mb.saturating_mul(1 << 20)),
+        writer: WriterConfig { queue_capacity: common.queue_capacity, ..WriterConfig::default() },
+        twin,
+        rules,
+        tiles: config.raw.tiles.clone(),
+        base_dir: config.base_dir.clone(),
+    }
+}
+
+/// `citytwin serve` and `citytwin demo`: runs until SIGINT or SIGTERM, then flushes the log.
+pub async fn run(config_path: PathBuf, common: CommonArgs, demo: bool) -> anyhow::Result<()> {
+    let config = LoadedConfig::load(&config_path)?;
+    let layers = load_layers(&config)?;
+    let opts = runtime_options(&config, &common);
+    let data_dir = opts.data_dir.clone();
+    std::fs::create_dir_all(&data_dir).with_context(|| format!("cannot create data dir {}", data_dir.display()))?;
+    let running = {
+        let layers = layers.clone();
+        tokio::task::spawn_blocking(move || twin_runtime::start(opts, &layers)).await??
+    };
+    let core = running.core.clone();
+    let raw = &config.raw;
+
+    let feeds = Arc::new(Feeds::new(&raw.feeds));
+    let devices = Arc::new(twin_feeds::connectors::device_registry(&raw.devices, &raw.trackers)?);
+    let _connectors =
+        twin_feeds::connectors::start(&core, &feeds, raw.gtfs.as_ref(), &raw.gpx_replay, &config.base_dir);
+    // The demo's sensors publish over MQTT: to the configured broker, else to an embedded one.
+    let mqtt = raw.mqtt.clone().or_else(|| demo.then(Default::default));
+    let started =
+        twin_feeds::feeds::start(&core, &feeds, mqtt.as_ref(), &raw.ais, &raw.sensors, &config.base_dir).await?;
+
+    #[cfg(feature = "cameras")]
+    let cameras = Arc::new(twin_cameras::CameraRegistry::default());
+    #[cfg(feature = "cameras")]
+    let _cameras = {
+        let sections = if common.no_cameras { &[][..] } else { &raw.cameras[..] };
+        twin_cameras::start(&core, &cameras, &feeds.registry, sections, &config.base_dir, &data_dir)?
+    };
+    #[cfg(not(feature = "cameras"))]
+    if !raw.cameras.is_empty() {
+        tracing::warn!(cameras = raw.cameras.len(), "this citytwin was built without the `cameras` feature: [[cameras]] ignored");
+    }
+    let _postgis = crate::postgis_backend::start(&core, raw.postgis.as_ref()).await?;
+
+    let state = AppState::new(
+        &core,
+        Parts {
+            layers: layers.clone(),
+            city: City { name: raw.city.name.clone(), bbox: config.bbox },
+            body_limit: common.body_limit,
+            devices,
+            reports: Arc::new(ReportStore::new(&data_dir)),
+            feeds: feeds.clone(),
+            scenarios: Arc::new(ScenarioJobs::default()),
+            #[cfg(feature = "cameras")]
+            cameras,
+            viewer: Arc::new(ViewerSettings::new(&raw.viewer)),
+        },
+    );
+    let listener = tokio::net::TcpListener::bind(common.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", common.listen))?;
+    let addr = listener.local_addr()?;
+    if demo {
+        // After the bind: the demo's trackers and GTFS-realtime poller talk to this address.
+        let ctx = twin_demo::DemoContext {
+            ingest: core.ingest.clone(),
+            layers,
+            base_dir: config.base_dir.clone(),
+            city_bbox: config.bbox,
+        };
+        let transports = twin_demo::transport::Transports::new(&started, &feeds).over_http(addr, &feeds);
+        tokio::spawn(twin_demo::run_with(raw.demo.clone(), ctx, transports));
+    }
+    // Tests and scripts parse this line.
+    println!("listening on http://{addr}");
+    std::io::stdout().flush()?;
+    tracing::info!(%addr, city = %raw.city.name, data_dir = %data_dir.display(), "serving");
+    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    });
+    let mut graceful = stop_rx.clone();
+    let serve = axum::serve(listener, crate::app::app(state)).with_graceful_shutdown(async move {
+        let _ = graceful.wait_for(|s| *s).await;
+    });
+    // Live streams (SSE, WebSocket) never end on their own: give open requests a moment, then stop.
+    let deadline = async {
+        let _ = stop_rx.wait_for(|s| *s).await;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    };
+    tokio::select! {
+        res = serve => res?,
+        () = deadline => tracing::info!("closing remaining live connections"),
+    }
+    tracing::info!("shutting down: flushing the durable log");
+    tokio::task::spawn_blocking(move || running.shutdown()).await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for SIGINT");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => tracing::info!("SIGINT received"),
+        _ = term => tracing::info!("SIGTERM received"),
+    }
+}
