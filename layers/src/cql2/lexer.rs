@@ -1,6 +1,7 @@
-//! Tokens of CQL2 text, each with its byte offset.
+//! Tokens of CQL2 text, each with its byte offset. A loop over the bytes: no recursion, and the token
+//! list is at most as long as the text, which `parse` bounds before lexing.
 
-use super::ParseError;
+use super::{Limit, ParseError, MAX_LITERAL_BYTES};
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Tok {
@@ -101,6 +102,9 @@ pub(crate) fn tokenize(text: &str) -> Result<Vec<(usize, Tok)>, ParseError> {
                 {
                     end += 1;
                 }
+                if end - i > MAX_LITERAL_BYTES {
+                    return Err(ParseError::over(start, Limit::LiteralBytes));
+                }
                 out.push((start, Tok::Word(text[i..end].to_owned())));
                 i = end;
             }
@@ -132,6 +136,8 @@ fn quoted(text: &str, open: usize, quote: u8) -> Result<(String, usize), ParseEr
                     s.push(quote as char);
                     i += 2;
                     run = i;
+                } else if s.len() > MAX_LITERAL_BYTES {
+                    return Err(ParseError::over(open, Limit::LiteralBytes));
                 } else {
                     return Ok((s, i + 1));
                 }

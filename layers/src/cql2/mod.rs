@@ -5,6 +5,25 @@
 //! with `%` and `_`, `IN (...)`, `IS [NOT] NULL`, `BETWEEN`, `S_INTERSECTS` against `BBOX(...)` or WKT
 //! literals (POINT, LINESTRING, POLYGON, MULTI*), `TIMESTAMP('...')` and `DATE('...')` literals,
 //! double-quoted property names and `''` escapes in strings.
+//!
+//! # Bounds
+//!
+//! Filters come from anonymous query strings, so every input is accepted or refused within fixed
+//! bounds, each a public constant and a [`Limit`] named by the [`ParseError`]: the text length
+//! ([`MAX_FILTER_BYTES`]), nesting of parentheses and `NOT` ([`MAX_DEPTH`]), predicates per filter
+//! ([`MAX_TERMS`]), `IN` list length ([`MAX_IN_VALUES`]), string literal and property name length
+//! ([`MAX_LITERAL_BYTES`]), `LIKE` pattern length ([`MAX_LIKE_PATTERN_BYTES`]), and geometry literal
+//! size ([`MAX_VERTICES`], [`MAX_GEOMETRY_PARTS`]); geometry coordinates must be CRS84 degrees.
+//! The parser keeps its open parentheses on a heap stack, `AND`/`OR` chains are flat n-ary nodes, and
+//! the evaluator, printer and `Drop` recurse only as deep as the depth bound allows: the tests run the
+//! deepest accepted trees and hostile filters on a thread with a 256 KiB stack. `LIKE` runs as a
+//! bit-parallel automaton, O(value × pattern / 64) with no backtracking.
+//!
+//! # Fuzzing
+//!
+//! From `layers/fuzz`, 60 seconds per target:
+//! `cargo +nightly fuzz run cql2_parse -- -max_total_time=60` (parse, print, reparse) and
+//! `cargo +nightly fuzz run cql2_eval -- -max_total_time=60` (a filter and a feature from one input).
 
 mod eval;
 mod lexer;
@@ -14,6 +33,67 @@ mod print;
 pub use eval::{like_matches, Cql2Feature};
 pub use parser::parse;
 
+/// Longest filter text accepted, in bytes.
+pub const MAX_FILTER_BYTES: usize = 64 * 1024;
+/// Deepest nesting of parentheses and `NOT`s together.
+pub const MAX_DEPTH: usize = 100;
+/// Most predicates (comparisons, `LIKE`, `IN`, `BETWEEN`, `IS NULL`, `S_INTERSECTS`, `TRUE`/`FALSE`) in
+/// one filter, so also the longest `AND`/`OR` chain.
+pub const MAX_TERMS: usize = 1_000;
+/// Most values in one `IN (...)` list.
+pub const MAX_IN_VALUES: usize = 1_000;
+/// Longest string literal or property name, in bytes (after `''` unescaping).
+pub const MAX_LITERAL_BYTES: usize = 4 * 1024;
+/// Longest `LIKE` pattern, in bytes: the matcher's cost per value character grows with it.
+pub const MAX_LIKE_PATTERN_BYTES: usize = 1024;
+/// Most vertices of all geometry literals of one filter together.
+pub const MAX_VERTICES: usize = 10_000;
+/// Most rings and polygons of all geometry literals of one filter together.
+pub const MAX_GEOMETRY_PARTS: usize = 1_000;
+
+/// Which bound a filter exceeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Limit {
+    FilterBytes,
+    Depth,
+    Terms,
+    InValues,
+    LiteralBytes,
+    LikePatternBytes,
+    Vertices,
+    GeometryParts,
+}
+
+impl Limit {
+    /// The bound itself.
+    pub fn max(self) -> usize {
+        match self {
+            Limit::FilterBytes => MAX_FILTER_BYTES,
+            Limit::Depth => MAX_DEPTH,
+            Limit::Terms => MAX_TERMS,
+            Limit::InValues => MAX_IN_VALUES,
+            Limit::LiteralBytes => MAX_LITERAL_BYTES,
+            Limit::LikePatternBytes => MAX_LIKE_PATTERN_BYTES,
+            Limit::Vertices => MAX_VERTICES,
+            Limit::GeometryParts => MAX_GEOMETRY_PARTS,
+        }
+    }
+
+    /// What is counted, for messages and documentation.
+    pub fn what(self) -> &'static str {
+        match self {
+            Limit::FilterBytes => "filter bytes",
+            Limit::Depth => "levels of parentheses and NOT",
+            Limit::Terms => "predicates",
+            Limit::InValues => "IN values",
+            Limit::LiteralBytes => "bytes in a string literal or property name",
+            Limit::LikePatternBytes => "bytes in a LIKE pattern",
+            Limit::Vertices => "geometry vertices",
+            Limit::GeometryParts => "geometry rings and parts",
+        }
+    }
+}
+
 /// Where and why a filter text could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message} at offset {offset}")]
@@ -21,19 +101,33 @@ pub struct ParseError {
     /// Byte offset in the filter text.
     pub offset: usize,
     pub message: String,
+    /// The bound the filter exceeded, when that is why it was refused.
+    pub limit: Option<Limit>,
 }
 
 impl ParseError {
     pub(crate) fn new(offset: usize, message: impl Into<String>) -> Self {
-        Self { offset, message: message.into() }
+        Self { offset, message: message.into(), limit: None }
+    }
+
+    pub(crate) fn over(offset: usize, limit: Limit) -> Self {
+        Self {
+            offset,
+            message: format!("filter exceeds the limit of {} {}", limit.max(), limit.what()),
+            limit: Some(limit),
+        }
     }
 }
 
 /// A boolean expression.
+///
+/// `AND` and `OR` chains are flat: `a AND b AND c` is one `And` of three operands, so no recursion grows
+/// with the length of a chain. Parsed trees have at least two operands in each `And` and `Or`; an empty
+/// `And` is true and an empty `Or` false.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expr {
-    And(Box<Expr>, Box<Expr>),
-    Or(Box<Expr>, Box<Expr>),
+    And(Vec<Expr>),
+    Or(Vec<Expr>),
     Not(Box<Expr>),
     Literal(bool),
     Compare { op: CmpOp, left: Scalar, right: Scalar },
