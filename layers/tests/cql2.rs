@@ -185,3 +185,24 @@ fn deep_nesting_is_refused_not_overflowing() {
     let nots = format!("{}a = 1", "NOT ".repeat(5000));
     assert!(parse(&nots).is_err());
 }
+
+#[test]
+fn clone_and_equality_see_the_whole_tree() {
+    let a = parse("x = 1 AND (y = 2 OR NOT z LIKE 'a%') AND S_INTERSECTS(geometry, BBOX(0, 0, 1, 1))").unwrap();
+    let copy = a.clone();
+    assert_eq!(copy, a);
+    assert_eq!(copy.to_string(), a.to_string());
+    for other in [
+        "x = 1 AND (y = 2 OR NOT z LIKE 'b%') AND S_INTERSECTS(geometry, BBOX(0, 0, 1, 1))",
+        "x = 1 AND (y = 2 OR z LIKE 'a%') AND S_INTERSECTS(geometry, BBOX(0, 0, 1, 1))",
+        "x = 1 AND (y = 2 AND NOT z LIKE 'a%') AND S_INTERSECTS(geometry, BBOX(0, 0, 1, 1))",
+        "x = 1 AND (y = 2 OR NOT z LIKE 'a%') AND S_INTERSECTS(geometry, BBOX(0, 0, 1, 2))",
+        "x = 1 AND (y = 2 OR NOT z LIKE 'a%')",
+        "x = 1 OR (y = 2 OR NOT z LIKE 'a%') OR S_INTERSECTS(geometry, BBOX(0, 0, 1, 1))",
+    ] {
+        let b = parse(other).unwrap();
+        assert_ne!(a, b, "{other}");
+        assert_ne!(b, a, "{other}");
+        assert_ne!(a.clone(), b.clone(), "{other}");
+    }
+}

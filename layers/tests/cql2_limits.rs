@@ -187,7 +187,8 @@ fn spatial_arguments_are_crs84_degrees() {
     }
 }
 
-/// Parses, evaluates, prints, parses the print again and drops it all, on a 256 KiB stack.
+/// Parses, evaluates, prints, parses the print again, clones, compares and drops it all, on a 256 KiB
+/// stack (`Drop` and `Debug` recurse over the tree).
 fn full_cycle_on_small_stack(text: String) -> Result<(), ParseError> {
     small_stack(move || {
         let e = parse(&text)?;
@@ -196,6 +197,10 @@ fn full_cycle_on_small_stack(text: String) -> Result<(), ParseError> {
         let printed = e.to_string();
         let back = parse(&printed)?;
         assert_eq!(back, e);
+        let copy = e.clone();
+        assert!(copy == e);
+        drop(copy);
+        assert!(format!("{e:?}").len() > printed.len() / 2, "Debug recurses too, within the bound");
         assert_eq!(back.matches(&f), hit);
         drop(back);
         drop(e);

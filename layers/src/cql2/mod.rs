@@ -29,6 +29,7 @@ mod eval;
 mod lexer;
 mod parser;
 mod print;
+mod tree;
 
 pub use eval::{like_matches, Cql2Feature};
 pub use parser::parse;
@@ -124,7 +125,10 @@ impl ParseError {
 /// `AND` and `OR` chains are flat: `a AND b AND c` is one `And` of three operands, so no recursion grows
 /// with the length of a chain. Parsed trees have at least two operands in each `And` and `Or`; an empty
 /// `And` is true and an empty `Or` false.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// `Clone` and `PartialEq` walk the tree with a heap stack (see `tree.rs`); the derived `Drop` and
+/// `Debug` recurse, within the parser's depth bound.
+#[derive(Debug)]
 pub enum Expr {
     And(Vec<Expr>),
     Or(Vec<Expr>),
