@@ -140,10 +140,19 @@ fn linestring(n: usize) -> String {
     format!("S_INTERSECTS(geometry, LINESTRING({}))", pts.join(","))
 }
 
+/// A closed ring of `n` vertices.
+fn polygon(n: usize) -> String {
+    let mut pts: Vec<String> = (0..n - 1).map(|i| format!("{} {}", i % 90, i % 7)).collect();
+    pts.push(pts[0].clone());
+    format!("S_INTERSECTS(geometry, POLYGON(({})))", pts.join(","))
+}
+
 #[test]
 fn geometry_vertices_per_filter() {
     ok(&linestring(MAX_VERTICES));
     over(&linestring(MAX_VERTICES + 1), Limit::Vertices);
+    ok(&polygon(MAX_VERTICES));
+    over(&polygon(MAX_VERTICES + 1), Limit::Vertices);
     // The count is over all literals of the filter.
     let half = linestring(MAX_VERTICES / 2);
     ok(&format!("{half} OR {half}"));
@@ -165,6 +174,15 @@ fn geometry_rings_and_parts_per_filter() {
     };
     ok(&holes(MAX_GEOMETRY_PARTS - 1));
     over(&holes(MAX_GEOMETRY_PARTS), Limit::GeometryParts);
+}
+
+#[test]
+fn error_messages_cut_long_literals() {
+    let long = "x".repeat(MAX_LITERAL_BYTES);
+    let err = parse(&format!("a = 1 '{long}'")).expect_err("trailing string");
+    assert_eq!(err.offset, 6);
+    assert!(err.message.len() < 200, "{}", err.message);
+    assert!(err.message.contains(&"x".repeat(40)));
 }
 
 #[test]
@@ -234,6 +252,8 @@ fn hostile_filters_are_refused_on_a_small_stack() {
         (chain(6_000, " OR "), Limit::Terms),
         (linestring(100_000), Limit::FilterBytes),
         (linestring(12_000), Limit::Vertices),
+        (polygon(100_000), Limit::FilterBytes),
+        (polygon(12_000), Limit::Vertices),
         (format!("name LIKE '{}b'", "%a".repeat(20_000)), Limit::LiteralBytes),
         (format!("name LIKE '{}b'", "%a".repeat(1_000)), Limit::LikePatternBytes),
         (format!("a IN ({})", vec!["1"; 20_000].join(",")), Limit::InValues),

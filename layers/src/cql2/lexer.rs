@@ -21,9 +21,9 @@ pub(crate) enum Tok {
 impl Tok {
     pub(crate) fn describe(&self) -> String {
         match self {
-            Tok::Word(w) => format!("`{w}`"),
-            Tok::Quoted(w) => format!("property \"{w}\""),
-            Tok::Str(s) => format!("string '{s}'"),
+            Tok::Word(w) => format!("`{}`", short(w)),
+            Tok::Quoted(w) => format!("property \"{}\"", short(w)),
+            Tok::Str(s) => format!("string '{}'", short(s)),
             Tok::Num(n) => format!("number {n}"),
             Tok::LParen => "`(`".into(),
             Tok::RParen => "`)`".into(),
@@ -31,6 +31,15 @@ impl Tok {
             Tok::Op(o) => format!("`{o}`"),
             Tok::Eof => "end of filter".into(),
         }
+    }
+}
+
+/// Long literals are cut in messages, which the server echoes back.
+fn short(s: &str) -> String {
+    const MAX_CHARS: usize = 40;
+    match s.char_indices().nth(MAX_CHARS) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_owned(),
     }
 }
 
