@@ -1,5 +1,6 @@
 //! CQL2 costs: parsing a realistic filter, and parsing plus evaluating it over 100,000 synthetic road
-//! features (the size of a large city layer), plus a worst-case `LIKE` against a long value.
+//! features (the size of a large city layer), about the largest polygon a filter text can carry over the same
+//! features, and a worst-case `LIKE` against a long value.
 
 use std::hint::black_box;
 
@@ -45,6 +46,22 @@ fn bench(c: &mut Criterion) {
     c.bench_function("cql2_parse_and_filter_100k", |b| {
         b.iter(|| {
             let Ok(e) = parse(black_box(FILTER)) else { panic!("the bench filter parses") };
+            fs.iter().filter(|f| e.matches(*f)).count()
+        })
+    });
+    // About the largest polygon that fits MAX_FILTER_BYTES at 4 decimals (~0.01 m precision), around
+    // the features; the vertex bound itself is only reachable with shorter numbers.
+    const N: usize = 3_500;
+    let ring: Vec<String> = (0..N)
+        .map(|i| {
+            let a = std::f64::consts::TAU * (i % (N - 1)) as f64 / (N - 1) as f64;
+            format!("{:.4} {:.4}", 108.2 + 0.05 * a.cos(), 16.05 + 0.05 * a.sin())
+        })
+        .collect();
+    let big = format!("S_INTERSECTS(geometry, POLYGON(({})))", ring.join(","));
+    c.bench_function("cql2_polygon_3500_vertices_filter_100k", |b| {
+        b.iter(|| {
+            let Ok(e) = parse(black_box(&big)) else { panic!("the bench polygon parses") };
             fs.iter().filter(|f| e.matches(*f)).count()
         })
     });
