@@ -59,7 +59,20 @@ fn boolean_logic_and_precedence() {
     assert!(!eval("FALSE OR NOT TRUE"));
     let e = parse("a = 1 OR b = 2 AND NOT c = 3").unwrap();
     match e {
-        Expr::Or(_, right) => assert!(matches!(*right, Expr::And(_, ref r) if matches!(**r, Expr::Not(_)))),
+        Expr::Or(v) => {
+            assert_eq!(v.len(), 2);
+            assert!(matches!(&v[1], Expr::And(w) if w.len() == 2 && matches!(w[1], Expr::Not(_))), "{v:?}");
+        }
+        other => panic!("wrong tree {other:?}"),
+    }
+    // Chains are flat; parentheses keep their group.
+    assert!(matches!(parse("a = 1 AND b = 2 AND c = 3 AND d = 4").unwrap(), Expr::And(v) if v.len() == 4));
+    assert!(matches!(parse("a = 1 OR b = 2 OR c = 3").unwrap(), Expr::Or(v) if v.len() == 3));
+    match parse("(a = 1 AND b = 2) AND NOT (c = 3 OR d = 4)").unwrap() {
+        Expr::And(v) => {
+            assert!(matches!(&v[0], Expr::And(w) if w.len() == 2));
+            assert!(matches!(&v[1], Expr::Not(n) if matches!(&**n, Expr::Or(w) if w.len() == 2)));
+        }
         other => panic!("wrong tree {other:?}"),
     }
     assert!(eval("class = 'primary' and lanes = 4"), "keywords are case-insensitive");
@@ -127,19 +140,15 @@ fn parsed_trees_are_as_written() {
     );
     assert_eq!(
         parse("x BETWEEN 1 AND 2 AND y = 'a'").unwrap(),
-        Expr::And(
-            Box::new(Expr::Between {
+        Expr::And(vec![
+            Expr::Between {
                 value: Scalar::Property("x".into()),
                 low: Scalar::Number(1.0),
                 high: Scalar::Number(2.0),
                 negated: false
-            }),
-            Box::new(Expr::Compare {
-                op: CmpOp::Eq,
-                left: Scalar::Property("y".into()),
-                right: Scalar::Text("a".into())
-            })
-        )
+            },
+            Expr::Compare { op: CmpOp::Eq, left: Scalar::Property("y".into()), right: Scalar::Text("a".into()) }
+        ])
     );
 }
 
@@ -175,4 +184,25 @@ fn deep_nesting_is_refused_not_overflowing() {
     assert!(parse(&deep).is_err());
     let nots = format!("{}a = 1", "NOT ".repeat(5000));
     assert!(parse(&nots).is_err());
+}
+
+#[test]
+fn clone_and_equality_see_the_whole_tree() {
+    let a = parse("x = 1 AND (y = 2 OR NOT z LIKE 'a%') AND S_INTERSECTS(geometry, BBOX(0, 0, 1, 1))").unwrap();
+    let copy = a.clone();
+    assert_eq!(copy, a);
+    assert_eq!(copy.to_string(), a.to_string());
+    for other in [
+        "x = 1 AND (y = 2 OR NOT z LIKE 'b%') AND S_INTERSECTS(geometry, BBOX(0, 0, 1, 1))",
+        "x = 1 AND (y = 2 OR z LIKE 'a%') AND S_INTERSECTS(geometry, BBOX(0, 0, 1, 1))",
+        "x = 1 AND (y = 2 AND NOT z LIKE 'a%') AND S_INTERSECTS(geometry, BBOX(0, 0, 1, 1))",
+        "x = 1 AND (y = 2 OR NOT z LIKE 'a%') AND S_INTERSECTS(geometry, BBOX(0, 0, 1, 2))",
+        "x = 1 AND (y = 2 OR NOT z LIKE 'a%')",
+        "x = 1 OR (y = 2 OR NOT z LIKE 'a%') OR S_INTERSECTS(geometry, BBOX(0, 0, 1, 1))",
+    ] {
+        let b = parse(other).unwrap();
+        assert_ne!(a, b, "{other}");
+        assert_ne!(b, a, "{other}");
+        assert_ne!(a.clone(), b.clone(), "{other}");
+    }
 }

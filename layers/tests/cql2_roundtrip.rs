@@ -84,8 +84,8 @@ fn leaf() -> impl Strategy<Value = Expr> {
 fn expr() -> impl Strategy<Value = Expr> {
     leaf().prop_recursive(5, 40, 2, |inner| {
         prop_oneof![
-            (inner.clone(), inner.clone()).prop_map(|(a, b)| Expr::And(Box::new(a), Box::new(b))),
-            (inner.clone(), inner.clone()).prop_map(|(a, b)| Expr::Or(Box::new(a), Box::new(b))),
+            prop::collection::vec(inner.clone(), 2..5).prop_map(Expr::And),
+            prop::collection::vec(inner.clone(), 2..5).prop_map(Expr::Or),
             inner.prop_map(|e| Expr::Not(Box::new(e))),
         ]
     })

@@ -39,11 +39,68 @@ enum Val<'a> {
 
 impl Expr {
     /// Whether the feature satisfies the filter.
+    ///
+    /// Walks the tree with a heap stack instead of recursion, so the thread's stack use does not grow
+    /// with the depth of the filter; `AND` and `OR` stop at the first operand that decides them.
     pub fn matches(&self, f: &impl Cql2Feature) -> bool {
+        enum Frame<'e> {
+            /// The operands of an `AND` (or `OR`) and the index of the next one to evaluate.
+            And(&'e [Expr], usize),
+            Or(&'e [Expr], usize),
+            Not,
+        }
+        let mut stack: Vec<Frame<'_>> = Vec::new();
+        let mut node = self;
+        loop {
+            // Down the first operands to a predicate.
+            let mut value = loop {
+                match node {
+                    Expr::And(v) => match v.first() {
+                        Some(first) => {
+                            stack.push(Frame::And(v, 1));
+                            node = first;
+                        }
+                        None => break true,
+                    },
+                    Expr::Or(v) => match v.first() {
+                        Some(first) => {
+                            stack.push(Frame::Or(v, 1));
+                            node = first;
+                        }
+                        None => break false,
+                    },
+                    Expr::Not(e) => {
+                        stack.push(Frame::Not);
+                        node = e;
+                    }
+                    leaf => break leaf.predicate(f),
+                }
+            };
+            // Up until an operator needs its next operand.
+            loop {
+                match stack.pop() {
+                    None => return value,
+                    Some(Frame::Not) => value = !value,
+                    Some(Frame::And(v, i)) if value && i < v.len() => {
+                        stack.push(Frame::And(v, i + 1));
+                        node = &v[i];
+                        break;
+                    }
+                    Some(Frame::Or(v, i)) if !value && i < v.len() => {
+                        stack.push(Frame::Or(v, i + 1));
+                        node = &v[i];
+                        break;
+                    }
+                    Some(Frame::And(..) | Frame::Or(..)) => {}
+                }
+            }
+        }
+    }
+
+    /// One predicate; the boolean operators are handled by `matches`.
+    fn predicate(&self, f: &impl Cql2Feature) -> bool {
         match self {
-            Expr::And(a, b) => a.matches(f) && b.matches(f),
-            Expr::Or(a, b) => a.matches(f) || b.matches(f),
-            Expr::Not(e) => !e.matches(f),
+            Expr::And(_) | Expr::Or(_) | Expr::Not(_) => self.matches(f),
             Expr::Literal(b) => *b,
             Expr::Compare { op, left, right } => {
                 let ord = compare(resolve(left, f), resolve(right, f));
@@ -115,61 +172,113 @@ fn compare(a: Val<'_>, b: Val<'_>) -> Option<Ordering> {
     }
 }
 
-fn geometry(g: &GeomOperand, f: &impl Cql2Feature) -> Option<Geometry<f64>> {
-    match g {
-        GeomOperand::Property(_) => f.geometry().cloned(),
-        GeomOperand::Bbox([a, b, c, d]) => {
-            Some(Geometry::Polygon(Rect::new(Coord { x: *a, y: *b }, Coord { x: *c, y: *d }).to_polygon()))
+/// A spatial operand by reference: the filter's literals are not copied for each feature.
+enum Geom<'a> {
+    Shape(&'a Geometry<f64>),
+    Rect(Rect<f64>),
+}
+
+impl Geom<'_> {
+    fn intersects(&self, other: &Geom<'_>) -> bool {
+        match (self, other) {
+            (Geom::Shape(a), Geom::Shape(b)) => a.intersects(*b),
+            (Geom::Shape(a), Geom::Rect(b)) | (Geom::Rect(b), Geom::Shape(a)) => a.intersects(b),
+            (Geom::Rect(a), Geom::Rect(b)) => a.intersects(b),
         }
-        GeomOperand::Wkt(g) => Some(g.clone()),
     }
 }
 
-/// CQL2 `LIKE`: `%` matches any run of characters, `_` exactly one, `\` escapes the next one.
-pub fn like_matches(text: &str, pattern: &str) -> bool {
-    #[derive(Clone, Copy, PartialEq)]
-    enum P {
-        Any,
-        One,
-        Lit(char),
+fn geometry<'a>(g: &'a GeomOperand, f: &'a impl Cql2Feature) -> Option<Geom<'a>> {
+    match g {
+        GeomOperand::Property(_) => f.geometry().map(Geom::Shape),
+        GeomOperand::Bbox([a, b, c, d]) => Some(Geom::Rect(Rect::new(Coord { x: *a, y: *b }, Coord { x: *c, y: *d }))),
+        GeomOperand::Wkt(g) => Some(Geom::Shape(g)),
     }
-    let mut pat = Vec::new();
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum P {
+    Any,
+    One,
+    Lit(char),
+}
+
+/// CQL2 `LIKE`: `%` matches any run of characters, `_` exactly one, `\` escapes the next one.
+///
+/// A bit-parallel run of the pattern's automaton: one pass over `text`, each step a few operations
+/// per 64 pattern characters, so the cost is O(len(text) × len(pattern) / 64) for every input, with
+/// no backtracking (`%a%a%a…b` against a long run of `a` costs the same as any other pattern).
+pub fn like_matches(text: &str, pattern: &str) -> bool {
+    let mut pat: Vec<P> = Vec::new();
     let mut chars = pattern.chars();
     while let Some(c) = chars.next() {
-        pat.push(match c {
+        let p = match c {
             '%' => P::Any,
             '_' => P::One,
             '\\' => P::Lit(chars.next().unwrap_or('\\')),
             c => P::Lit(c),
-        });
+        };
+        // `%%` is `%`; collapsing runs keeps the empty-match step below to a single shift.
+        if !(p == P::Any && pat.last() == Some(&P::Any)) {
+            pat.push(p);
+        }
     }
-    let text: Vec<char> = text.chars().collect();
-    // Greedy match with backtracking to the last `%` (linear in practice, no recursion).
-    let (mut t, mut p) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while t < text.len() {
-        match pat.get(p) {
-            Some(P::Any) => {
-                star = Some((p, t));
-                p += 1;
-            }
-            Some(P::One) => {
-                t += 1;
-                p += 1;
-            }
-            Some(P::Lit(c)) if *c == text[t] => {
-                t += 1;
-                p += 1;
-            }
-            _ => match star {
-                Some((sp, st)) => {
-                    p = sp + 1;
-                    t = st + 1;
-                    star = Some((sp, st + 1));
+    // Bit j of a state set: the first j pattern items have matched; bit pat.len() is acceptance.
+    let words = pat.len() / 64 + 1;
+    let mut any = vec![0u64; words];
+    let mut one = vec![0u64; words];
+    // Pattern positions of each distinct literal; few distinct characters in any real pattern.
+    let mut lits: Vec<(char, Vec<u64>)> = Vec::new();
+    for (j, p) in pat.iter().enumerate() {
+        let (w, bit) = (j / 64, 1u64 << (j % 64));
+        match p {
+            P::Any => any[w] |= bit,
+            P::One => one[w] |= bit,
+            P::Lit(c) => match lits.iter_mut().find(|(k, _)| k == c) {
+                Some((_, m)) => m[w] |= bit,
+                None => {
+                    let mut m = vec![0u64; words];
+                    m[w] |= bit;
+                    lits.push((*c, m));
                 }
-                None => return false,
             },
         }
     }
-    pat[p..].iter().all(|x| *x == P::Any)
+    let mut state = vec![0u64; words];
+    state[0] = 1;
+    let mut step = vec![0u64; words];
+    close(&mut state, &any, &mut step);
+    for c in text.chars() {
+        let lit = lits.iter().find(|(k, _)| *k == c).map(|(_, m)| m.as_slice());
+        // Items that consume `c` advance; a `%` also stays where it is.
+        let mut carry = 0u64;
+        let mut alive = 0u64;
+        for w in 0..words {
+            let consume = state[w] & (one[w] | lit.map_or(0, |m| m[w]));
+            let next = (consume << 1) | carry | (state[w] & any[w]);
+            carry = consume >> 63;
+            step[w] = next;
+            alive |= next;
+        }
+        if alive == 0 {
+            return false;
+        }
+        std::mem::swap(&mut state, &mut step);
+        close(&mut state, &any, &mut step);
+    }
+    let end = pat.len();
+    state[end / 64] & (1u64 << (end % 64)) != 0
+}
+
+/// Adds the positions reached by letting each `%` in `state` match the empty string.
+fn close(state: &mut [u64], any: &[u64], scratch: &mut [u64]) {
+    let mut carry = 0u64;
+    for w in 0..state.len() {
+        let skip = state[w] & any[w];
+        scratch[w] = (skip << 1) | carry;
+        carry = skip >> 63;
+    }
+    for (s, x) in state.iter_mut().zip(scratch.iter()) {
+        *s |= *x;
+    }
 }

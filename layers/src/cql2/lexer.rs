@@ -1,6 +1,7 @@
-//! Tokens of CQL2 text, each with its byte offset.
+//! Tokens of CQL2 text, each with its byte offset. A loop over the bytes: no recursion, and the token
+//! list is at most as long as the text, which `parse` bounds before lexing.
 
-use super::ParseError;
+use super::{Limit, ParseError, MAX_LITERAL_BYTES};
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Tok {
@@ -20,9 +21,9 @@ pub(crate) enum Tok {
 impl Tok {
     pub(crate) fn describe(&self) -> String {
         match self {
-            Tok::Word(w) => format!("`{w}`"),
-            Tok::Quoted(w) => format!("property \"{w}\""),
-            Tok::Str(s) => format!("string '{s}'"),
+            Tok::Word(w) => format!("`{}`", short(w)),
+            Tok::Quoted(w) => format!("property \"{}\"", short(w)),
+            Tok::Str(s) => format!("string '{}'", short(s)),
             Tok::Num(n) => format!("number {n}"),
             Tok::LParen => "`(`".into(),
             Tok::RParen => "`)`".into(),
@@ -30,6 +31,15 @@ impl Tok {
             Tok::Op(o) => format!("`{o}`"),
             Tok::Eof => "end of filter".into(),
         }
+    }
+}
+
+/// Long literals are cut in messages, which the server echoes back.
+fn short(s: &str) -> String {
+    const MAX_CHARS: usize = 40;
+    match s.char_indices().nth(MAX_CHARS) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_owned(),
     }
 }
 
@@ -101,6 +111,9 @@ pub(crate) fn tokenize(text: &str) -> Result<Vec<(usize, Tok)>, ParseError> {
                 {
                     end += 1;
                 }
+                if end - i > MAX_LITERAL_BYTES {
+                    return Err(ParseError::over(start, Limit::LiteralBytes));
+                }
                 out.push((start, Tok::Word(text[i..end].to_owned())));
                 i = end;
             }
@@ -132,6 +145,8 @@ fn quoted(text: &str, open: usize, quote: u8) -> Result<(String, usize), ParseEr
                     s.push(quote as char);
                     i += 2;
                     run = i;
+                } else if s.len() > MAX_LITERAL_BYTES {
+                    return Err(ParseError::over(open, Limit::LiteralBytes));
                 } else {
                     return Ok((s, i + 1));
                 }

@@ -1,13 +1,17 @@
-//! Recursive-descent parser: `or := and (OR and)*`, `and := not (AND not)*`, `not := NOT not | primary`.
+//! Parser of `or := and (OR and)*`, `and := not (AND not)*`, `not := NOT not | ( or ) | predicate`.
+//!
+//! The boolean structure is parsed with an explicit stack of open parentheses instead of recursion, so
+//! the parser's own stack use does not grow with the input; `AND`/`OR` chains become flat n-ary nodes.
+//! The depth bound still matters for the evaluator, the printer and `Drop`, which recurse over the tree.
 
 use chrono::{DateTime, NaiveDate};
 use geo::{Coord, Geometry, LineString, MultiPolygon, Point, Polygon};
 
 use super::lexer::{tokenize, Tok};
-use super::{CmpOp, Expr, GeomOperand, ParseError, Scalar};
-
-/// Nesting deeper than this is refused so hostile input cannot exhaust the stack.
-const MAX_DEPTH: usize = 100;
+use super::{
+    CmpOp, Expr, GeomOperand, Limit, ParseError, Scalar, MAX_DEPTH, MAX_FILTER_BYTES, MAX_GEOMETRY_PARTS,
+    MAX_IN_VALUES, MAX_LIKE_PATTERN_BYTES, MAX_TERMS, MAX_VERTICES,
+};
 
 /// Words that cannot be bare property names (the printer quotes properties spelled like them).
 pub(crate) const RESERVED: &[&str] = &[
@@ -32,9 +36,15 @@ pub(crate) const RESERVED: &[&str] = &[
 ];
 
 /// Parses CQL2 text into an expression.
+///
+/// Every input is refused or accepted within the bounds of [`Limit`]: the text length, the nesting
+/// depth, the number of predicates, literal lengths and geometry sizes.
 pub fn parse(text: &str) -> Result<Expr, ParseError> {
-    let mut p = Parser { toks: tokenize(text)?, pos: 0, depth: 0 };
-    let e = p.or()?;
+    if text.len() > MAX_FILTER_BYTES {
+        return Err(ParseError::over(MAX_FILTER_BYTES, Limit::FilterBytes));
+    }
+    let mut p = Parser { toks: tokenize(text)?, pos: 0, terms: 0, vertices: 0, parts: 0 };
+    let e = p.boolean()?;
     match p.peek() {
         Tok::Eof => Ok(e),
         t => Err(p.err(format!("unexpected {} after a complete expression", t.describe()))),
@@ -44,7 +54,46 @@ pub fn parse(text: &str) -> Result<Expr, ParseError> {
 struct Parser {
     toks: Vec<(usize, Tok)>,
     pos: usize,
-    depth: usize,
+    /// Predicates so far.
+    terms: usize,
+    /// Vertices of geometry literals so far.
+    vertices: usize,
+    /// Rings and polygons of geometry literals so far.
+    parts: usize,
+}
+
+/// One open parenthesis (or the whole filter) while its contents are parsed.
+struct Group {
+    /// Finished `AND` chains, to be joined by `OR`.
+    ors: Vec<Expr>,
+    /// Operands of the `AND` chain being read.
+    ands: Vec<Expr>,
+    /// `NOT`s read before the next operand.
+    nots: usize,
+    /// `NOT`s before this group's `(`, applied to it when it closes.
+    outer_nots: usize,
+}
+
+impl Group {
+    fn new(outer_nots: usize) -> Self {
+        Self { ors: Vec::new(), ands: Vec::new(), nots: 0, outer_nots }
+    }
+}
+
+fn negate(mut e: Expr, nots: usize) -> Expr {
+    for _ in 0..nots {
+        e = Expr::Not(Box::new(e));
+    }
+    e
+}
+
+/// One operand stays itself; more become an n-ary node.
+fn join(mut v: Vec<Expr>, node: fn(Vec<Expr>) -> Expr) -> Expr {
+    if v.len() == 1 {
+        v.pop().unwrap_or(Expr::Literal(true))
+    } else {
+        node(v)
+    }
 }
 
 impl Parser {
@@ -89,51 +138,72 @@ impl Parser {
         }
     }
 
-    fn enter(&mut self) -> Result<(), ParseError> {
-        self.depth += 1;
-        if self.depth > MAX_DEPTH {
-            return Err(self.err(format!("nesting deeper than {MAX_DEPTH}")));
+    /// The whole boolean expression: a loop over operands and operators with a stack of open groups.
+    fn boolean(&mut self) -> Result<Expr, ParseError> {
+        let mut stack = vec![Group::new(0)];
+        // Open parentheses plus pending NOTs on the path to the current operand.
+        let mut depth = 0usize;
+        loop {
+            // An operand: NOTs, then a parenthesized group or a predicate.
+            let Some(top) = stack.last_mut() else { return Err(self.err("unbalanced parentheses")) };
+            if self.is_kw("NOT") {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(ParseError::over(self.offset(), Limit::Depth));
+                }
+                self.pos += 1;
+                top.nots += 1;
+                continue;
+            }
+            if *self.peek() == Tok::LParen {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(ParseError::over(self.offset(), Limit::Depth));
+                }
+                self.pos += 1;
+                let outer = std::mem::take(&mut top.nots);
+                stack.push(Group::new(outer));
+                continue;
+            }
+            let at = self.offset();
+            self.terms += 1;
+            if self.terms > MAX_TERMS {
+                return Err(ParseError::over(at, Limit::Terms));
+            }
+            let leaf = self.predicate()?;
+            let nots = std::mem::take(&mut top.nots);
+            depth -= nots;
+            let mut term = negate(leaf, nots);
+            // After an operand: AND, OR, a closing parenthesis or the end.
+            loop {
+                let Some(top) = stack.last_mut() else { return Err(self.err("unbalanced parentheses")) };
+                top.ands.push(term);
+                if self.eat_kw("AND") {
+                    break;
+                }
+                if self.eat_kw("OR") {
+                    let ands = std::mem::take(&mut top.ands);
+                    top.ors.push(join(ands, Expr::And));
+                    break;
+                }
+                let ands = std::mem::take(&mut top.ands);
+                top.ors.push(join(ands, Expr::And));
+                let ors = std::mem::take(&mut top.ors);
+                let outer = top.outer_nots;
+                let done = join(ors, Expr::Or);
+                if stack.len() == 1 {
+                    return Ok(done);
+                }
+                self.expect(Tok::RParen)?;
+                stack.pop();
+                depth -= outer + 1;
+                term = negate(done, outer);
+            }
         }
-        Ok(())
     }
 
-    fn or(&mut self) -> Result<Expr, ParseError> {
-        let mut left = self.and()?;
-        while self.eat_kw("OR") {
-            let right = self.and()?;
-            left = Expr::Or(Box::new(left), Box::new(right));
-        }
-        Ok(left)
-    }
-
-    fn and(&mut self) -> Result<Expr, ParseError> {
-        let mut left = self.not()?;
-        while self.eat_kw("AND") {
-            let right = self.not()?;
-            left = Expr::And(Box::new(left), Box::new(right));
-        }
-        Ok(left)
-    }
-
-    fn not(&mut self) -> Result<Expr, ParseError> {
-        if self.eat_kw("NOT") {
-            self.enter()?;
-            let e = self.not()?;
-            self.depth -= 1;
-            return Ok(Expr::Not(Box::new(e)));
-        }
-        self.primary()
-    }
-
-    fn primary(&mut self) -> Result<Expr, ParseError> {
-        if *self.peek() == Tok::LParen {
-            self.pos += 1;
-            self.enter()?;
-            let e = self.or()?;
-            self.depth -= 1;
-            self.expect(Tok::RParen)?;
-            return Ok(e);
-        }
+    /// A predicate: everything but the boolean operators and parentheses around them.
+    fn predicate(&mut self) -> Result<Expr, ParseError> {
         if self.is_kw("S_INTERSECTS") {
             self.pos += 1;
             self.expect(Tok::LParen)?;
@@ -155,7 +225,11 @@ impl Parser {
             }
             Tok::Word(w) if w.eq_ignore_ascii_case("LIKE") => {
                 self.pos += 1;
+                let at = self.offset();
                 match self.next() {
+                    Tok::Str(pattern) if pattern.len() > MAX_LIKE_PATTERN_BYTES => {
+                        Err(ParseError::over(at, Limit::LikePatternBytes))
+                    }
                     Tok::Str(pattern) => Ok(Expr::Like { value, pattern, negated }),
                     t => {
                         self.pos -= 1;
@@ -169,6 +243,9 @@ impl Parser {
                 let mut list = vec![self.scalar()?];
                 while *self.peek() == Tok::Comma {
                     self.pos += 1;
+                    if list.len() == MAX_IN_VALUES {
+                        return Err(ParseError::over(self.offset(), Limit::InValues));
+                    }
                     list.push(self.scalar()?);
                 }
                 self.expect(Tok::RParen)?;
@@ -272,6 +349,12 @@ impl Parser {
                     *slot = self.number()?;
                 }
                 self.expect(Tok::RParen)?;
+                if !in_range(v[0], v[1]) || !in_range(v[2], v[3]) {
+                    return Err(ParseError::new(
+                        here,
+                        "BBOX corners need longitude in [-180, 180] and latitude in [-90, 90]",
+                    ));
+                }
                 if v[0] > v[2] || v[1] > v[3] {
                     return Err(ParseError::new(here, "BBOX needs minx <= maxx and miny <= maxy"));
                 }
@@ -314,10 +397,28 @@ impl Parser {
         }
     }
 
+    /// One vertex of a geometry literal, counted against [`MAX_VERTICES`].
     fn coord(&mut self) -> Result<Coord<f64>, ParseError> {
+        let at = self.offset();
+        self.vertices += 1;
+        if self.vertices > MAX_VERTICES {
+            return Err(ParseError::over(at, Limit::Vertices));
+        }
         let x = self.number()?;
         let y = self.number()?;
+        if !in_range(x, y) {
+            return Err(ParseError::new(at, "a vertex needs longitude in [-180, 180] and latitude in [-90, 90]"));
+        }
         Ok(Coord { x, y })
+    }
+
+    /// A ring or a polygon of a geometry literal, counted against [`MAX_GEOMETRY_PARTS`].
+    fn part(&mut self) -> Result<(), ParseError> {
+        self.parts += 1;
+        if self.parts > MAX_GEOMETRY_PARTS {
+            return Err(ParseError::over(self.offset(), Limit::GeometryParts));
+        }
+        Ok(())
     }
 
     /// `( item, item, ... )`
@@ -336,8 +437,14 @@ impl Parser {
         self.list(Self::coord).map(LineString)
     }
 
+    fn ring(&mut self) -> Result<LineString<f64>, ParseError> {
+        self.part()?;
+        self.coord_list()
+    }
+
     fn polygon_body(&mut self, at: usize) -> Result<Polygon<f64>, ParseError> {
-        let mut rings = self.list(Self::coord_list)?;
+        self.part()?;
+        let mut rings = self.list(Self::ring)?;
         for r in &rings {
             if r.0.len() < 4 || r.0.first() != r.0.last() {
                 return Err(ParseError::new(at, "a polygon ring needs at least 4 points and must be closed"));
@@ -346,6 +453,12 @@ impl Parser {
         let exterior = rings.remove(0);
         Ok(Polygon::new(exterior, rings))
     }
+}
+
+/// CRS84 is the only filter CRS: longitude then latitude, in degrees (the lexer already refuses
+/// non-finite numbers).
+fn in_range(x: f64, y: f64) -> bool {
+    (-180.0..=180.0).contains(&x) && (-90.0..=90.0).contains(&y)
 }
 
 fn cmp_op(op: &str) -> CmpOp {

@@ -8,45 +8,88 @@ use geo::{Coord, Geometry, LineString, Polygon};
 use super::parser::RESERVED;
 use super::{Expr, GeomOperand, Scalar};
 
+/// Output still to write, last first: the printer keeps its own stack instead of recursing, so the
+/// thread's stack use does not grow with the depth of the filter.
+enum Item<'e> {
+    Expr(&'e Expr),
+    Text(&'static str),
+}
+
 impl Display for Expr {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        match self {
-            // Left-leaning chains print flat; a right child of the same operator keeps its parentheses.
-            Expr::Or(l, r) => {
-                write!(f, "{l} OR ")?;
-                group(f, r, matches!(**r, Expr::Or(..)))
-            }
-            Expr::And(l, r) => {
-                group(f, l, matches!(**l, Expr::Or(..)))?;
-                f.write_str(" AND ")?;
-                group(f, r, matches!(**r, Expr::Or(..) | Expr::And(..)))
-            }
-            Expr::Not(e) => {
-                f.write_str("NOT ")?;
-                group(f, e, matches!(**e, Expr::Or(..) | Expr::And(..)))
-            }
-            Expr::Literal(b) => f.write_str(if *b { "TRUE" } else { "FALSE" }),
-            Expr::Compare { op, left, right } => write!(f, "{left} {} {right}", op.symbol()),
-            Expr::Like { value, pattern, negated } => {
-                write!(f, "{value} {}LIKE ", not(*negated))?;
-                quote(f, pattern, '\'')
-            }
-            Expr::In { value, list, negated } => {
-                write!(f, "{value} {}IN (", not(*negated))?;
-                for (i, s) in list.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(", ")?;
-                    }
-                    write!(f, "{s}")?;
+        let mut todo = vec![Item::Expr(self)];
+        while let Some(item) = todo.pop() {
+            match item {
+                Item::Text(t) => f.write_str(t)?,
+                // An operand of the same (or, under AND, the looser) operator keeps its parentheses, so
+                // the text parses back to the same tree.
+                Item::Expr(Expr::Or(v)) => chain(&mut todo, v, " OR ", "FALSE", |e| matches!(e, Expr::Or(_))),
+                Item::Expr(Expr::And(v)) => {
+                    chain(&mut todo, v, " AND ", "TRUE", |e| matches!(e, Expr::Or(_) | Expr::And(_)))
                 }
-                f.write_char(')')
+                Item::Expr(Expr::Not(e)) => {
+                    f.write_str("NOT ")?;
+                    group(&mut todo, e, matches!(**e, Expr::Or(_) | Expr::And(_)));
+                }
+                Item::Expr(leaf) => predicate(f, leaf)?,
             }
-            Expr::Between { value, low, high, negated } => {
-                write!(f, "{value} {}BETWEEN {low} AND {high}", not(*negated))
-            }
-            Expr::IsNull { value, negated } => write!(f, "{value} IS {}NULL", not(*negated)),
-            Expr::Intersects(a, b) => write!(f, "S_INTERSECTS({a}, {b})"),
         }
+        Ok(())
+    }
+}
+
+fn group<'e>(todo: &mut Vec<Item<'e>>, e: &'e Expr, parens: bool) {
+    if parens {
+        todo.extend([Item::Text(")"), Item::Expr(e), Item::Text("(")]);
+    } else {
+        todo.push(Item::Expr(e));
+    }
+}
+
+fn chain<'e>(
+    todo: &mut Vec<Item<'e>>,
+    v: &'e [Expr],
+    sep: &'static str,
+    empty: &'static str,
+    parens: fn(&Expr) -> bool,
+) {
+    if v.is_empty() {
+        todo.push(Item::Text(empty));
+    }
+    for (i, e) in v.iter().enumerate().rev() {
+        group(todo, e, parens(e));
+        if i > 0 {
+            todo.push(Item::Text(sep));
+        }
+    }
+}
+
+/// Everything but the boolean operators.
+fn predicate(f: &mut Formatter<'_>, e: &Expr) -> fmt::Result {
+    match e {
+        // Handled by the loop in `fmt`.
+        Expr::And(_) | Expr::Or(_) | Expr::Not(_) => Ok(()),
+        Expr::Literal(b) => f.write_str(if *b { "TRUE" } else { "FALSE" }),
+        Expr::Compare { op, left, right } => write!(f, "{left} {} {right}", op.symbol()),
+        Expr::Like { value, pattern, negated } => {
+            write!(f, "{value} {}LIKE ", not(*negated))?;
+            quote(f, pattern, '\'')
+        }
+        Expr::In { value, list, negated } => {
+            write!(f, "{value} {}IN (", not(*negated))?;
+            for (i, s) in list.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(", ")?;
+                }
+                write!(f, "{s}")?;
+            }
+            f.write_char(')')
+        }
+        Expr::Between { value, low, high, negated } => {
+            write!(f, "{value} {}BETWEEN {low} AND {high}", not(*negated))
+        }
+        Expr::IsNull { value, negated } => write!(f, "{value} IS {}NULL", not(*negated)),
+        Expr::Intersects(a, b) => write!(f, "S_INTERSECTS({a}, {b})"),
     }
 }
 
@@ -55,14 +98,6 @@ fn not(negated: bool) -> &'static str {
         "NOT "
     } else {
         ""
-    }
-}
-
-fn group(f: &mut Formatter<'_>, e: &Expr, parens: bool) -> fmt::Result {
-    if parens {
-        write!(f, "({e})")
-    } else {
-        write!(f, "{e}")
     }
 }
 
