@@ -5,6 +5,8 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::limits::MAX_DURATION_MS;
+use crate::routing::RoutingRule;
+use crate::unit::UnitSpec;
 use crate::OpsError;
 
 /// A positive duration in milliseconds, written in config as `<n><unit>…` with units `ms`, `s`,
@@ -128,4 +130,17 @@ impl Default for Settings {
             arrival_radius_m: Self::default_arrival_radius_m(),
         }
     }
+}
+
+/// The operations sections of the city config, for servers that read them in one go:
+/// `[ops]` ([`Settings`]), `[[routing]]` ([`RoutingRule`], see [`crate::routing`]) and `[[units]]`
+/// ([`UnitSpec`]).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct OpsConfig {
+    #[serde(default)]
+    pub ops: Settings,
+    #[serde(default)]
+    pub routing: Vec<RoutingRule>,
+    #[serde(default)]
+    pub units: Vec<UnitSpec>,
 }

@@ -51,7 +51,7 @@ pub use case::{
     ActionKind, Attachment, AttachmentKind, Case, CaseAction, CaseId, CaseStatus, Priority, PublicStatus, Source,
 };
 pub use command::{decode, encode, CaseCommand, Command, OpenCase, STREAM, VERSION};
-pub use config::{DurationSpec, Settings};
+pub use config::{DurationSpec, OpsConfig, Settings};
 pub use error::{DecodeError, InvariantViolation, OpsError};
 pub use routing::{Incoming, RoutingRule, RoutingTable};
 pub use state::{Audience, CaseQuery, CaseRecord, OpsEvent, OpsState};

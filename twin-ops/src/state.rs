@@ -781,8 +781,14 @@ impl OpsState {
     /// Reads a [`OpsState::snapshot`] back. Bounded by [`MAX_SNAPSHOT_BYTES`] and the model's limits;
     /// refuses snapshots whose invariants or hash chains do not hold.
     pub fn restore(bytes: &[u8]) -> Result<Self, DecodeError> {
-        if bytes.len() > MAX_SNAPSHOT_BYTES {
-            return Err(DecodeError::TooLarge { len: bytes.len(), limit: MAX_SNAPSHOT_BYTES });
+        Self::restore_bounded(bytes, MAX_SNAPSHOT_BYTES)
+    }
+
+    /// [`OpsState::restore`] with a smaller size bound (at most [`MAX_SNAPSHOT_BYTES`]).
+    pub fn restore_bounded(bytes: &[u8], max_bytes: usize) -> Result<Self, DecodeError> {
+        let limit = max_bytes.min(MAX_SNAPSHOT_BYTES);
+        if bytes.len() > limit {
+            return Err(DecodeError::TooLarge { len: bytes.len(), limit });
         }
         let snap: SnapshotIn = serde_json::from_slice(bytes)?;
         if snap.format != SNAPSHOT_FORMAT {
