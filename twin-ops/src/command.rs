@@ -56,7 +56,10 @@ pub struct CaseCommand {
 pub enum Command {
     /// The `[ops]` settings and the `[[units]]` list in force from now on (see
     /// [`crate::OpsState::configure_command`]). Units missing from the list are retired.
-    Configure { settings: Settings, units: Vec<UnitSpec> },
+    Configure {
+        settings: Settings,
+        units: Vec<UnitSpec>,
+    },
     OpenCase(OpenCase),
     Case(CaseCommand),
     /// Add evidence references to an open case.

@@ -27,7 +27,8 @@ impl DurationSpec {
     }
 
     pub fn parse(text: &str) -> Result<Self, OpsError> {
-        const BAD: OpsError = OpsError::Invalid { field: "duration", reason: "expected e.g. \"15m\", \"4h\", \"1h30m\"" };
+        const BAD: OpsError =
+            OpsError::Invalid { field: "duration", reason: "expected e.g. \"15m\", \"4h\", \"1h30m\"" };
         if text.is_empty() || text.len() > 32 {
             return Err(BAD);
         }

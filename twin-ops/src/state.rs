@@ -328,8 +328,13 @@ impl OpsState {
                     unit.retired = false;
                 }
                 None => {
-                    let unit =
-                        Unit { spec: spec.clone(), status: UnitStatus::Available, case: None, since: at, retired: false };
+                    let unit = Unit {
+                        spec: spec.clone(),
+                        status: UnitStatus::Available,
+                        case: None,
+                        since: at,
+                        retired: false,
+                    };
                     self.units.insert(spec.id.clone(), unit);
                 }
             }
@@ -348,7 +353,11 @@ impl OpsState {
                 let status = rec.case.status;
                 push_event(rec, at, actor, TimelineAction::Repeat, Some(status), Some(o.title.clone()));
             }
-            return vec![OpsEvent::CaseRepeated { case: id, agency: rec.case.agency.clone(), repeats: rec.case.repeats }];
+            return vec![OpsEvent::CaseRepeated {
+                case: id,
+                agency: rec.case.agency.clone(),
+                repeats: rec.case.repeats,
+            }];
         }
         let id = CaseId(self.next_case);
         self.next_case += 1;
@@ -482,8 +491,7 @@ impl OpsState {
         push_event(rec, at, actor, action, Some(from), note);
         let to = rec.case.status;
         let agency = rec.case.agency.clone();
-        let mut events =
-            vec![OpsEvent::CaseChanged { case: c.case, agency, action, from, to, previous_agency }];
+        let mut events = vec![OpsEvent::CaseChanged { case: c.case, agency, action, from, to, previous_agency }];
         match (from.is_open(), to.is_open()) {
             (true, false) => self.leave_open(c.case),
             (false, true) => self.enter_open(c.case),
@@ -643,7 +651,11 @@ impl OpsState {
     }
 
     /// Cases matching `query` that `viewer` may see, by id.
-    pub fn cases<'a>(&'a self, query: &'a CaseQuery, viewer: Option<&'a AgencyId>) -> impl Iterator<Item = &'a Case> + 'a {
+    pub fn cases<'a>(
+        &'a self,
+        query: &'a CaseQuery,
+        viewer: Option<&'a AgencyId>,
+    ) -> impl Iterator<Item = &'a Case> + 'a {
         self.cases.values().map(|r| &r.case).filter(move |c| {
             Self::visible(c, viewer)
                 && (query.statuses.is_empty() || query.statuses.contains(&c.status))
@@ -758,10 +770,7 @@ impl OpsState {
     }
 
     fn tracked_expected(&self) -> BTreeMap<String, UnitId> {
-        self.units
-            .values()
-            .filter_map(|u| u.spec.tracked_entity.clone().map(|t| (t, u.spec.id.clone())))
-            .collect()
+        self.units.values().filter_map(|u| u.spec.tracked_entity.clone().map(|t| (t, u.spec.id.clone()))).collect()
     }
 
     // ---- snapshot ----

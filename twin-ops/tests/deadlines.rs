@@ -1,5 +1,6 @@
 //! Deadlines on logged ticks, with explicit times: nothing one millisecond early, exactly one
 //! escalation at the deadline, none added by later ticks, by replay or by a snapshot restore.
+#![allow(clippy::unwrap_used)] // tests may unwrap: a panic is a failure with a message
 
 mod common;
 
@@ -68,7 +69,10 @@ fn resolution_deadline_escalates_to_level_two_once() {
     let id = CaseId(0);
     log.run(&mut s, t(T0 + MIN), &user("an"), &act(id, Some(1), CaseAction::Acknowledge { note: None })).unwrap();
     let ack_due = T0 + 15 * MIN;
-    assert!(log.run(&mut s, t(ack_due), &sys(), &Command::Tick(t(ack_due))).unwrap().is_empty(), "acknowledged in time");
+    assert!(
+        log.run(&mut s, t(ack_due), &sys(), &Command::Tick(t(ack_due))).unwrap().is_empty(),
+        "acknowledged in time"
+    );
 
     let due = T0 + 4 * HOUR;
     assert!(log.run(&mut s, t(due - 1), &sys(), &Command::Tick(t(due - 1))).unwrap().is_empty());
@@ -133,7 +137,9 @@ fn transfer_gives_the_new_agency_its_own_acknowledgement_deadline() {
         note: Some("road closure needed".into()),
     };
     let events = log.run(&mut s, t(at), &user("an"), &act(id, None, transfer)).unwrap();
-    assert!(matches!(&events[0], OpsEvent::CaseChanged { previous_agency: Some(p), .. } if *p == agency("environment")));
+    assert!(
+        matches!(&events[0], OpsEvent::CaseChanged { previous_agency: Some(p), .. } if *p == agency("environment"))
+    );
     let c = s.case(id, None).unwrap();
     assert_eq!((c.escalation, c.ack_due, c.acknowledged_at), (0, t(at + 10 * MIN), None));
 

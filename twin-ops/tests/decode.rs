@@ -1,5 +1,6 @@
 //! Logged payloads and snapshots from outside: malformed, oversized or out-of-bounds input errors,
 //! never panics; every limit has a test.
+#![allow(clippy::unwrap_used)] // tests may unwrap: a panic is a failure with a message
 
 mod common;
 
@@ -27,14 +28,24 @@ fn round_trip_of_each_command_kind() {
         act(
             CaseId(3),
             None,
-            CaseAction::Assign { agency: Some(agency("police")), assignee: None, ack_within_ms: Some(60_000), note: None },
+            CaseAction::Assign {
+                agency: Some(agency("police")),
+                assignee: None,
+                ack_within_ms: Some(60_000),
+                note: None,
+            },
         ),
         Command::Attach {
             case: CaseId(1),
             expected_version: Some(4),
             attachments: vec![Attachment { kind: AttachmentKind::CameraEvidence, reference: "cam-7/123".into() }],
         },
-        Command::Dispatch { unit: twin_ops::UnitId("a-1".into()), case: CaseId(1), expected_version: None, allow_other_agency: true },
+        Command::Dispatch {
+            unit: twin_ops::UnitId("a-1".into()),
+            case: CaseId(1),
+            expected_version: None,
+            allow_other_agency: true,
+        },
         Command::UnitStatus { unit: twin_ops::UnitId("a-1".into()), to: twin_ops::UnitStatus::EnRoute, note: None },
         Command::Tick(t(T0)),
     ];
@@ -47,10 +58,7 @@ fn round_trip_of_each_command_kind() {
 fn the_payload_format_is_plain_json() {
     // Written by hand: the log format is a contract with the server and other readers.
     let text = br#"{"case":{"case":4,"expected_version":7,"action":"resolve","disposition":"towed"}}"#;
-    assert_eq!(
-        decode(1, text).unwrap(),
-        act(CaseId(4), Some(7), CaseAction::Resolve { disposition: "towed".into() })
-    );
+    assert_eq!(decode(1, text).unwrap(), act(CaseId(4), Some(7), CaseAction::Resolve { disposition: "towed".into() }));
     assert_eq!(decode(1, br#"{"tick":1780000000000}"#).unwrap(), Command::Tick(t(1_780_000_000_000)));
 }
 
@@ -71,7 +79,11 @@ fn malformed_payloads_error() {
         deep.as_bytes(),
     ];
     for b in bad {
-        assert!(matches!(decode(VERSION, b), Err(DecodeError::Malformed(_))), "{:?}", String::from_utf8_lossy(&b[..b.len().min(40)]));
+        assert!(
+            matches!(decode(VERSION, b), Err(DecodeError::Malformed(_))),
+            "{:?}",
+            String::from_utf8_lossy(&b[..b.len().min(40)])
+        );
     }
     assert!(matches!(decode(2, b"{\"tick\":1}"), Err(DecodeError::UnsupportedVersion { version: 2, .. })));
 }
@@ -80,7 +92,9 @@ fn malformed_payloads_error() {
 fn oversized_payload_is_refused_before_parsing() {
     let mut big = br#"{"tick":1}"#.to_vec();
     big.resize(MAX_PAYLOAD_BYTES + 1, b' ');
-    assert!(matches!(decode(VERSION, &big), Err(DecodeError::TooLarge { len, limit }) if len == MAX_PAYLOAD_BYTES + 1 && limit == MAX_PAYLOAD_BYTES));
+    assert!(
+        matches!(decode(VERSION, &big), Err(DecodeError::TooLarge { len, limit }) if len == MAX_PAYLOAD_BYTES + 1 && limit == MAX_PAYLOAD_BYTES)
+    );
     big.truncate(MAX_PAYLOAD_BYTES);
     assert_eq!(decode(VERSION, &big).unwrap(), Command::Tick(t(1)));
 }
@@ -101,7 +115,10 @@ fn field_limits() {
     assert!(matches!(refused(&open_with(|o| o.key = " ".into())), OpsError::Invalid { field: "key", .. }));
     assert!(matches!(refused(&open_with(|o| o.title = long_text.clone())), OpsError::Invalid { field: "title", .. }));
     assert!(matches!(refused(&open_with(|o| o.agency = agency(""))), OpsError::Invalid { field: "agency", .. }));
-    assert!(matches!(refused(&open_with(|o| o.commune = Some("20 194".into()))), OpsError::Invalid { field: "commune", .. }));
+    assert!(matches!(
+        refused(&open_with(|o| o.commune = Some("20 194".into()))),
+        OpsError::Invalid { field: "commune", .. }
+    ));
     assert!(matches!(
         refused(&open_with(|o| o.commune = Some("1".repeat(MAX_COMMUNE_LEN + 1)))),
         OpsError::Invalid { field: "commune", .. }
@@ -111,7 +128,10 @@ fn field_limits() {
         OpsError::Invalid { field: "location", .. }
     ));
     for ms in [0, -5, MAX_DURATION_MS + 1] {
-        assert!(matches!(refused(&open_with(|o| o.ack_within_ms = ms)), OpsError::Invalid { field: "ack_within_ms", .. }));
+        assert!(matches!(
+            refused(&open_with(|o| o.ack_within_ms = ms)),
+            OpsError::Invalid { field: "ack_within_ms", .. }
+        ));
     }
     let ring = |n: usize| (0..n).map(|i| Position::new(108.0 + i as f64 * 1e-4, 16.0)).collect::<Vec<_>>();
     assert!(matches!(refused(&open_with(|o| o.area = Some(ring(2)))), OpsError::Invalid { field: "area", .. }));
@@ -134,7 +154,8 @@ fn field_limits() {
 
 #[test]
 fn too_many_units_and_routing_rules() {
-    let specs: Vec<_> = (0..=MAX_UNITS).map(|i| unit_spec(&format!("u{i}"), "fire", UnitKind::FireTruck, &format!("v{i}"))).collect();
+    let specs: Vec<_> =
+        (0..=MAX_UNITS).map(|i| unit_spec(&format!("u{i}"), "fire", UnitKind::FireTruck, &format!("v{i}"))).collect();
     let cmd = Command::Configure { settings: settings(), units: specs };
     let mut s = OpsState::default();
     assert!(matches!(s.apply(t(T0), &sys(), &cmd), Err(OpsError::TooMany { limit: MAX_UNITS, .. })));

@@ -1,6 +1,7 @@
 //! Random command sequences: every reachable state keeps the invariants, refused commands change
 //! nothing, and replaying the logged commands (from scratch, or from a snapshot plus the tail)
 //! rebuilds the same cases, units and hash chains.
+#![allow(clippy::unwrap_used)] // tests may unwrap: a panic is a failure with a message
 
 mod common;
 
@@ -110,7 +111,10 @@ fn command_for(s: &OpsState, op: &Op, at: twin_core::Timestamp) -> Option<Comman
         Op::Attach { case: c, reference } => Command::Attach {
             case: case(*c),
             expected_version: None,
-            attachments: vec![Attachment { kind: AttachmentKind::ReportPhoto, reference: format!("photo-{reference}") }],
+            attachments: vec![Attachment {
+                kind: AttachmentKind::ReportPhoto,
+                reference: format!("photo-{reference}"),
+            }],
         },
         Op::Reconfigure { drop_last } => Command::Configure { settings: settings(), units: units(*drop_last) },
     })

@@ -1,6 +1,7 @@
 //! Every (state, action) pair against the lifecycle in the issue: allowed actions succeed with exactly
 //! one timeline event and the expected status; the rest are refused naming the allowed actions and
 //! change nothing.
+#![allow(clippy::unwrap_used)] // tests may unwrap: a panic is a failure with a message
 
 mod common;
 
@@ -197,7 +198,10 @@ fn stale_version_is_a_precondition_failure_before_anything_else() {
         assert_eq!(s, state);
     }
     let mut s = state.clone();
-    assert_eq!(s.apply(at, &user("chi"), &act(CaseId(9), None, action(ActionKind::Close))), Err(OpsError::CaseNotFound(CaseId(9))));
+    assert_eq!(
+        s.apply(at, &user("chi"), &act(CaseId(9), None, action(ActionKind::Close))),
+        Err(OpsError::CaseNotFound(CaseId(9)))
+    );
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! Units, routing from TOML config, episodes, visibility, the public status, per-case bounds, and
 //! the hash chain against an independently computed SHA-256.
+#![allow(clippy::unwrap_used)] // tests may unwrap: a panic is a failure with a message
 
 mod common;
 
@@ -90,35 +91,54 @@ fn config_sections_parse() {
         let text = format!("category = \"x\"\nagency = \"a\"\nresolve_within = \"1h\"\n{bad}");
         assert!(toml::from_str::<twin_ops::RoutingRule>(&text).is_err(), "{bad}");
     }
-    let no_match = toml::from_str::<twin_ops::RoutingRule>("agency = \"a\"\nack_within = \"1m\"\nresolve_within = \"1h\"").unwrap();
+    let no_match =
+        toml::from_str::<twin_ops::RoutingRule>("agency = \"a\"\nack_within = \"1m\"\nresolve_within = \"1h\"")
+            .unwrap();
     assert!(matches!(RoutingTable::new(vec![no_match]), Err(OpsError::Invalid { field: "routing", .. })));
 }
 
 #[test]
 fn routing_first_match_and_episodes() {
     let (mut s, table) = configured();
-    let mut alert = Incoming::rule_alert("flood-level-high", "threshold_above", "sensor-7", Severity::Severe, "water 1.2 m");
+    let mut alert =
+        Incoming::rule_alert("flood-level-high", "threshold_above", "sensor-7", Severity::Severe, "water 1.2 m");
     alert.location = Some(Position::new(108.2208, 16.0678));
     let Some(Command::OpenCase(o)) = table.route(&alert) else { panic!("routed") };
-    assert_eq!((o.agency.as_str(), o.priority, o.ack_within_ms, o.resolve_within_ms), ("environment", Priority::High, 15 * MIN, 4 * HOUR));
-    assert_eq!((o.key.as_str(), o.category.as_str(), o.source), ("alert:flood-level-high:sensor-7", "threshold_above", Source::RuleAlert));
+    assert_eq!(
+        (o.agency.as_str(), o.priority, o.ack_within_ms, o.resolve_within_ms),
+        ("environment", Priority::High, 15 * MIN, 4 * HOUR)
+    );
+    assert_eq!(
+        (o.key.as_str(), o.category.as_str(), o.source),
+        ("alert:flood-level-high:sensor-7", "threshold_above", Source::RuleAlert)
+    );
 
     let cmd = table.route(&alert).unwrap();
     assert!(matches!(s.apply(t(T0), &sys(), &cmd).unwrap()[..], [OpsEvent::CaseOpened { case: CaseId(0), .. }]));
     // The same episode repeats onto the open case; another entity opens its own.
-    assert!(matches!(s.apply(t(T0 + 1), &sys(), &cmd).unwrap()[..], [OpsEvent::CaseRepeated { case: CaseId(0), repeats: 1, .. }]));
+    assert!(matches!(
+        s.apply(t(T0 + 1), &sys(), &cmd).unwrap()[..],
+        [OpsEvent::CaseRepeated { case: CaseId(0), repeats: 1, .. }]
+    ));
     let other = Incoming::rule_alert("flood-level-high", "threshold_above", "sensor-8", Severity::Severe, "x");
-    assert!(matches!(s.apply(t(T0 + 2), &sys(), &table.route(&other).unwrap()).unwrap()[..], [OpsEvent::CaseOpened { case: CaseId(1), .. }]));
+    assert!(matches!(
+        s.apply(t(T0 + 2), &sys(), &table.route(&other).unwrap()).unwrap()[..],
+        [OpsEvent::CaseOpened { case: CaseId(1), .. }]
+    ));
 
     // Ward-specific rule first, then the city-wide one; no rule, no case.
     let mut report = Incoming::citizen_report("r-1", "pothole", "hole on Bạch Đằng");
     report.commune = Some("20194".into());
     assert!(matches!(table.route(&report), Some(Command::OpenCase(o)) if o.agency.as_str() == "transport-hai-chau"));
     report.commune = Some("20200".into());
-    assert!(matches!(table.route(&report), Some(Command::OpenCase(o)) if o.agency.as_str() == "transport" && o.key == "report:r-1"));
+    assert!(
+        matches!(table.route(&report), Some(Command::OpenCase(o)) if o.agency.as_str() == "transport" && o.key == "report:r-1")
+    );
     assert!(table.route(&Incoming::citizen_report("r-2", "noise", "karaoke")).is_none());
     let alarm = Incoming::fire_alarm("panel-3", "fire", "smoke floor 4");
-    assert!(matches!(table.route(&alarm), Some(Command::OpenCase(o)) if o.category == "building_fire" && o.priority == Priority::Urgent));
+    assert!(
+        matches!(table.route(&alarm), Some(Command::OpenCase(o)) if o.category == "building_fire" && o.priority == Priority::Urgent)
+    );
 }
 
 #[test]
@@ -135,10 +155,16 @@ fn a_closed_episode_opens_a_new_case_and_a_reopened_case_does_not_steal_it() {
     for a in steps {
         s.apply(t(T0 + 1), &user("an"), &act(CaseId(0), None, a)).unwrap();
     }
-    assert!(matches!(s.apply(t(T0 + 2), &sys(), &open("alert:k", "fire")).unwrap()[..], [OpsEvent::CaseOpened { case: CaseId(1), .. }]));
+    assert!(matches!(
+        s.apply(t(T0 + 2), &sys(), &open("alert:k", "fire")).unwrap()[..],
+        [OpsEvent::CaseOpened { case: CaseId(1), .. }]
+    ));
     s.apply(t(T0 + 3), &user("an"), &act(CaseId(0), None, CaseAction::Reopen { reason: "back".into() })).unwrap();
     assert!(s.case(CaseId(0), None).unwrap().keys.is_empty());
-    assert!(matches!(s.apply(t(T0 + 4), &sys(), &open("alert:k", "fire")).unwrap()[..], [OpsEvent::CaseRepeated { case: CaseId(1), .. }]));
+    assert!(matches!(
+        s.apply(t(T0 + 4), &sys(), &open("alert:k", "fire")).unwrap()[..],
+        [OpsEvent::CaseRepeated { case: CaseId(1), .. }]
+    ));
     s.check_invariants().unwrap();
 }
 
@@ -155,16 +181,31 @@ fn units_dispatch_arrive_and_return() {
     let case = CaseId(0);
 
     // Illegal transitions name the allowed ones.
-    let err = s.apply(t(T0), &sys(), &Command::UnitStatus { unit: ft.clone(), to: UnitStatus::OnScene, note: None }).unwrap_err();
+    let err = s
+        .apply(t(T0), &sys(), &Command::UnitStatus { unit: ft.clone(), to: UnitStatus::OnScene, note: None })
+        .unwrap_err();
     assert_eq!(
         err,
-        OpsError::IllegalUnitTransition { unit: ft.clone(), from: UnitStatus::Available, to: UnitStatus::OnScene, allowed: vec![UnitStatus::OutOfService] }
+        OpsError::IllegalUnitTransition {
+            unit: ft.clone(),
+            from: UnitStatus::Available,
+            to: UnitStatus::OnScene,
+            allowed: vec![UnitStatus::OutOfService]
+        }
     );
     // Another agency's unit needs the explicit flag.
-    let dispatch = |unit: &UnitId, allow: bool| Command::Dispatch { unit: unit.clone(), case, expected_version: None, allow_other_agency: allow };
+    let dispatch = |unit: &UnitId, allow: bool| Command::Dispatch {
+        unit: unit.clone(),
+        case,
+        expected_version: None,
+        allow_other_agency: allow,
+    };
     assert!(matches!(s.apply(t(T0), &sys(), &dispatch(&amb, false)), Err(OpsError::UnitAgencyMismatch { .. })));
     s.apply(t(T0 + 1), &user("an"), &dispatch(&ft, false)).unwrap();
-    assert!(matches!(s.apply(t(T0 + 1), &sys(), &dispatch(&ft, false)), Err(OpsError::UnitUnavailable { status: UnitStatus::Dispatched, .. })));
+    assert!(matches!(
+        s.apply(t(T0 + 1), &sys(), &dispatch(&ft, false)),
+        Err(OpsError::UnitUnavailable { status: UnitStatus::Dispatched, .. })
+    ));
     assert_eq!(s.timeline(case, None).unwrap().last().unwrap().action, TimelineAction::Dispatch);
     assert_eq!(s.case(case, None).unwrap().units, vec![ft.clone()]);
 
@@ -172,7 +213,14 @@ fn units_dispatch_arrive_and_return() {
     assert_eq!(s.on_unit_position("veh-ft-01", Position::new(108.2208, 16.0688)), None);
     assert_eq!(s.on_unit_position("veh-unknown", Position::new(108.2208, 16.0678)), None);
     let arrive = s.on_unit_position("veh-ft-01", Position::new(108.2208, 16.0686)).expect("inside the radius");
-    assert_eq!(arrive, Command::UnitStatus { unit: ft.clone(), to: UnitStatus::OnScene, note: Some("arrived: position within the arrival radius".into()) });
+    assert_eq!(
+        arrive,
+        Command::UnitStatus {
+            unit: ft.clone(),
+            to: UnitStatus::OnScene,
+            note: Some("arrived: position within the arrival radius".into())
+        }
+    );
     s.apply(t(T0 + 2), &sys(), &arrive).unwrap();
     assert_eq!(s.on_unit_position("veh-ft-01", Position::new(108.2208, 16.0678)), None, "already on scene");
 
@@ -184,18 +232,34 @@ fn units_dispatch_arrive_and_return() {
 
     // Mutual aid: the ambulance with the flag, through transport to hospital.
     s.apply(t(T0 + 4), &sys(), &dispatch(&amb, true)).unwrap();
-    for to in [UnitStatus::EnRoute, UnitStatus::OnScene, UnitStatus::Transporting, UnitStatus::AtHospital, UnitStatus::Returning, UnitStatus::Available, UnitStatus::OutOfService] {
+    for to in [
+        UnitStatus::EnRoute,
+        UnitStatus::OnScene,
+        UnitStatus::Transporting,
+        UnitStatus::AtHospital,
+        UnitStatus::Returning,
+        UnitStatus::Available,
+        UnitStatus::OutOfService,
+    ] {
         s.apply(t(T0 + 5), &sys(), &Command::UnitStatus { unit: amb.clone(), to, note: None }).unwrap();
     }
-    assert!(matches!(s.apply(t(T0 + 6), &sys(), &dispatch(&amb, true)), Err(OpsError::UnitUnavailable { status: UnitStatus::OutOfService, .. })));
+    assert!(matches!(
+        s.apply(t(T0 + 6), &sys(), &dispatch(&amb, true)),
+        Err(OpsError::UnitUnavailable { status: UnitStatus::OutOfService, .. })
+    ));
     s.check_invariants().unwrap();
 
     // Dropping a unit from the config retires it: it can no longer be dispatched.
     let cfg = config();
     let fewer = vec![cfg.units[0].clone()];
     let cmd = s.configure_command(&cfg.ops, &fewer).unwrap();
-    assert!(matches!(&s.apply(t(T0 + 7), &sys(), &cmd).unwrap()[..], [OpsEvent::Configured { retired, .. }] if *retired == vec![ft.clone()]));
-    assert!(matches!(s.apply(t(T0 + 8), &sys(), &dispatch(&ft, false)), Err(OpsError::UnitUnavailable { retired: true, .. })));
+    assert!(
+        matches!(&s.apply(t(T0 + 7), &sys(), &cmd).unwrap()[..], [OpsEvent::Configured { retired, .. }] if *retired == vec![ft.clone()])
+    );
+    assert!(matches!(
+        s.apply(t(T0 + 8), &sys(), &dispatch(&ft, false)),
+        Err(OpsError::UnitUnavailable { retired: true, .. })
+    ));
 }
 
 #[test]
@@ -239,7 +303,8 @@ fn hash_chain_matches_an_independent_sha256() {
     assert_eq!(genesis(CaseId(7)).to_string(), "1f46792de9d90c12895c118de1673148a61a633352d4b95a9b98da78fe2e1a53");
     let mut s = OpsState::default();
     s.apply(t(1000), &sys(), &open("alert:a", "fire")).unwrap();
-    s.apply(t(2000), &user("an"), &act(CaseId(0), None, CaseAction::Acknowledge { note: Some("on it".into()) })).unwrap();
+    s.apply(t(2000), &user("an"), &act(CaseId(0), None, CaseAction::Acknowledge { note: Some("on it".into()) }))
+        .unwrap();
     let tl = s.timeline(CaseId(0), None).unwrap();
     assert_eq!(tl[0].hash.to_string(), "7829680e775e05b17f03994fc05c7a5fef4105bc92147493f143c16d6212d50d");
     assert_eq!(tl[1].hash.to_string(), "fb8c0ebaac63f291a18c1ea70c90597b14d6a292b7a9e16b550071dea37c7baf");
@@ -270,13 +335,18 @@ fn per_case_bounds() {
     let attach = |from: usize, n: usize| Command::Attach {
         case: CaseId(0),
         expected_version: None,
-        attachments: (from..from + n).map(|i| Attachment { kind: AttachmentKind::ReportPhoto, reference: format!("p{i}") }).collect(),
+        attachments: (from..from + n)
+            .map(|i| Attachment { kind: AttachmentKind::ReportPhoto, reference: format!("p{i}") })
+            .collect(),
     };
     for k in 0..4 {
         s.apply(t(T0), &user("an"), &attach(k * 16, 16)).unwrap();
     }
     assert_eq!(s.case(CaseId(0), None).unwrap().attachments.len(), MAX_ATTACHMENTS_PER_CASE);
-    assert!(matches!(s.apply(t(T0), &user("an"), &attach(100, 1)), Err(OpsError::TooMany { limit: MAX_ATTACHMENTS_PER_CASE, .. })));
+    assert!(matches!(
+        s.apply(t(T0), &user("an"), &attach(100, 1)),
+        Err(OpsError::TooMany { limit: MAX_ATTACHMENTS_PER_CASE, .. })
+    ));
 
     // People's actions stop at the timeline bound (re-attaching known references still logs).
     while s.timeline(CaseId(0), None).unwrap().len() < USER_TIMELINE_LIMIT {
@@ -301,12 +371,24 @@ fn per_case_bounds() {
     s.check_invariants().unwrap();
 
     // Units per case.
-    let specs: Vec<_> = (0..=MAX_UNITS_PER_CASE).map(|i| unit_spec(&format!("u{i}"), "fire", UnitKind::FireTruck, &format!("v{i}"))).collect();
+    let specs: Vec<_> = (0..=MAX_UNITS_PER_CASE)
+        .map(|i| unit_spec(&format!("u{i}"), "fire", UnitKind::FireTruck, &format!("v{i}")))
+        .collect();
     s.apply(t(T0), &sys(), &Command::Configure { settings: settings(), units: specs }).unwrap();
     for i in 0..MAX_UNITS_PER_CASE {
-        let d = Command::Dispatch { unit: UnitId(format!("u{i}")), case: CaseId(0), expected_version: None, allow_other_agency: false };
+        let d = Command::Dispatch {
+            unit: UnitId(format!("u{i}")),
+            case: CaseId(0),
+            expected_version: None,
+            allow_other_agency: false,
+        };
         s.apply(t(T0), &sys(), &d).unwrap();
     }
-    let d = Command::Dispatch { unit: UnitId(format!("u{MAX_UNITS_PER_CASE}")), case: CaseId(0), expected_version: None, allow_other_agency: false };
+    let d = Command::Dispatch {
+        unit: UnitId(format!("u{MAX_UNITS_PER_CASE}")),
+        case: CaseId(0),
+        expected_version: None,
+        allow_other_agency: false,
+    };
     assert!(matches!(s.apply(t(T0), &sys(), &d), Err(OpsError::TooMany { limit: MAX_UNITS_PER_CASE, .. })));
 }

@@ -1,4 +1,5 @@
 //! Shared test helpers: a command log the way the server keeps one, and fixtures.
+#![allow(clippy::unwrap_used)] // tests may unwrap: a panic is a failure with a message
 #![allow(dead_code)]
 
 use twin_core::{ActorId, AgencyId, Position, Severity, Timestamp};
@@ -73,7 +74,13 @@ pub struct Log {
 
 impl Log {
     /// Check, log, apply — the server's order. Refused commands are not logged and must change nothing.
-    pub fn run(&mut self, state: &mut OpsState, at: Timestamp, actor: &ActorId, cmd: &Command) -> Result<Vec<OpsEvent>, OpsError> {
+    pub fn run(
+        &mut self,
+        state: &mut OpsState,
+        at: Timestamp,
+        actor: &ActorId,
+        cmd: &Command,
+    ) -> Result<Vec<OpsEvent>, OpsError> {
         let before = state.clone();
         match state.check(at, actor, cmd) {
             Ok(()) => {
