@@ -1,5 +1,7 @@
 //! What can go wrong. Each variant maps to one HTTP answer in the server (see the variant docs).
 
+use twin_core::AgencyId;
+
 use crate::case::{ActionKind, CaseId, CaseStatus};
 use crate::unit::{UnitId, UnitStatus};
 
@@ -26,7 +28,7 @@ pub enum OpsError {
     UnitUnavailable { unit: UnitId, status: UnitStatus, retired: bool },
     /// 409: a unit of another agency needs `allow_other_agency`.
     #[error("unit {unit} belongs to {unit_agency}, case {case} to {case_agency}")]
-    UnitAgencyMismatch { unit: UnitId, unit_agency: String, case: CaseId, case_agency: String },
+    UnitAgencyMismatch { unit: UnitId, unit_agency: AgencyId, case: CaseId, case_agency: AgencyId },
     /// 409: dispatch, merge targets and attachments need an open case.
     #[error("case {case} is {status}, not open")]
     CaseNotOpen { case: CaseId, status: CaseStatus },

@@ -235,9 +235,9 @@ impl OpsState {
                 if u.spec.agency != rec.case.agency && !allow_other_agency {
                     return Err(OpsError::UnitAgencyMismatch {
                         unit: unit.clone(),
-                        unit_agency: u.spec.agency.0.clone(),
+                        unit_agency: u.spec.agency.clone(),
                         case: *case,
-                        case_agency: rec.case.agency.0.clone(),
+                        case_agency: rec.case.agency.clone(),
                     });
                 }
                 if rec.case.units.len() >= MAX_UNITS_PER_CASE && !rec.case.units.contains(unit) {
@@ -685,6 +685,10 @@ impl OpsState {
     /// The consistency rules every reachable state keeps (see the crate docs).
     pub fn check_invariants(&self) -> Result<(), InvariantViolation> {
         use CaseStatus as S;
+        // Ids are dense and cases are never removed.
+        if self.next_case != self.cases.len() as u64 {
+            return Err(violation(format!("next case id {} with {} cases", self.next_case, self.cases.len())));
+        }
         for (id, rec) in &self.cases {
             let c = &rec.case;
             let bad = |what: &str| Err(violation(format!("case {id}: {what}")));
