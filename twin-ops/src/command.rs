@@ -86,7 +86,8 @@ pub enum Command {
         #[serde(default)]
         note: Option<String>,
     },
-    /// Check deadlines as of this time (the server logs one periodically).
+    /// Check deadlines as of this time (the server logs one periodically). Escalations happen only
+    /// here, stamped with this time, so a replay neither loses nor repeats one.
     Tick(Timestamp),
 }
 

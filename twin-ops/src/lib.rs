@@ -18,7 +18,7 @@
 //!   [`Command::OpenCase`]; an episode (rule + entity, report id …) opens at most one case and
 //!   repeats attach to it.
 //! - **Timeline** ([`timeline`]): each case's events are SHA-256 chained; [`OpsState::verify_chain`].
-//! - **Units** ([`unit`]): `[[units]]` from config, a status machine, dispatch to a case, and
+//! - **Units** ([`mod@unit`]): `[[units]]` from config, a status machine, dispatch to a case, and
 //!   [`OpsState::on_unit_position`] deriving the logged "on scene" command from tracked positions.
 //! - **Visibility**: every query takes `viewer: Option<&AgencyId>`; another agency's case is simply
 //!   not found (HTTP 404). `None` is the operations centre's view.
@@ -30,6 +30,21 @@
 //! in-progress, resolved and closed cases have `acknowledged_at`, new ones do not; escalation ≤ 2;
 //! an episode key belongs to at most one open case; a unit is tied to a case exactly while
 //! committed, and that case lists it.
+//!
+//! Wiring in the server (the single writer does every `check → log → apply`):
+//!
+//! 1. Read [`OpsConfig`] (`[ops]`, `[[routing]]`, `[[units]]`) from the city TOML; build a
+//!    [`RoutingTable`].
+//! 2. Start from [`OpsState::restore`] of the latest ops snapshot (or `OpsState::default()`), then
+//!    replay the `"ops"` extension records after it with their logged time and actor.
+//! 3. Log [`OpsState::configure_command`] when it returns `Some` (config changed since the log).
+//! 4. For each raised `twin_core::Alert`, citizen report, camera alert or alarm: build an
+//!    [`Incoming`] (its constructors set the episode key), [`RoutingTable::route`] it, log and apply.
+//! 5. Log a [`Command::Tick`] periodically (deadlines are only checked there).
+//! 6. For each committed position of an entity that a unit tracks, log what
+//!    [`OpsState::on_unit_position`] returns.
+//! 7. HTTP: `ETag` = [`Case::version`], `If-Match` → `expected_version`; errors map as documented on
+//!    [`OpsError`]; [`OpsEvent`]s drive notifications (escalations name their audience).
 //!
 //! Fuzzing (a separate cargo-fuzz project in `twin-ops/fuzz`, not part of the workspace):
 //!

@@ -392,3 +392,28 @@ fn per_case_bounds() {
     };
     assert!(matches!(s.apply(t(T0), &sys(), &d), Err(OpsError::TooMany { limit: MAX_UNITS_PER_CASE, .. })));
 }
+
+#[test]
+fn closed_cases_take_no_attachments_or_units() {
+    let (mut s, _) = configured();
+    s.apply(t(T0), &sys(), &open("alarm:p:fire", "fire")).unwrap();
+    s.apply(t(T0), &sys(), &act(CaseId(0), None, CaseAction::Reject { reason: "test alarm".into() })).unwrap();
+    let before = s.clone();
+    let attach = Command::Attach {
+        case: CaseId(0),
+        expected_version: None,
+        attachments: vec![Attachment { kind: AttachmentKind::Alert, reference: "42".into() }],
+    };
+    let closed = OpsError::CaseNotOpen { case: CaseId(0), status: CaseStatus::Rejected };
+    assert_eq!(s.apply(t(T0), &sys(), &attach), Err(closed.clone()));
+    let dispatch = Command::Dispatch {
+        unit: UnitId("ft-01".into()),
+        case: CaseId(0),
+        expected_version: None,
+        allow_other_agency: false,
+    };
+    assert_eq!(s.apply(t(T0), &sys(), &dispatch), Err(closed));
+    let stale = Command::Attach { expected_version: Some(1), ..attach };
+    assert!(matches!(s.apply(t(T0), &sys(), &stale), Err(OpsError::VersionMismatch { expected: 1, actual: 2, .. })));
+    assert_eq!(s, before);
+}
