@@ -413,7 +413,11 @@ fn closed_cases_take_no_attachments_or_units() {
         allow_other_agency: false,
     };
     assert_eq!(s.apply(t(T0), &sys(), &dispatch), Err(closed));
-    let stale = Command::Attach { expected_version: Some(1), ..attach };
+    let stale = Command::Attach {
+        case: CaseId(0),
+        expected_version: Some(1),
+        attachments: vec![Attachment { kind: AttachmentKind::Alert, reference: "42".into() }],
+    };
     assert!(matches!(s.apply(t(T0), &sys(), &stale), Err(OpsError::VersionMismatch { expected: 1, actual: 2, .. })));
     assert_eq!(s, before);
 }
