@@ -244,7 +244,12 @@ pub struct AuthSettings {
 
 impl Default for AuthSettings {
     fn default() -> Self {
-        Self { access_token_ttl_s: 900, refresh_token_ttl_s: 7 * 24 * 3600, ticket_ttl_s: 30, issuer: "citytwin".into() }
+        Self {
+            access_token_ttl_s: 900,
+            refresh_token_ttl_s: 7 * 24 * 3600,
+            ticket_ttl_s: 30,
+            issuer: "citytwin".into(),
+        }
     }
 }
 
@@ -321,7 +326,8 @@ impl AuthConfig {
                 }
                 Jurisdiction::Polygon(p)
                     if p.len() < 3
-                        || p.iter().any(|[x, y]| !(x.is_finite() && y.is_finite() && x.abs() <= 180.0 && y.abs() <= 90.0)) =>
+                        || p.iter()
+                            .any(|[x, y]| !(x.is_finite() && y.is_finite() && x.abs() <= 180.0 && y.abs() <= 90.0)) =>
                 {
                     return Err(ConfigError::BadPolygon(a.id.to_string()))
                 }

@@ -32,7 +32,9 @@ pub mod ratelimit;
 pub mod ticket;
 pub mod users;
 
-pub use config::{danang_demo, Agency, AuthConfig, AuthSettings, Grant, Jurisdiction, Place, Role, Scope, DANANG_DEMO_TOML};
+pub use config::{
+    danang_demo, Agency, AuthConfig, AuthSettings, Grant, Jurisdiction, Place, Role, Scope, DANANG_DEMO_TOML,
+};
 pub use jwt::{parse_bearer, Claims, SigningKey, TokenError};
 pub use oauth::{parse_basic_auth, OAuthError, TokenRequest, TokenResponse, TokenService};
 pub use policy::{

@@ -310,7 +310,12 @@ impl TokenService {
                 })?;
                 limiter.succeeded(client_id);
                 let access = self.access_token(account, policy, now, rng)?;
-                Ok(TokenResponse { access_token: access, token_type: "Bearer", expires_in: self.access_ttl_s, refresh_token: None })
+                Ok(TokenResponse {
+                    access_token: access,
+                    token_type: "Bearer",
+                    expires_in: self.access_ttl_s,
+                    refresh_token: None,
+                })
             }
             TokenRequest::RefreshToken { refresh_token } => {
                 // Rotation: the presented token is spent whatever happens next.

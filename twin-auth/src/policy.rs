@@ -69,7 +69,7 @@ pub enum Resource<'a> {
     Metrics,
     /// A what-if scenario job.
     ScenarioJob(Owner<'a>),
-    /// An ingest source by id (write: post observations to it; read: its health).
+    /// An ingest source by id (write: post observations to it; read: its health, a metric).
     IngestSource(&'a str),
     /// The user store.
     Accounts,
@@ -230,7 +230,10 @@ impl Permissions {
         !sensitive || self.covers(self.properties.get(&format!("{}.{name}", kind.as_str())).copied(), owner)
     }
 
-    /// Everything readable, in one canonical byte string (the visibility class is its hash).
+    /// What this principal can read, in one canonical byte string (the visibility class is its
+    /// hash). Grants that change nothing are left out, so that equal strings mean equal readable
+    /// sets: a narrow reach without an agency, a kind or class already covered by a wider entry,
+    /// a layer under `*`, a property that is not sensitive or whose kind is not readable.
     fn read_fingerprint(&self) -> Vec<u8> {
         let mut out = Vec::new();
         let mut put = |s: &str| {
@@ -241,41 +244,82 @@ impl Permissions {
             put("everything");
             return out;
         }
-        let reach = |r: Option<Reach>| match r {
+        let has_agency = self.agency.is_some();
+        // Without an agency, own-agency and jurisdiction reaches cover nothing.
+        let eff = |r: Option<Reach>| r.filter(|r| *r == Reach::All || has_agency);
+        let kind_reach = |k: &str| eff(self.kinds.get(k).copied());
+        let name = |r: Option<Reach>| match r {
             None => "-",
             Some(Reach::OwnAgency) => "own",
             Some(Reach::Jurisdiction) => "jur",
             Some(Reach::All) => "all",
         };
-        // Narrow reaches depend on whose agency it is.
-        let scoped = self.kinds.values().chain(self.properties.values()).copied().map(Some).chain([
-            self.frames,
-            self.evidence,
-            self.read_cases,
-            self.read_scenarios,
-        ]);
-        let narrow = scoped.flatten().any(|r| r != Reach::All);
+        let mut kinds = Vec::new();
+        for k in self.kinds.keys() {
+            let Some(r) = kind_reach(k) else { continue };
+            let dominated = match k.split_once(':') {
+                _ if k == "*" => false,
+                Some((kind, class)) => {
+                    let sensitive = self.sensitive.classes.contains(&(kind.to_owned(), class.to_owned()));
+                    !sensitive && kind_reach(kind).max(kind_reach("*")) >= Some(r)
+                }
+                None => kind_reach("*") >= Some(r),
+            };
+            if !dominated {
+                kinds.push((k.as_str(), r));
+            }
+        }
+        let mut props = Vec::new();
+        for (kind, names) in &self.sensitive.properties {
+            let kr = kind_reach(kind).max(kind_reach("*"));
+            for n in names {
+                let pr = eff(self.properties.get(&format!("{kind}.{n}")).copied());
+                if let Some(r) = kr.min(pr) {
+                    props.push((format!("{kind}.{n}"), r));
+                }
+            }
+        }
+        let objects = [self.frames, self.evidence, self.read_cases, self.read_scenarios].map(eff);
+        let narrow = kinds
+            .iter()
+            .map(|(_, r)| *r)
+            .chain(props.iter().map(|(_, r)| *r))
+            .chain(objects.iter().flatten().copied())
+            .any(|r| r != Reach::All);
         put("agency");
+        // Narrow reaches depend on whose agency it is.
         put(if narrow { self.agency.as_ref().map_or("", |a| a.as_str()) } else { "" });
         put("kinds");
-        for (k, r) in &self.kinds {
+        for (k, r) in kinds {
             put(k);
-            put(reach(Some(*r)));
+            put(name(Some(r)));
         }
         put("layers");
-        self.layers.iter().for_each(|l| put(l));
+        if self.layers.contains("*") {
+            put("*");
+        } else {
+            self.layers.iter().for_each(|l| put(l));
+        }
         put("properties");
-        for (k, r) in &self.properties {
+        for (k, r) in &props {
             put(k);
-            put(reach(Some(*r)));
+            put(name(Some(*r)));
         }
         put("objects");
-        for r in [self.frames, self.evidence, self.read_cases, self.read_scenarios] {
-            put(reach(r));
+        for r in objects {
+            put(name(r));
         }
         put(if self.audit { "audit" } else { "-" });
         put(if self.metrics { "metrics" } else { "-" });
         out
+    }
+
+    fn seal(mut self) -> Self {
+        let digest = Sha256::digest(self.read_fingerprint());
+        let mut class = [0u8; 16];
+        class.copy_from_slice(&digest[..16]);
+        self.class = VisibilityClass(class);
+        self
     }
 
     /// The visibility class of these permissions.
@@ -372,7 +416,7 @@ impl Policy {
             role: None,
             agency: None,
             sources: Vec::new(),
-            perms: Arc::new(Permissions::empty(None, None, sensitive)),
+            perms: Arc::new(Permissions::empty(None, None, sensitive).seal()),
         }
     }
 
@@ -395,7 +439,8 @@ impl Policy {
         if sources.len() > MAX_DEVICE_SOURCES {
             return Err(AuthError::TooManySources);
         }
-        let perms = self.compiled.get(&(role, agency.cloned())).cloned().ok_or(AuthError::UnknownAgency(String::new()))?;
+        let perms =
+            self.compiled.get(&(role, agency.cloned())).cloned().ok_or(AuthError::UnknownAgency(String::new()))?;
         Ok(Principal {
             name: name.to_owned(),
             role: Some(role),
@@ -420,9 +465,8 @@ fn compile(
         Role::Device => {}
         Role::Leader | Role::Operator | Role::Analyst => {
             for g in &cfg.grants {
-                let applies = g.signed_in
-                    || g.roles.contains(&role)
-                    || agency.is_some_and(|a| g.agencies.iter().any(|ga| *ga == a.id));
+                let applies =
+                    g.signed_in || g.roles.contains(&role) || agency.is_some_and(|a| g.agencies.contains(&a.id));
                 if !applies {
                     continue;
                 }
@@ -462,11 +506,7 @@ fn compile(
             }
         }
     }
-    let digest = Sha256::digest(p.read_fingerprint());
-    let mut class = [0u8; 16];
-    class.copy_from_slice(&digest[..16]);
-    p.class = VisibilityClass(class);
-    p
+    p.seal()
 }
 
 fn object(visible: bool) -> Decision {
@@ -527,9 +567,7 @@ pub fn authorize(principal: &Principal, action: Action, resource: &Resource<'_>)
             object_write(allowed, visible)
         }
         (Action::Read, Resource::Layer(id)) => object(p.layers.contains(*id) || p.layers.contains("*")),
-        (Action::Write, Resource::Layer(id)) => {
-            object_write(false, p.layers.contains(*id) || p.layers.contains("*"))
-        }
+        (Action::Write, Resource::Layer(id)) => object_write(false, p.layers.contains(*id) || p.layers.contains("*")),
         (Action::Read, Resource::Property { kind, name, owner }) => {
             object(p.kind_readable(*kind, None, owner) && p.property_readable(*kind, name, owner))
         }
@@ -552,9 +590,8 @@ pub fn authorize(principal: &Principal, action: Action, resource: &Resource<'_>)
         (Action::Read, Resource::Metrics) => endpoint(p.metrics),
         (Action::Write, Resource::Audit | Resource::Metrics) => Decision::Forbidden,
         (Action::Write, Resource::IngestSource(s)) => endpoint(p.ingest.contains(*s) || p.ingest.contains("*")),
-        (Action::Read, Resource::IngestSource(s)) => {
-            endpoint(p.metrics || p.ingest.contains(*s) || p.ingest.contains("*"))
-        }
+        // A source's health is a metric.
+        (Action::Read, Resource::IngestSource(_)) => endpoint(p.metrics),
         (_, Resource::Accounts) => Decision::Forbidden,
     }
 }
@@ -600,7 +637,9 @@ pub fn property_filter(principal: &Principal, kind: EntityKind, owner: &Owner<'_
     let hidden = names
         .into_iter()
         .flatten()
-        .filter(|n| !authorize(principal, Action::Read, &Resource::Property { kind, name: n, owner: *owner }).is_allowed())
+        .filter(|n| {
+            !authorize(principal, Action::Read, &Resource::Property { kind, name: n, owner: *owner }).is_allowed()
+        })
         .cloned()
         .collect();
     PropertyFilter { hidden }

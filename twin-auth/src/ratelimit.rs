@@ -135,7 +135,10 @@ fn address_key(addr: IpAddr) -> String {
 
 impl LoginLimiter {
     pub fn new(cfg: LimiterConfig) -> Self {
-        Self { accounts: Table::new(cfg.per_account, cfg.max_keys), addresses: Table::new(cfg.per_address, cfg.max_keys) }
+        Self {
+            accounts: Table::new(cfg.per_account, cfg.max_keys),
+            addresses: Table::new(cfg.per_address, cfg.max_keys),
+        }
     }
 
     /// Count one login attempt for `account` from `addr` at `now`; refused when either bucket is

@@ -150,7 +150,8 @@ fn parse_bounded_hash(phc: &str) -> Option<PasswordHash<'_>> {
         return None;
     }
     let params = Params::try_from(&hash).ok()?;
-    let bounded = params.m_cost() <= MAX_ARGON2_M_KIB && params.t_cost() <= MAX_ARGON2_T && params.p_cost() <= MAX_ARGON2_P;
+    let bounded =
+        params.m_cost() <= MAX_ARGON2_M_KIB && params.t_cost() <= MAX_ARGON2_T && params.p_cost() <= MAX_ARGON2_P;
     bounded.then_some(hash)
 }
 
@@ -269,11 +270,8 @@ impl UserStore {
             _ => Path::new("."),
         };
         let base = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "users.json".into());
-        let tmp = dir.join(format!(
-            ".{base}.{}.{}.tmp",
-            std::process::id(),
-            TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
+        let tmp =
+            dir.join(format!(".{base}.{}.{}.tmp", std::process::id(), TMP_COUNTER.fetch_add(1, Ordering::Relaxed)));
         let write = || -> std::io::Result<()> {
             let mut opts = std::fs::OpenOptions::new();
             opts.write(true).create_new(true);
