@@ -38,19 +38,22 @@ impl Default for LimiterConfig {
     }
 }
 
+/// One attempt, in bucket units.
+const UNIT: u64 = 1_000_000;
+
 #[derive(Debug, Clone, Copy)]
 struct Bucket {
-    /// Tokens in thousandths, so partial refills are kept.
-    milli: u64,
+    /// Tokens in millionths of an attempt, so partial refills are kept.
+    micro: u64,
     at: i64,
 }
 
 impl Bucket {
     fn level(&self, cfg: BucketConfig, now: i64) -> u64 {
-        let full = u64::from(cfg.burst) * 1000;
+        let full = u64::from(cfg.burst) * UNIT;
         let elapsed = u64::try_from(now.saturating_sub(self.at)).unwrap_or(0);
-        let earned = elapsed.saturating_mul(1000) / u64::from(cfg.refill_ms.max(1));
-        self.milli.saturating_add(earned).min(full)
+        let earned = elapsed.saturating_mul(UNIT) / u64::from(cfg.refill_ms.max(1));
+        self.micro.saturating_add(earned).min(full)
     }
 }
 
@@ -70,10 +73,10 @@ impl Table {
     fn wait_ms(&self, key: &str, now: i64) -> u64 {
         let Some(b) = self.buckets.get(key) else { return 0 };
         let level = b.level(self.cfg, now);
-        if level >= 1000 {
+        if level >= UNIT {
             0
         } else {
-            ((1000 - level) * u64::from(self.cfg.refill_ms.max(1))).div_ceil(1000)
+            ((UNIT - level) * u64::from(self.cfg.refill_ms.max(1))).div_ceil(UNIT)
         }
     }
 
@@ -82,13 +85,13 @@ impl Table {
         if !self.buckets.contains_key(key) && self.buckets.len() >= self.max_keys {
             self.evict(now);
         }
-        let b = self.buckets.entry(key.to_owned()).or_insert(Bucket { milli: u64::from(cfg.burst) * 1000, at: now });
+        let b = self.buckets.entry(key.to_owned()).or_insert(Bucket { micro: u64::from(cfg.burst) * UNIT, at: now });
         let level = b.level(cfg, now);
-        *b = Bucket { milli: level.saturating_sub(1000), at: now.max(b.at) };
+        *b = Bucket { micro: level.saturating_sub(UNIT), at: now.max(b.at) };
     }
 
     fn evict(&mut self, now: i64) {
-        let full = u64::from(self.cfg.burst) * 1000;
+        let full = u64::from(self.cfg.burst) * UNIT;
         let cfg = self.cfg;
         self.buckets.retain(|_, b| b.level(cfg, now) < full);
         if self.buckets.len() >= self.max_keys {

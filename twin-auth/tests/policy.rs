@@ -198,7 +198,10 @@ fn config_validation() {
     assert!(matches!(bad("[[grants]]\nsigned_in = true\nread_kinds = [\"spaceship\"]"), ConfigError::UnknownKind(_)));
     assert!(matches!(bad("[[grants]]\nread_kinds = [\"bus\"]"), ConfigError::GrantWithoutSubject(0)));
     assert!(matches!(bad("[[grants]]\nagencies = [\"x\"]\nread_kinds = [\"bus\"]"), ConfigError::UnknownAgency(_)));
-    assert!(matches!(bad("[[grants]]\nsigned_in = true\nread_properties = [\"contact\"]"), ConfigError::BadProperty(_)));
+    assert!(matches!(
+        bad("[[grants]]\nsigned_in = true\nread_properties = [\"contact\"]"),
+        ConfigError::BadProperty(_)
+    ));
     assert!(matches!(bad("[[grants]]\nsigned_in = true\nread_kind = [\"bus\"]"), ConfigError::Toml(_)));
     assert!(matches!(bad("[[grants]]\nroles = [\"king\"]"), ConfigError::Toml(_)));
     assert!(matches!(
@@ -246,8 +249,18 @@ fn base_config(grants: Vec<Grant>) -> AuthConfig {
     let square = |x0: f64| vec![[x0, 0.0], [x0 + 10.0, 0.0], [x0 + 10.0, 10.0], [x0, 10.0]];
     AuthConfig {
         agencies: vec![
-            Agency { id: ag("a"), name_vi: "A".into(), name_en: "A".into(), jurisdiction: Jurisdiction::Polygon(square(0.0)) },
-            Agency { id: ag("b"), name_vi: "B".into(), name_en: "B".into(), jurisdiction: Jurisdiction::Polygon(square(20.0)) },
+            Agency {
+                id: ag("a"),
+                name_vi: "A".into(),
+                name_en: "A".into(),
+                jurisdiction: Jurisdiction::Polygon(square(0.0)),
+            },
+            Agency {
+                id: ag("b"),
+                name_vi: "B".into(),
+                name_en: "B".into(),
+                jurisdiction: Jurisdiction::Polygon(square(20.0)),
+            },
             Agency {
                 id: ag("c"),
                 name_vi: "C".into(),
@@ -271,7 +284,10 @@ fn subset(items: &'static [&'static str]) -> impl Strategy<Value = Vec<String>> 
 fn grant() -> impl Strategy<Value = Grant> {
     let subject = (
         proptest::sample::subsequence(AGENCIES, 0..=2),
-        proptest::sample::subsequence(&[Role::Leader, Role::Operator, Role::Analyst, Role::Device, Role::Admin][..], 0..=2),
+        proptest::sample::subsequence(
+            &[Role::Leader, Role::Operator, Role::Analyst, Role::Device, Role::Admin][..],
+            0..=2,
+        ),
         any::<bool>(),
     );
     let scope = prop_oneof![Just(Scope::All), Just(Scope::OwnAgency), Just(Scope::Jurisdiction)];
@@ -321,7 +337,8 @@ fn owners(agencies: &[AgencyId]) -> Vec<Owner<'_>> {
 fn readable(p: &Principal, agencies: &[AgencyId]) -> Vec<bool> {
     let mut out = Vec::new();
     let owners = owners(agencies);
-    let kinds = [EntityKind::Bus, EntityKind::PoliceUnit, EntityKind::CitizenReport, EntityKind::Detection, EntityKind::Vessel];
+    let kinds =
+        [EntityKind::Bus, EntityKind::PoliceUnit, EntityKind::CitizenReport, EntityKind::Detection, EntityKind::Vessel];
     for o in &owners {
         for kind in kinds {
             for class in [None, Some("person"), Some("car")] {
@@ -338,7 +355,9 @@ fn readable(p: &Principal, agencies: &[AgencyId]) -> Vec<bool> {
     for l in ["roads", "buildings", "parks"] {
         out.push(authorize(p, Action::Read, &Resource::Layer(l)));
     }
-    for r in [Resource::Audit, Resource::Metrics, Resource::Public, Resource::IngestSource("osmand"), Resource::Accounts] {
+    for r in
+        [Resource::Audit, Resource::Metrics, Resource::Public, Resource::IngestSource("osmand"), Resource::Accounts]
+    {
         out.push(authorize(p, Action::Read, &r));
     }
     out.into_iter().map(Decision::is_allowed).collect()
