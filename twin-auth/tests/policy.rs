@@ -1,5 +1,6 @@
 //! The access decision: the Đà Nẵng demo grants case by case, and properties over random grant
 //! sets (deny by default, admin, operators bound by their grants, visibility classes).
+#![allow(clippy::unwrap_used)] // tests may unwrap
 
 use std::collections::BTreeMap;
 
@@ -239,6 +240,9 @@ fn config_validation() {
 
 // ---------- properties over random grant sets ----------
 
+/// Which flag of a grant gives a resource.
+type GrantField = fn(&Grant) -> bool;
+
 const KIND_KEYS: &[&str] =
     &["*", "bus", "police_unit", "citizen_report", "detection", "detection:person", "detection:car", "bus:car"];
 const LAYERS: &[&str] = &["*", "roads", "buildings"];
@@ -468,7 +472,7 @@ proptest! {
                         prop_assert!(granted(&cfg, agency, &o, |g| g.read_properties.iter().any(|p| p == "citizen_report.contact")));
                     }
                 }
-                let checks: [(Resource<'_>, fn(&Grant) -> bool); 4] = [
+                let checks: [(Resource<'_>, GrantField); 4] = [
                     (Resource::CameraFrames(o), |g| g.read_camera_frames),
                     (Resource::Evidence(o), |g| g.read_evidence),
                     (Resource::Case(o), |g| g.read_cases),
@@ -479,7 +483,7 @@ proptest! {
                         prop_assert!(granted(&cfg, agency, &o, names), "{:?}", r);
                     }
                 }
-                let w: [(Resource<'_>, fn(&Grant) -> bool); 2] = [
+                let w: [(Resource<'_>, GrantField); 2] = [
                     (Resource::Case(o), |g| g.write_cases),
                     (Resource::ScenarioJob(o), |g| g.write_scenarios),
                 ];

@@ -1,4 +1,5 @@
 //! Access tokens, the token endpoint logic, refresh rotation and WebSocket/SSE tickets.
+#![allow(clippy::unwrap_used)] // tests may unwrap
 
 use std::net::{IpAddr, Ipv4Addr};
 

@@ -1,4 +1,5 @@
 //! Accounts, password and secret checks, the user store file, the login limiter.
+#![allow(clippy::unwrap_used)] // tests may unwrap
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
