@@ -223,6 +223,30 @@ fn config_validation() {
     };
     assert!(AuthConfig::from_city_toml(&items(twin_auth::limits::MAX_GRANT_ITEMS)).is_ok());
     assert!(matches!(bad(&items(twin_auth::limits::MAX_GRANT_ITEMS + 1)), ConfigError::TooMany(..)));
+    let agency = |i: usize, juris: &str| {
+        format!("[[agencies]]\nid = \"a{i}\"\nname_vi = \"\"\nname_en = \"\"\njurisdiction = {juris}\n")
+    };
+    let agencies = |n: usize| (0..n).map(|i| agency(i, "{ communes = [] }")).collect::<String>();
+    assert!(AuthConfig::from_city_toml(&agencies(twin_auth::limits::MAX_AGENCIES)).is_ok());
+    assert!(matches!(bad(&agencies(twin_auth::limits::MAX_AGENCIES + 1)), ConfigError::TooMany("agencies", _)));
+    let communes = |n: usize| {
+        let list = (0..n).map(|i| format!("\"{i}\"")).collect::<Vec<_>>().join(",");
+        agency(0, &format!("{{ communes = [{list}] }}"))
+    };
+    assert!(AuthConfig::from_city_toml(&communes(twin_auth::limits::MAX_JURISDICTION_ITEMS)).is_ok());
+    assert!(matches!(bad(&communes(twin_auth::limits::MAX_JURISDICTION_ITEMS + 1)), ConfigError::TooMany(..)));
+    let vertices = |n: usize| {
+        let list = (0..n).map(|i| format!("[{}.0, {}.0]", i % 180, (i * 7) % 90)).collect::<Vec<_>>().join(",");
+        agency(0, &format!("{{ polygon = [{list}] }}"))
+    };
+    assert!(AuthConfig::from_city_toml(&vertices(twin_auth::limits::MAX_JURISDICTION_ITEMS)).is_ok());
+    assert!(matches!(bad(&vertices(twin_auth::limits::MAX_JURISDICTION_ITEMS + 1)), ConfigError::TooMany(..)));
+    let id = |n: usize| format!("[[grants]]\nsigned_in = true\nread_layers = [\"{}\"]", "l".repeat(n));
+    assert!(AuthConfig::from_city_toml(&id(twin_auth::limits::MAX_ID_LEN)).is_ok());
+    assert!(matches!(bad(&id(twin_auth::limits::MAX_ID_LEN + 1)), ConfigError::BadId { .. }));
+    assert!(matches!(bad(&id(0)), ConfigError::BadId { .. }));
+    let long_agency = agency(0, "{ communes = [] }").replace("a0", &"a".repeat(twin_auth::limits::MAX_ID_LEN + 1));
+    assert!(matches!(bad(&long_agency), ConfigError::BadId { .. }));
     // The example at the top of the config module parses (other sections of a city file are ignored).
     let doc = include_str!("../src/config.rs");
     let example: String = doc
