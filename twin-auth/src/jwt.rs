@@ -102,6 +102,8 @@ pub enum TokenError {
     WrongIssuer,
     #[error("signing key must be {} bytes", SigningKey::LEN)]
     BadKey,
+    #[error("the token's account is disabled or gone")]
+    AccountGone,
     #[error("no bearer token in the Authorization header")]
     NoBearer,
 }

@@ -389,11 +389,27 @@ impl TokenService {
         jwt::verify(&self.key, token, &self.issuer, now)
     }
 
-    /// The principal of an `Authorization` header value: bearer parsing, verification, and the
-    /// principal under the current policy.
+    /// The principal of an `Authorization` header value, as its token says: bearer parsing,
+    /// verification, and the principal under the current policy. A disabled account keeps access
+    /// until the token expires; [`TokenService::authenticate_current`] closes that gap.
     pub fn authenticate(&self, header_value: &str, policy: &Policy, now: Timestamp) -> Result<Principal, TokenError> {
         let token = jwt::parse_bearer(header_value)?;
         let c = self.verify(token, now)?;
         policy.principal(&c.sub, c.role, c.agency.as_ref(), &c.src).map_err(|_| TokenError::BadClaims)
+    }
+
+    /// Like [`TokenService::authenticate`], but the account must still exist and be enabled, and
+    /// its current role, agency and sources are used: a disable or role change applies at once.
+    pub fn authenticate_current(
+        &self,
+        header_value: &str,
+        policy: &Policy,
+        users: &UserStore,
+        now: Timestamp,
+    ) -> Result<Principal, TokenError> {
+        let token = jwt::parse_bearer(header_value)?;
+        let c = self.verify(token, now)?;
+        let a = users.get(&c.sub).filter(|a| !a.disabled).ok_or(TokenError::AccountGone)?;
+        policy.principal(&a.name, a.role, a.agency.as_ref(), &a.sources).map_err(|_| TokenError::BadClaims)
     }
 }

@@ -191,6 +191,35 @@ fn secret_matches(stored_hex: &str, secret: &str) -> bool {
     stored_hex.len() == presented.len() && bool::from(stored_hex.as_bytes().ct_eq(presented.as_bytes()))
 }
 
+/// Replace `path` with `bytes` atomically: temp file beside it (owner read/write only on Unix),
+/// fsync, rename, fsync of the folder. For the user store and the signing key file.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let base = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "file".into());
+    // Unique per process and call, so concurrent writers never share a temp file.
+    let tmp = dir.join(format!(".{base}.{}.{}.tmp", std::process::id(), TMP_COUNTER.fetch_add(1, Ordering::Relaxed)));
+    let write = || -> std::io::Result<()> {
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        let mut f = opts.open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        drop(f);
+        std::fs::rename(&tmp, path)?;
+        #[cfg(unix)]
+        std::fs::File::open(dir)?.sync_all()?;
+        Ok(())
+    };
+    write().inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
+
 /// The accounts of one server.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UserStore {
@@ -260,36 +289,10 @@ impl UserStore {
         serde_json::to_vec_pretty(&file).map_err(|e| UserError::Format(e.to_string()))
     }
 
-    /// Replace the file atomically: temp file beside it, fsync, rename, fsync of the folder. The
-    /// file is created owner-read/write only on Unix.
+    /// Replace the file atomically (see [`write_atomic`]).
     pub fn save(&self, path: &Path) -> Result<(), UserError> {
-        let io = |source| UserError::Io { path: path.display().to_string(), source };
         let json = self.to_json()?;
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => Path::new("."),
-        };
-        let base = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "users.json".into());
-        let tmp =
-            dir.join(format!(".{base}.{}.{}.tmp", std::process::id(), TMP_COUNTER.fetch_add(1, Ordering::Relaxed)));
-        let write = || -> std::io::Result<()> {
-            let mut opts = std::fs::OpenOptions::new();
-            opts.write(true).create_new(true);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-            let mut f = opts.open(&tmp)?;
-            f.write_all(&json)?;
-            f.sync_all()?;
-            drop(f);
-            std::fs::rename(&tmp, path)?;
-            #[cfg(unix)]
-            std::fs::File::open(dir)?.sync_all()?;
-            Ok(())
-        };
-        write().map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            io(e)
-        })
+        write_atomic(path, &json).map_err(|source| UserError::Io { path: path.display().to_string(), source })
     }
 
     pub fn get(&self, name: &str) -> Option<&Account> {

@@ -249,6 +249,15 @@ fn password_grant_refresh_rotation_and_authenticate() {
         Err(TokenError::Expired)
     );
 
+    // With the user store: a disable applies at once.
+    let header = format!("Bearer {}", r.access_token);
+    assert!(w.svc.authenticate_current(&header, &w.policy, &w.users, at(T0 + 10)).is_ok());
+    let mut disabled = w.users.clone();
+    disabled.set_disabled("alice", true).unwrap();
+    assert_eq!(w.svc.authenticate_current(&header, &w.policy, &disabled, at(T0 + 10)), Err(TokenError::AccountGone));
+    disabled.remove("alice").unwrap();
+    assert_eq!(w.svc.authenticate_current(&header, &w.policy, &disabled, at(T0 + 10)), Err(TokenError::AccountGone));
+
     // Refresh: works once, returns a new one; the old one is spent.
     let old = r.refresh_token.unwrap();
     let refresh = TokenRequest::RefreshToken { refresh_token: old.clone() };

@@ -7,7 +7,7 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 use twin_auth::limits::{MAX_PASSWORD_LEN, MAX_SECRET_LEN, MAX_USERNAME_LEN, MIN_PASSWORD_LEN};
 use twin_auth::ratelimit::BucketConfig;
-use twin_auth::users::{hash_password, hash_secret, verify_password_hash};
+use twin_auth::users::{hash_password, hash_secret, verify_password_hash, write_atomic};
 use twin_auth::{LimiterConfig, LoginLimiter, RateLimited, Role, UserError, UserStore};
 use twin_core::{AgencyId, Timestamp};
 
@@ -141,6 +141,12 @@ fn store_file_round_trip() {
     }
     // No temp files left behind.
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    // The same writer stores the signing key; a failed write leaves no temp file.
+    let key_path = dir.path().join("jwt.key");
+    write_atomic(&key_path, &[7u8; 32]).unwrap();
+    assert_eq!(std::fs::read(&key_path).unwrap(), [7u8; 32]);
+    assert!(write_atomic(&dir.path().join("missing").join("x"), b"x").is_err());
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
 }
 
 #[test]
