@@ -214,8 +214,14 @@ impl Permissions {
         }
         let k = kind.as_str();
         if let Some(c) = class {
-            let key = format!("{k}:{c}");
-            if self.covers(self.kinds.get(&key).copied(), owner) {
+            // `kind:class` entries, found without building the key (this runs per entity).
+            let class_reach = self
+                .kinds
+                .range::<str, _>((std::ops::Bound::Excluded(k), std::ops::Bound::Unbounded))
+                .take_while(|(key, _)| key.starts_with(k))
+                .find(|(key, _)| key.get(k.len()..).and_then(|r| r.strip_prefix(':')) == Some(c))
+                .map(|(_, r)| *r);
+            if self.covers(class_reach, owner) {
                 return true;
             }
             if self.sensitive.classes.iter().any(|(sk, sc)| sk == k && sc == c) {
