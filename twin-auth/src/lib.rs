@@ -15,6 +15,9 @@
 //!    credentials) → [`authorize`] with the resource → [`Decision::http_status`]; redact with
 //!    [`property_filter`]; key caches by [`Principal::visibility_class`].
 //!
+//! With feature `oidc`: [`oidc::OidcVerifier`] checks RS256 tokens of the city's identity provider
+//! against its JWKS document.
+//!
 //! Fuzzing (a separate cargo-fuzz project in `twin-auth/fuzz`):
 //!
 //! ```sh
@@ -27,6 +30,8 @@ pub mod config;
 pub mod jwt;
 pub mod limits;
 pub mod oauth;
+#[cfg(feature = "oidc")]
+pub mod oidc;
 pub mod policy;
 pub mod ratelimit;
 pub mod ticket;

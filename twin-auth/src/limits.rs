@@ -36,3 +36,11 @@ pub const MAX_ID_LEN: usize = 128;
 pub const MAX_FORM_FIELDS: usize = 16;
 /// Longest form field value (other than the password), in bytes.
 pub const MAX_FORM_VALUE_LEN: usize = 4096;
+/// Longest OIDC token accepted, in bytes (identity providers put groups and names in them).
+pub const MAX_OIDC_TOKEN_LEN: usize = 12 * 1024;
+/// Longest decoded OIDC claims, in bytes.
+pub const MAX_OIDC_CLAIMS_LEN: usize = 8 * 1024;
+/// Largest JWKS document, in bytes.
+pub const MAX_JWKS_BYTES: usize = 256 * 1024;
+/// Keys in one JWKS document.
+pub const MAX_JWKS_KEYS: usize = 64;
