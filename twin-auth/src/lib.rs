@@ -24,6 +24,7 @@
 //! cd twin-auth
 //! cargo +nightly fuzz run token_verify -- -max_total_time=60
 //! cargo +nightly fuzz run ticket_parse -- -max_total_time=60
+//! cargo +nightly fuzz run oidc_verify -- -max_total_time=60
 //! ```
 
 pub mod config;
