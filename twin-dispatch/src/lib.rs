@@ -23,6 +23,7 @@ mod costs;
 mod dispatch;
 mod network;
 mod search;
+pub mod synthetic;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)] // tests may unwrap

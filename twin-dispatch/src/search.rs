@@ -119,6 +119,11 @@ impl SearchBuffers {
         self.settled_nodes
     }
 
+    #[cfg(test)]
+    pub(crate) fn set_generation_for_test(&mut self, g: u32) {
+        self.generation = g;
+    }
+
     fn begin(&mut self, nodes: usize, slots: usize) {
         if self.dist.len() < slots {
             self.dist.resize(slots, f64::INFINITY);
