@@ -85,8 +85,7 @@ impl Dispatcher {
         buffers: &mut SearchBuffers,
     ) -> Result<Ranking<I>, DispatchError> {
         check_counts(k, candidates.len())?;
-        let items: Vec<(&I, Position)> =
-            candidates.iter().filter(|c| accept(c)).map(|c| (&c.id, c.position)).collect();
+        let items: Vec<(&I, Position)> = candidates.iter().filter(|c| accept(c)).map(|c| (&c.id, c.position)).collect();
         self.rank(Direction::ToRoot, case, &items, k, costs, buffers)
     }
 
@@ -142,13 +141,7 @@ impl Dispatcher {
             done[s.target as usize] = true;
             let pieces = buffers.route(self, dir, s);
             let (route, road_m) = self.geometry(&pieces);
-            best.push(Recommendation {
-                id: (*id).clone(),
-                eta_s: s.cost,
-                road_m,
-                crow_m: distance_m(*p, root),
-                route,
-            });
+            best.push(Recommendation { id: (*id).clone(), eta_s: s.cost, road_m, crow_m: distance_m(*p, root), route });
         }
         if exhausted {
             for (i, snap) in snaps.iter().enumerate() {

@@ -34,9 +34,7 @@ use twin_core::Position;
 use twin_layers::Layer;
 
 pub use costs::EdgeCosts;
-pub use dispatch::{
-    Candidate, Destination, Ranking, Recommendation, SkipReason, Skipped, MAX_CANDIDATES, MAX_K,
-};
+pub use dispatch::{Candidate, Destination, Ranking, Recommendation, SkipReason, Skipped, MAX_CANDIDATES, MAX_K};
 pub use network::{Dispatcher, EdgePoint, Snap, DEFAULT_MAX_SNAP_M, MAX_SPEED_KMH, MIN_SPEED_KMH};
 pub use search::SearchBuffers;
 

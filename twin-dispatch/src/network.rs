@@ -281,7 +281,8 @@ impl Dispatcher {
             let l2 = dx * dx + dy * dy;
             let t = if l2 > 0.0 { (((q[0] - a[0]) * dx + (q[1] - a[1]) * dy) / l2).clamp(0.0, 1.0) } else { 0.0 };
             let cum = self.cum(e);
-            let (c0, c1) = (cum.get(s as usize).copied().unwrap_or(0.0), cum.get(s as usize + 1).copied().unwrap_or(0.0));
+            let (c0, c1) =
+                (cum.get(s as usize).copied().unwrap_or(0.0), cum.get(s as usize + 1).copied().unwrap_or(0.0));
             let here = EdgePoint { edge: EdgeId(e), segment: s as usize, t, along_m: c0 + (c1 - c0) * t };
             let [lon, lat] = self.point_on(e, s as usize, t);
             let point = Position::new(lon, lat);

@@ -10,7 +10,7 @@ use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
 use crate::costs::EdgeCosts;
-use crate::network::{EdgePoint, Dispatcher, Snap, NONE};
+use crate::network::{Dispatcher, EdgePoint, Snap, NONE};
 
 /// Marks a node whose cost came from the root point, not over an edge.
 const SEED: u32 = u32::MAX - 1;

@@ -22,7 +22,8 @@ fn street(pts: Vec<Coord<f64>>, i: usize) -> Feature {
 
 /// A roads layer of a grid whose south-west junction is at `origin` (lon, lat).
 pub fn grid_layer(cols: usize, rows: usize, origin: (f64, f64)) -> Layer {
-    let at = |c: usize, r: usize| Coord { x: origin.0 + c as f64 * GRID_STEP_DEG, y: origin.1 + r as f64 * GRID_STEP_DEG };
+    let at =
+        |c: usize, r: usize| Coord { x: origin.0 + c as f64 * GRID_STEP_DEG, y: origin.1 + r as f64 * GRID_STEP_DEG };
     let mut features = Vec::with_capacity(cols + rows);
     for r in 0..rows {
         features.push(street((0..cols).map(|c| at(c, r)).collect(), r));

@@ -186,7 +186,8 @@ fn stops_after_k_units() {
     let d = small_grid();
     let costs = d.free_flow();
     let mut buf = SearchBuffers::new();
-    let units: Vec<_> = (0..11).map(|i| Candidate { position: grid_pos(i as f64, 0.0), ..unit(&i.to_string(), 0.0, 0.0) }).collect();
+    let units: Vec<_> =
+        (0..11).map(|i| Candidate { position: grid_pos(i as f64, 0.0), ..unit(&i.to_string(), 0.0, 0.0) }).collect();
     let all = d.recommend(grid_pos(0.0, 0.0), &units, |_| true, 11, &costs, &mut buf).unwrap();
     let all_nodes = buf.last_settled_nodes();
     let two = d.recommend(grid_pos(0.0, 0.0), &units, |_| true, 2, &costs, &mut buf).unwrap();
@@ -204,13 +205,19 @@ fn bad_inputs_are_errors_not_panics() {
     let case = grid_pos(5.0, 5.0);
     let rec = |case: Position, k: usize, buf: &mut SearchBuffers| d.recommend(case, &units, |_| true, k, &costs, buf);
     assert!(matches!(rec(Position::new(f64::NAN, 16.0), 1, &mut buf), Err(DispatchError::InvalidPosition { .. })));
-    assert!(matches!(rec(Position::new(108.0, f64::INFINITY), 1, &mut buf), Err(DispatchError::InvalidPosition { .. })));
+    assert!(matches!(
+        rec(Position::new(108.0, f64::INFINITY), 1, &mut buf),
+        Err(DispatchError::InvalidPosition { .. })
+    ));
     assert!(matches!(rec(Position::new(200.0, 16.0), 1, &mut buf), Err(DispatchError::InvalidPosition { .. })));
     assert_eq!(rec(case, 0, &mut buf), Err(DispatchError::ZeroK));
     assert_eq!(rec(case, MAX_K + 1, &mut buf), Err(DispatchError::TooManyRequested { k: MAX_K + 1, max: MAX_K }));
     assert_eq!(rec(case, usize::MAX, &mut buf), Err(DispatchError::TooManyRequested { k: usize::MAX, max: MAX_K }));
     assert_eq!(rec(case, MAX_K, &mut buf).unwrap().best.len(), 1);
-    assert_eq!(rec(Position::new(109.0, 17.0), 1, &mut buf), Err(DispatchError::OffNetwork { max_snap_m: DEFAULT_MAX_SNAP_M }));
+    assert_eq!(
+        rec(Position::new(109.0, 17.0), 1, &mut buf),
+        Err(DispatchError::OffNetwork { max_snap_m: DEFAULT_MAX_SNAP_M })
+    );
 
     let many = vec![units[0].clone(); MAX_CANDIDATES + 1];
     assert!(matches!(
@@ -272,8 +279,9 @@ fn json_has_no_infinities() {
 fn reused_buffers_give_the_same_answers_across_generations() {
     let d = small_grid();
     let costs = d.free_flow();
-    let units: Vec<_> =
-        (0..6).map(|i| Candidate { position: grid_pos(i as f64 * 2.0, 11.0 - i as f64), ..unit(&i.to_string(), 0.0, 0.0) }).collect();
+    let units: Vec<_> = (0..6)
+        .map(|i| Candidate { position: grid_pos(i as f64 * 2.0, 11.0 - i as f64), ..unit(&i.to_string(), 0.0, 0.0) })
+        .collect();
     let mut shared = SearchBuffers::new();
     shared.set_generation_for_test(u32::MAX - 2);
     for i in 0..8 {
