@@ -7,7 +7,7 @@ use twin_layers::roads::EdgeId;
 
 use crate::costs::EdgeCosts;
 use crate::network::{Dispatcher, Snap};
-use crate::search::{Direction, Piece, SearchBuffers, Settled};
+use crate::search::{Direction, Piece, Query, SearchBuffers, Settled};
 use crate::DispatchError;
 
 /// The most units (or destinations) one answer may list.
@@ -133,7 +133,8 @@ impl Dispatcher {
         }
         let targets = snaps.iter().enumerate().filter_map(|(i, s)| s.as_ref().map(|s| (i as u32, s)));
         let mut settled: Vec<Settled> = Vec::with_capacity(k.min(items.len()));
-        let exhausted = buffers.run(self, costs, dir, &root_snap, targets, items.len(), k, &mut settled);
+        let query = Query { net: self, costs, dir, root: &root_snap };
+        let exhausted = buffers.run(&query, targets, items.len(), k, &mut settled);
         let mut best = Vec::with_capacity(settled.len());
         let mut done = vec![false; items.len()];
         for s in &settled {

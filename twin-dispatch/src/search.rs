@@ -85,6 +85,15 @@ pub(crate) struct Settled {
     attach: u32,
 }
 
+/// What one search runs on: the network, its costs, the direction and the root point.
+#[derive(Clone, Copy)]
+pub(crate) struct Query<'a> {
+    pub net: &'a Dispatcher,
+    pub costs: &'a EdgeCosts,
+    pub dir: Direction,
+    pub root: &'a Snap,
+}
+
 /// Reusable search state. One per worker thread; a query allocates nothing per settled node.
 #[derive(Debug, Default)]
 pub struct SearchBuffers {
@@ -185,15 +194,13 @@ impl SearchBuffers {
     /// graph (then every target not settled is unreachable).
     pub(crate) fn run<'s>(
         &mut self,
-        net: &Dispatcher,
-        costs: &EdgeCosts,
-        dir: Direction,
-        root: &Snap,
+        query: &Query<'_>,
         targets: impl Iterator<Item = (u32, &'s Snap)>,
         target_count: usize,
         k: usize,
         out: &mut Vec<Settled>,
     ) -> bool {
+        let Query { net, costs, dir, root } = *query;
         out.clear();
         let n = net.node_count();
         self.begin(n, n + target_count);

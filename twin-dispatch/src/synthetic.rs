@@ -10,12 +10,12 @@ use twin_layers::{Feature, Layer};
 pub const GRID_STEP_DEG: f64 = 0.0009;
 
 fn street(pts: Vec<Coord<f64>>, i: usize) -> Feature {
-    let (class, speed) = if i % 10 == 0 { ("primary", "50") } else { ("residential", "30") };
+    let (class, speed) = if i.is_multiple_of(10) { ("primary", "50") } else { ("residential", "30") };
     let mut tags: Map<String, Value> = Map::new();
     tags.insert("highway".into(), json!(class));
     tags.insert("maxspeed".into(), json!(speed));
-    if i % 10 != 0 && i % 3 == 0 {
-        tags.insert("oneway".into(), json!(if i % 2 == 0 { "yes" } else { "-1" }));
+    if !i.is_multiple_of(10) && i.is_multiple_of(3) {
+        tags.insert("oneway".into(), json!(if i.is_multiple_of(2) { "yes" } else { "-1" }));
     }
     Feature { geometry: Geometry::LineString(LineString(pts)), properties: tags }
 }
