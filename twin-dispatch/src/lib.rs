@@ -17,7 +17,12 @@
 //! [`MIN_SPEED_KMH`]`..=`[`MAX_SPEED_KMH`]. Bad input gives a [`DispatchError`]; a bad candidate
 //! position skips that candidate (reported in [`Ranking::skipped`]) rather than failing the case.
 //!
-//! The crate is pure: no I/O, no clock, no threads.
+//! The crate is pure: no I/O, no clock, no threads. It parses nothing (inputs are typed values), so
+//! it has no fuzz target; the property test `any_positions_never_panic` covers arbitrary floats.
+//!
+//! Latency: `cargo bench -p twin-dispatch --bench dispatch` (criterion) and
+//! `cargo run --release -p twin-dispatch --example latency` (p50/p99 over 1,000 random cases, the
+//! 5 best of 500 units, on the Hải Châu roads and a 100k-junction synthetic grid).
 
 mod costs;
 mod dispatch;

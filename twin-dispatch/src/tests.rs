@@ -317,3 +317,25 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn snapping_looks_at_a_bounded_number_of_closed_roads() {
+    // 12 × 12 junctions: 264 road pieces. With every road closed but the far corner's, a point
+    // beside that road still snaps to it, and a point at the other corner gives up (the look is
+    // bounded) instead of scanning the whole city.
+    let d = small_grid().with_max_snap_m(5_000.0).unwrap();
+    let free = d.free_flow();
+    let corner = d.snap(grid_pos(10.5, 11.0), &free).unwrap().unwrap();
+    let mut costs = d.free_flow();
+    for (e, _) in d.graph().edges() {
+        if !corner.on.iter().any(|p| p.edge == e) {
+            costs.close(e).unwrap();
+        }
+    }
+    assert_eq!(costs.closed_count(), d.graph().edge_count() - corner.on.len());
+    let near = d.snap(grid_pos(10.5, 10.8), &costs).unwrap().unwrap();
+    assert_eq!(near.on.iter().map(|p| p.edge).collect::<Vec<_>>(), corner.on.iter().map(|p| p.edge).collect::<Vec<_>>());
+    assert!(d.snap(grid_pos(0.0, 0.0), &costs).unwrap().is_none());
+    // Nearer than the bound, the same closed city still answers.
+    assert!(d.snap(grid_pos(9.0, 11.0), &costs).unwrap().is_some());
+}
