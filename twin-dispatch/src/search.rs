@@ -220,10 +220,12 @@ impl SearchBuffers {
             self.relax(node, cost, SEED);
         }
         // Targets: attached at the far end of their partial edge, or directly along the root's edge.
+        let mut attached = 0usize;
         for (ti, snap) in targets {
             if ti as usize >= target_count {
                 continue;
             }
+            let before = self.attach.len();
             let slot = (n + ti as usize) as u32;
             for p in &snap.on {
                 let e = p.edge.0;
@@ -259,18 +261,25 @@ impl SearchBuffers {
                     }
                 }
             }
+            if self.attach.len() > before {
+                attached += 1;
+            }
         }
-        let k = k.min(target_count);
-        let mut exhausted = true;
+        // Once every target that touches an open road is settled there is nothing left to find:
+        // stopping then keeps "3 units, k = 5" from sweeping the whole city.
+        let wanted = k.min(attached);
+        if wanted == 0 {
+            return true;
+        }
         while let Some(Item { cost, slot }) = self.heap.pop() {
             if cost > self.dist(slot) {
                 continue;
             }
             if slot as usize >= n {
                 out.push(Settled { target: slot - n as u32, cost, attach: self.pred[slot as usize] });
-                if out.len() >= k {
-                    exhausted = false;
-                    break;
+                if out.len() >= wanted {
+                    // Stopped early only if more reachable targets may remain.
+                    return wanted == attached;
                 }
                 continue;
             }
@@ -295,7 +304,7 @@ impl SearchBuffers {
                 }
             }
         }
-        exhausted
+        true
     }
 
     /// The route of a settled target, in travel order (from the driving end to the other).

@@ -334,8 +334,28 @@ fn snapping_looks_at_a_bounded_number_of_closed_roads() {
     }
     assert_eq!(costs.closed_count(), d.graph().edge_count() - corner.on.len());
     let near = d.snap(grid_pos(10.5, 10.8), &costs).unwrap().unwrap();
-    assert_eq!(near.on.iter().map(|p| p.edge).collect::<Vec<_>>(), corner.on.iter().map(|p| p.edge).collect::<Vec<_>>());
+    assert_eq!(
+        near.on.iter().map(|p| p.edge).collect::<Vec<_>>(),
+        corner.on.iter().map(|p| p.edge).collect::<Vec<_>>()
+    );
     assert!(d.snap(grid_pos(0.0, 0.0), &costs).unwrap().is_none());
     // Nearer than the bound, the same closed city still answers.
     assert!(d.snap(grid_pos(9.0, 11.0), &costs).unwrap().is_some());
+}
+
+#[test]
+fn fewer_units_than_k_does_not_sweep_the_city() {
+    let d = Dispatcher::new(RoadGraph::from_layer(&grid_layer(60, 60, (108.0, 16.0)))).unwrap();
+    let costs = d.free_flow();
+    let mut buf = SearchBuffers::new();
+    let units = [Candidate { position: grid_pos(1.0, 1.0), ..unit("a", 0.0, 0.0) }];
+    let r = d.recommend(grid_pos(0.0, 0.0), &units, |_| true, 5, &costs, &mut buf).unwrap();
+    assert_eq!(r.best.len(), 1);
+    assert!(r.skipped.is_empty());
+    assert!(buf.last_settled_nodes() < 100, "{} of 3600 junctions", buf.last_settled_nodes());
+    // No candidates at all: no search.
+    let none: [Candidate<String>; 0] = [];
+    let r = d.recommend(grid_pos(0.0, 0.0), &none, |_| true, 5, &costs, &mut buf).unwrap();
+    assert!(r.best.is_empty() && r.skipped.is_empty());
+    assert_eq!(buf.last_settled_nodes(), 0);
 }
