@@ -66,7 +66,10 @@ fn apply_with_log(c: &mut Criterion) {
             b.iter_batched(
                 || {
                     next += BATCH;
-                    LogRecord::Observations { actor: ActorId::system(), batch: batch(next, BATCH, POPULATION, T0 + next as i64) }
+                    LogRecord::Observations {
+                        actor: ActorId::system(),
+                        batch: batch(next, BATCH, POPULATION, T0 + next as i64),
+                    }
                 },
                 |record| {
                     // Durable first, then applied: the order the server's writer uses.

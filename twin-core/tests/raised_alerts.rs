@@ -58,7 +58,9 @@ fn subjects_resolve_against_the_model() {
     twin.apply_batch(&[bus_at(108.10, 16.06, 0)]);
     let id = twin.id_of(EntityKind::Bus, "43B-001").unwrap();
     let key = |ext: &str| AlertSubject::Key { kind: EntityKind::Bus, external_id: ext.into() };
-    let raise = |subject| RaiseAlert::new(Timestamp(T0), RuleKind::CameraStoppedVehicle, "cam-1", Severity::Minor, subject, "m");
+    let raise = |subject| {
+        RaiseAlert::new(Timestamp(T0), RuleKind::CameraStoppedVehicle, "cam-1", Severity::Minor, subject, "m")
+    };
 
     // By key, live: the entity's id, kind and position.
     let a = twin.raise_alert(&raise(key("43B-001"))).alerts.pop().unwrap();
@@ -141,9 +143,8 @@ fn alert_json_keeps_its_shape() {
     // A rule alert serialises exactly as before: the same keys, the entity as a number.
     let mut keys: Vec<_> = v.as_object().unwrap().keys().cloned().collect();
     keys.sort();
-    let want = [
-        "entity", "entity_kind", "external_id", "id", "message", "position", "rule", "rule_kind", "severity", "time",
-    ];
+    let want =
+        ["entity", "entity_kind", "external_id", "id", "message", "position", "rule", "rule_kind", "severity", "time"];
     assert_eq!(keys, want);
     assert_eq!(v["entity"], serde_json::json!(0));
     assert_eq!(v["rule_kind"], "geofence_enter");

@@ -7,8 +7,8 @@ use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
 use twin_core::rules::RuleState;
 use twin_core::store::{
-    decode_parts, decode_record, decode_snapshot, encode_parts, encode_record, CodecError, LogRecord, StreamName,
-    UNATTRIBUTED,
+    decode_parts, decode_record, decode_snapshot, encode_parts, encode_record, encode_snapshot, CodecError,
+    ExtensionSection, ExtensionSections, LogRecord, SnapshotContents, SnapshotDecodeError, StreamName, UNATTRIBUTED,
 };
 use twin_core::{
     ActorId, Alert, AlertId, AlertSubject, Entity, EntityId, EntityKind, Observation, Position, Properties,
@@ -144,6 +144,23 @@ prop_compose! {
     }
 }
 
+fn sections() -> impl Strategy<Value = ExtensionSections> {
+    btree_map(stream(), (any::<u16>(), vec(any::<u8>(), 0..32)), 0..4)
+        .prop_map(|m| m.into_iter().map(|(k, (version, payload))| (k, ExtensionSection { version, payload })).collect())
+}
+
+/// A snapshot file around `body` (everything after the seq), with a correct CRC so that decoding
+/// reaches the contents.
+fn snapshot_file(seq: u64, body: &[u8]) -> Vec<u8> {
+    let mut data = b"CTWINSNP".to_vec();
+    data.extend_from_slice(&2u32.to_le_bytes());
+    data.extend_from_slice(&seq.to_le_bytes());
+    data.extend_from_slice(body);
+    let crc = crc32fast::hash(&data);
+    data.extend_from_slice(&crc.to_le_bytes());
+    data
+}
+
 fn encoded_parts(parts: &TwinParts) -> Vec<u8> {
     let mut buf = Vec::new();
     encode_parts(&mut buf, parts);
@@ -165,6 +182,32 @@ proptest! {
     #[test]
     fn parts_round_trip(parts in parts()) {
         prop_assert_eq!(decode_parts(&encoded_parts(&parts)).unwrap(), parts);
+    }
+
+    #[test]
+    fn snapshots_round_trip(parts in parts(), sections in sections(), seq in any::<u64>()) {
+        let want = SnapshotContents { seq, parts, sections };
+        let bytes = encode_snapshot(seq, &want.parts, &want.sections);
+        prop_assert_eq!(decode_snapshot(&bytes).unwrap(), want);
+    }
+
+    /// Damaged contents behind a valid CRC: an error or a value, never a panic; cut short, an error.
+    #[test]
+    fn damaged_snapshot_contents_never_panic(parts in parts(), sections in sections(),
+        cut in any::<prop::sample::Index>(), flip in any::<prop::sample::Index>(), xor in 1u8..=255) {
+        let bytes = encode_snapshot(1, &parts, &sections);
+        let body = &bytes[20..bytes.len() - 4];
+        let n = cut.index(body.len());
+        prop_assert!(decode_snapshot(&snapshot_file(1, &body[..n])).is_err() || n == body.len());
+        let mut changed = body.to_vec();
+        let i = flip.index(changed.len());
+        changed[i] ^= xor;
+        let _ = decode_snapshot(&snapshot_file(1, &changed));
+    }
+
+    #[test]
+    fn random_snapshot_contents_never_panic(body in vec(any::<u8>(), 0..512)) {
+        let _ = decode_snapshot(&snapshot_file(1, &body));
     }
 
     /// NaN compares unequal to itself, so check that re-encoding gives the very same bytes.
@@ -297,8 +340,14 @@ fn hand_built_new_records_decode() {
     bytes.extend_from_slice(&9i64.to_le_bytes());
     bytes.push(0); // no position
     let subject = AlertSubject::Key { kind: EntityKind::Camera, external_id: "cam-07".into() };
-    let mut alert =
-        RaiseAlert::new(Timestamp(1_000), RuleKind::CameraQueue, "cam-07", Severity::Severe, subject, "queue of 9 vehicles");
+    let mut alert = RaiseAlert::new(
+        Timestamp(1_000),
+        RuleKind::CameraQueue,
+        "cam-07",
+        Severity::Severe,
+        subject,
+        "queue of 9 vehicles",
+    );
     alert.detail.insert("vehicles".into(), PropertyValue::Int(9));
     assert_eq!(decode_record(&bytes).unwrap(), (6, LogRecord::RaiseAlert { actor: ActorId::system(), alert }));
 
@@ -370,4 +419,39 @@ fn many_entities_round_trip_across_chunks() {
     let at = bad.len() * 3 / 4;
     bad.truncate(at);
     assert!(decode_parts(&bad).is_err());
+}
+
+#[test]
+fn snapshot_headers_and_sections_are_checked() {
+    let sections: ExtensionSections =
+        [(StreamName::new("cases").unwrap(), ExtensionSection { version: 1, payload: vec![1, 2, 3] })].into();
+    let good = encode_snapshot(4, &TwinParts::default(), &sections);
+    assert_eq!(decode_snapshot(&good).unwrap().sections, sections);
+    assert_eq!(decode_snapshot(&good[..10]), Err(SnapshotDecodeError::TooShort(10)));
+    let mut bad = good.clone();
+    bad[0] = b'X';
+    assert_eq!(decode_snapshot(&bad), Err(SnapshotDecodeError::Magic));
+    let mut bad = good.clone();
+    bad[8] = 3;
+    assert_eq!(decode_snapshot(&bad), Err(SnapshotDecodeError::Version(3)));
+    let mut bad = good.clone();
+    let last = bad.len() - 1;
+    bad[last] ^= 1;
+    assert_eq!(decode_snapshot(&bad), Err(SnapshotDecodeError::Crc));
+
+    // The same stream twice is refused: sections are keyed by stream.
+    let body = &good[20..good.len() - 4];
+    let sections_at = body.len() - (4 + 4 + 5 + 2 + 4 + 3);
+    let mut twice = body[..sections_at].to_vec();
+    twice.extend_from_slice(&2u32.to_le_bytes());
+    for _ in 0..2 {
+        twice.extend_from_slice(&body[sections_at + 4..]);
+    }
+    let err = decode_snapshot(&snapshot_file(4, &twice)).unwrap_err();
+    assert!(matches!(err, SnapshotDecodeError::Contents(CodecError::Invalid { .. })), "{err}");
+    // A section count that cannot fit is refused before allocating.
+    let mut huge = body[..sections_at].to_vec();
+    huge.extend_from_slice(&u32::MAX.to_le_bytes());
+    let err = decode_snapshot(&snapshot_file(4, &huge)).unwrap_err();
+    assert!(matches!(err, SnapshotDecodeError::Contents(CodecError::Count { .. })), "{err}");
 }

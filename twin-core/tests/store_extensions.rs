@@ -113,7 +113,9 @@ fn replay_hands_every_record_with_the_alerts_it_raised_first_time() {
     // A consumer that refuses a record stops recovery and says which.
     let mut sink = Recorder { fail_at: Some(57), ..Recorder::default() };
     match Store::open_with(store_config(dir.path()), twin_config(), rules(), &mut sink) {
-        Err(StoreError::Replay { seq: Some(57), source }) => assert_eq!(source.to_string(), "cannot read my own record"),
+        Err(StoreError::Replay { seq: Some(57), source }) => {
+            assert_eq!(source.to_string(), "cannot read my own record")
+        }
         Err(e) => panic!("expected a replay error, got {e}"),
         Ok(_) => panic!("expected a replay error"),
     }
@@ -251,7 +253,10 @@ fn version_1_snapshot_and_log_written_before_still_open() {
     // The bus left the fence: an exit alert numbered after the snapshot's alert.
     let exit = &sink.seen[0].2;
     assert_eq!(exit.len(), 1);
-    assert_eq!((exit[0].id, exit[0].rule_kind, exit[0].entity), (AlertId(4), RuleKind::GeofenceExit, Some(EntityId(0))));
+    assert_eq!(
+        (exit[0].id, exit[0].rule_kind, exit[0].entity),
+        (AlertId(4), RuleKind::GeofenceExit, Some(EntityId(0)))
+    );
     let old = &twin.alerts()[0];
     assert_eq!((old.id, old.entity, old.rule.as_str()), (AlertId(3), Some(EntityId(0)), "centre"));
     assert_eq!(old.position, Some(Position::new(108.22, 16.06)));

@@ -21,7 +21,8 @@ fn append_then_reopen_gives_identical_model() {
 
     let (store, recovered, report) = open(store_config(dir.path())).unwrap();
     assert_eq!(report.replayed_records, 120);
-    let obs: usize = records.iter().map(|r| if let LogRecord::Observations { batch, .. } = r { batch.len() } else { 0 }).sum();
+    let obs: usize =
+        records.iter().map(|r| if let LogRecord::Observations { batch, .. } = r { batch.len() } else { 0 }).sum();
     assert_eq!(report.replayed_observations, obs as u64);
     assert_eq!(report.truncated, None);
     assert!(report.warnings.is_empty(), "{:?}", report.warnings);

@@ -31,7 +31,7 @@ pub use extension::{
 pub use reader::LogReader;
 pub use records::{decode_parts, decode_record, encode_parts, encode_record};
 pub use segment::LOG_VERSION;
-pub use snapshot::{decode_snapshot, SnapshotContents, SnapshotDecodeError, SNAPSHOT_VERSION};
+pub use snapshot::{decode_snapshot, encode_snapshot, SnapshotContents, SnapshotDecodeError, SNAPSHOT_VERSION};
 
 use crate::rules::{RaiseAlert, RuleSet};
 use crate::{ActorId, Applied, Change, EntityId, Observation, Timestamp, Twin, TwinConfig};

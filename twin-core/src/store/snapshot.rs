@@ -52,13 +52,8 @@ pub(crate) fn list_snapshots(dir: &Path) -> Result<Vec<(u64, PathBuf)>, StoreErr
     Ok(found)
 }
 
-/// Encodes the whole snapshot into memory, then writes it with one write and makes it durable.
-pub(crate) fn write_snapshot(
-    dir: &Path,
-    seq: u64,
-    parts: &TwinParts,
-    sections: &ExtensionSections,
-) -> Result<PathBuf, StoreError> {
+/// The bytes of a snapshot file in the current version, as [`decode_snapshot`] reads them.
+pub fn encode_snapshot(seq: u64, parts: &TwinParts, sections: &ExtensionSections) -> Vec<u8> {
     let extra: usize = sections.values().map(|s| s.payload.len() + 64).sum();
     let mut buf = Vec::with_capacity(64 + parts.entities.len() * 160 + extra);
     buf.extend_from_slice(&header(SNAPSHOT_MAGIC, SNAPSHOT_VERSION));
@@ -67,6 +62,17 @@ pub(crate) fn write_snapshot(
     records::put_sections(&mut Writer::new(&mut buf), sections);
     let crc = crc32fast::hash(&buf);
     buf.extend_from_slice(&crc.to_le_bytes());
+    buf
+}
+
+/// Encodes the whole snapshot into memory, then writes it with one write and makes it durable.
+pub(crate) fn write_snapshot(
+    dir: &Path,
+    seq: u64,
+    parts: &TwinParts,
+    sections: &ExtensionSections,
+) -> Result<PathBuf, StoreError> {
+    let buf = encode_snapshot(seq, parts, sections);
 
     let path = snapshot_path(dir, seq);
     let mut tmp = path.clone().into_os_string();
