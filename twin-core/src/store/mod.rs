@@ -6,6 +6,16 @@
 //! sequence numbers are dense from 1 across segments; a segment's name is the seq of its first
 //! record; a snapshot named `S` reflects exactly records `1..=S`; the two newest snapshots are
 //! kept, with all log after the older one, so recovery can fall back when the newest is damaged.
+//!
+//! The log is also the one durable stream of alerts and the audit trail: raised alerts
+//! ([`LogRecord::RaiseAlert`]) are numbered by the model like rule alerts, and every record from
+//! outside names its [`ActorId`]. Other domain crates log their own changes as
+//! [`LogRecord::Extension`] records through the same writer, keep their state in snapshot
+//! sections ([`Store::snapshot_with`]) and get both back through a [`ReplaySink`]
+//! ([`Store::open_with`]).
+//!
+//! Fuzzing: `cd twin-core && RUSTC_BOOTSTRAP=1 cargo fuzz run store_record -- -max_total_time=60`
+//! (and `store_snapshot`); see `twin-core/fuzz/README.md`.
 
 mod chunks;
 mod codec;
