@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use twin_core::store::{FsyncPolicy, LogRecord, Store, StoreConfig};
-use twin_core::{EntityKind, Observation, PropertyValue, RuleSet, Timestamp, Twin, TwinConfig};
+use twin_core::{ActorId, EntityKind, Observation, PropertyValue, RuleSet, Timestamp, Twin, TwinConfig};
 
 const BATCH: usize = 1_000;
 const T0: i64 = 1_795_000_000_000;
@@ -44,7 +44,7 @@ fn populated(dir: &std::path::Path, fsync: FsyncPolicy, population: usize) -> (S
         Store::open(store_config(dir, fsync), twin_config(), RuleSet::default()).expect("open store");
     for first in (0..population).step_by(10 * BATCH) {
         let b = batch(first, (10 * BATCH).min(population - first), population, T0);
-        store.append(&[LogRecord::Observations(b.clone())]).expect("append");
+        store.append(&[LogRecord::Observations { actor: ActorId::system(), batch: b.clone() }]).expect("append");
         twin.apply_batch(&b);
     }
     (store, twin)
@@ -66,12 +66,15 @@ fn apply_with_log(c: &mut Criterion) {
             b.iter_batched(
                 || {
                     next += BATCH;
-                    LogRecord::Observations(batch(next, BATCH, POPULATION, T0 + next as i64))
+                    LogRecord::Observations {
+                        actor: ActorId::system(),
+                        batch: batch(next, BATCH, POPULATION, T0 + next as i64),
+                    }
                 },
                 |record| {
                     // Durable first, then applied: the order the server's writer uses.
                     store.append(std::slice::from_ref(&record)).expect("append");
-                    if let LogRecord::Observations(obs) = &record {
+                    if let LogRecord::Observations { batch: obs, .. } = &record {
                         twin.apply_batch(obs);
                     }
                     record
@@ -94,7 +97,7 @@ fn restart(c: &mut Criterion) {
     // A short log tail after the snapshot: 10 batches of 1,000.
     for i in 0..10 {
         let b = batch(i * BATCH, BATCH, POPULATION, T0 + 1 + i as i64);
-        store.append(&[LogRecord::Observations(b.clone())]).expect("append");
+        store.append(&[LogRecord::Observations { actor: ActorId::system(), batch: b.clone() }]).expect("append");
         twin.apply_batch(&b);
     }
     store.sync().expect("sync");

@@ -11,6 +11,8 @@ pub enum Error {
     InvalidQuery { field: &'static str, reason: String },
     #[error("invalid model snapshot: {0}")]
     InvalidParts(String),
+    #[error("invalid alert: {field}: {reason}")]
+    InvalidAlert { field: &'static str, reason: String },
     #[error("invalid rule `{rule}`: {reason}")]
     InvalidRule { rule: String, reason: String },
 }

@@ -26,4 +26,4 @@ pub use entity::{
 pub use error::Error;
 pub use model::{Applied, Change, Twin, TwinConfig, TwinParts};
 pub use query::{BBox, CellCount, KindCounts};
-pub use rules::{Alert, AlertId, RuleEngine, RuleKind, RuleSet, Severity};
+pub use rules::{Alert, AlertId, AlertSubject, RaiseAlert, RuleEngine, RuleKind, RuleSet, Severity};

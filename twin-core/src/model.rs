@@ -5,7 +5,7 @@ use std::collections::{HashMap, VecDeque};
 use std::fmt;
 
 use crate::index::{cell_at, SpatialIndex};
-use crate::rules::{Alert, AlertId, RuleEngine, RuleSet, RuleState};
+use crate::rules::{Alert, AlertId, AlertSubject, RaiseAlert, RuleEngine, RuleSet, RuleState};
 use crate::slots::IdTable;
 use crate::{Entity, EntityId, EntityKind, Error, KindCounts, Observation, Timestamp, TrackPoint};
 
@@ -343,6 +343,34 @@ impl Twin {
             }
             out.push(alert);
         }
+    }
+
+    /// An alert from outside the rule engine (a stale feed, a camera, an alarm panel): numbered from
+    /// the same counter as rule alerts, kept in the same ring and returned in `Applied::alerts`.
+    /// An invalid one (see [`RaiseAlert::validate`]), or one about an entity id the model does not
+    /// hold, is refused as `rejected[0]` and changes nothing.
+    pub fn raise_alert(&mut self, raise: &RaiseAlert) -> Applied {
+        let mut out = Applied::default();
+        if let Err(e) = raise.validate() {
+            out.rejected.push((0, e));
+            return out;
+        }
+        let live = match &raise.subject {
+            AlertSubject::Entity(id) => match self.get(*id) {
+                Some(e) => Some(e),
+                None => {
+                    let reason = format!("entity {id} is not in the model");
+                    out.rejected.push((0, Error::InvalidAlert { field: "entity", reason }));
+                    return out;
+                }
+            },
+            AlertSubject::Key { kind, external_id } => self.id_of(*kind, external_id).and_then(|id| self.get(id)),
+            AlertSubject::Feed { .. } => None,
+        };
+        let alert = raise.to_alert(live.map(|e| (e.id, e.kind, e.external_id.as_str(), e.position)));
+        self.fresh.push(alert);
+        self.number_alerts(&mut out.alerts);
+        out
     }
 
     /// Deletes an entity (operator action). Returns its last state.

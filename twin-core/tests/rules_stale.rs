@@ -87,9 +87,9 @@ fn each_entity_is_judged_on_its_own_interval() {
     let mut slow = bus_seen(0, 60_000.0);
     slow.id = twin_core::EntityId(2);
     let alerts = tick(&mut e, &[fast.clone(), slow.clone()], 10_000);
-    assert_eq!(alerts.iter().map(|a| a.entity).collect::<Vec<_>>(), vec![fast.id]);
+    assert_eq!(alerts.iter().map(|a| a.entity).collect::<Vec<_>>(), vec![Some(fast.id)]);
     let alerts = tick(&mut e, &[fast, slow.clone()], 300_001);
-    assert_eq!(alerts.iter().map(|a| a.entity).collect::<Vec<_>>(), vec![slow.id]);
+    assert_eq!(alerts.iter().map(|a| a.entity).collect::<Vec<_>>(), vec![Some(slow.id)]);
     e.on_remove(slow.id);
     assert_eq!(e.state().stale.len(), 1);
 }

@@ -6,7 +6,7 @@ mod store_common;
 use std::time::Duration;
 
 use store_common::*;
-use twin_core::store::{decode_record, FsyncPolicy, LogRecord, StoreConfig, StoreError};
+use twin_core::store::{decode_record, FsyncPolicy, LogRecord, StoreConfig, StoreError, SNAPSHOT_VERSION};
 
 #[test]
 fn append_then_reopen_gives_identical_model() {
@@ -21,7 +21,8 @@ fn append_then_reopen_gives_identical_model() {
 
     let (store, recovered, report) = open(store_config(dir.path())).unwrap();
     assert_eq!(report.replayed_records, 120);
-    let obs: usize = records.iter().map(|r| if let LogRecord::Observations(b) = r { b.len() } else { 0 }).sum();
+    let obs: usize =
+        records.iter().map(|r| if let LogRecord::Observations { batch, .. } = r { batch.len() } else { 0 }).sum();
     assert_eq!(report.replayed_observations, obs as u64);
     assert_eq!(report.truncated, None);
     assert!(report.warnings.is_empty(), "{:?}", report.warnings);
@@ -191,7 +192,7 @@ fn snapshot_from_another_format_version_is_refused() {
     data[8..12].copy_from_slice(&7u32.to_le_bytes());
     std::fs::write(&path, data).unwrap();
     match open(store_config(dir.path())) {
-        Err(StoreError::Version { path: p, found: 7, expected: 1 }) => assert_eq!(p, path),
+        Err(StoreError::Version { path: p, found: 7, expected: SNAPSHOT_VERSION }) => assert_eq!(p, path),
         other => panic!("expected a version error, got {:?}", other.map(|(_, _, r)| r)),
     }
 }

@@ -15,7 +15,7 @@ pub(crate) fn alert(
     Alert {
         id: AlertId(0),
         time: now,
-        entity: entity.id,
+        entity: Some(entity.id),
         entity_kind: entity.kind,
         external_id: entity.external_id.clone(),
         rule: rule.to_owned(),
@@ -23,6 +23,7 @@ pub(crate) fn alert(
         severity,
         message,
         position: entity.position,
+        detail: crate::Properties::new(),
     }
 }
 

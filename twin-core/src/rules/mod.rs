@@ -13,20 +13,25 @@
 //!
 //! Validation ([`RuleEngine::new`]) refuses duplicate or empty ids, empty or invalid polygons,
 //! non-WGS84 coordinates, non-finite thresholds, negative durations or bands and factors ≤ 1.
+//!
+//! Alerts raised outside the rule engine (stale feeds, camera analytics, fire alarms) come in as
+//! [`RaiseAlert`]s through the log; the model numbers them from the same counter as rule alerts.
 
 mod describe;
 mod engine;
 mod fence_shape;
 mod geofence;
+mod raise;
 mod stale;
 mod threshold;
 mod validate;
 
 pub use engine::RuleEngine;
+pub use raise::{AlertSubject, RaiseAlert, MAX_ALERT_DETAIL, MAX_ALERT_MESSAGE, MAX_ALERT_NAME};
 
 use serde::{Deserialize, Serialize};
 
-use crate::{EntityId, EntityKind, KindFilter, Position, Timestamp};
+use crate::{EntityId, EntityKind, KindFilter, Position, Properties, Timestamp};
 
 /// Sequential alert number, never reused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -43,7 +48,7 @@ pub enum Severity {
     Extreme,
 }
 
-/// What fired.
+/// What fired: a rule of the engine, or a monitor outside it (see [`RuleKind::is_raised`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RuleKind {
@@ -51,23 +56,92 @@ pub enum RuleKind {
     GeofenceExit,
     ThresholdAbove,
     ThresholdBelow,
+    /// An entity silent for longer than usual (the stale rule).
     Stale,
+    /// A feed silent for longer than usual (the feed-health monitor).
+    FeedStale,
+    /// A camera saw a queue in one of its zones.
+    CameraQueue,
+    /// A camera saw a vehicle stopped where it should not stop.
+    CameraStoppedVehicle,
+    /// A camera saw a person in a restricted zone.
+    CameraRestrictedZone,
+    /// A fire alarm panel or detector went off.
+    FireAlarm,
 }
 
-/// An alert raised by a rule about one entity.
+impl RuleKind {
+    pub const ALL: &'static [RuleKind] = &[
+        RuleKind::GeofenceEnter,
+        RuleKind::GeofenceExit,
+        RuleKind::ThresholdAbove,
+        RuleKind::ThresholdBelow,
+        RuleKind::Stale,
+        RuleKind::FeedStale,
+        RuleKind::CameraQueue,
+        RuleKind::CameraStoppedVehicle,
+        RuleKind::CameraRestrictedZone,
+        RuleKind::FireAlarm,
+    ];
+
+    /// The snake_case name used in JSON.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            RuleKind::GeofenceEnter => "geofence_enter",
+            RuleKind::GeofenceExit => "geofence_exit",
+            RuleKind::ThresholdAbove => "threshold_above",
+            RuleKind::ThresholdBelow => "threshold_below",
+            RuleKind::Stale => "stale",
+            RuleKind::FeedStale => "feed_stale",
+            RuleKind::CameraQueue => "camera_queue",
+            RuleKind::CameraStoppedVehicle => "camera_stopped_vehicle",
+            RuleKind::CameraRestrictedZone => "camera_restricted_zone",
+            RuleKind::FireAlarm => "fire_alarm",
+        }
+    }
+
+    /// Kinds that monitors outside the rule engine raise with [`RaiseAlert`]; the engine never
+    /// produces them.
+    pub const fn is_raised(self) -> bool {
+        matches!(
+            self,
+            RuleKind::FeedStale
+                | RuleKind::CameraQueue
+                | RuleKind::CameraStoppedVehicle
+                | RuleKind::CameraRestrictedZone
+                | RuleKind::FireAlarm
+        )
+    }
+}
+
+impl std::fmt::Display for RuleKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An alert: raised by a rule about one entity, or by a monitor (a feed, a camera, an alarm
+/// panel) through a [`RaiseAlert`] log record. Both kinds share one id sequence.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Alert {
     pub id: AlertId,
     pub time: Timestamp,
-    pub entity: EntityId,
+    /// The entity concerned; `None` for an alert about something that is not an entity (a feed)
+    /// or about an entity the model does not hold.
+    pub entity: Option<EntityId>,
+    /// The entity's kind; for a feed, the kind of entity it reports (so clients can filter).
     pub entity_kind: EntityKind,
+    /// The entity's external id; for a feed, the feed's name.
     pub external_id: String,
-    /// Id of the rule that fired (from the city config).
+    /// Id of the rule that fired (from the city config), or of the monitor that raised it.
     pub rule: String,
     pub rule_kind: RuleKind,
     pub severity: Severity,
     pub message: String,
     pub position: Option<Position>,
+    /// Structured facts behind a raised alert (zone, vehicle count, silence in seconds …).
+    #[serde(default, skip_serializing_if = "Properties::is_empty")]
+    pub detail: Properties,
 }
 
 /// A polygon that raises an alert when matching entities enter or leave it.

@@ -15,6 +15,8 @@ pub enum CodecError {
     Utf8 { at: usize },
     #[error("{what} count {count} at byte {at} exceeds the remaining data")]
     Count { what: &'static str, count: u64, at: usize },
+    #[error("invalid {what} at byte {at}")]
+    Invalid { what: &'static str, at: usize },
     #[error("{count} trailing bytes after the value")]
     Trailing { count: usize },
 }
@@ -35,6 +37,10 @@ impl<'a> Writer<'a> {
 
     pub(crate) fn bool(&mut self, v: bool) {
         self.buf.push(u8::from(v));
+    }
+
+    pub(crate) fn u16(&mut self, v: u16) {
+        self.buf.extend_from_slice(&v.to_le_bytes());
     }
 
     pub(crate) fn u32(&mut self, v: u32) {
@@ -63,6 +69,12 @@ impl<'a> Writer<'a> {
     pub(crate) fn str(&mut self, s: &str) {
         self.len(s.len());
         self.buf.extend_from_slice(s.as_bytes());
+    }
+
+    /// Length-prefixed raw bytes.
+    pub(crate) fn bytes(&mut self, b: &[u8]) {
+        self.len(b.len());
+        self.buf.extend_from_slice(b);
     }
 
     pub(crate) fn opt<T>(&mut self, v: Option<T>, put: impl FnOnce(&mut Self, T)) {
@@ -124,6 +136,10 @@ impl<'a> Reader<'a> {
         }
     }
 
+    pub(crate) fn u16(&mut self) -> Result<u16, CodecError> {
+        Ok(u16::from_le_bytes(self.array()?))
+    }
+
     pub(crate) fn u32(&mut self) -> Result<u32, CodecError> {
         Ok(u32::from_le_bytes(self.array()?))
     }
@@ -161,6 +177,12 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Length-prefixed raw bytes; the length is checked against the data before allocating.
+    pub(crate) fn bytes(&mut self) -> Result<Vec<u8>, CodecError> {
+        let n = self.count("byte", 1)?;
+        Ok(self.take(n)?.to_vec())
+    }
+
     pub(crate) fn opt<T>(
         &mut self,
         get: impl FnOnce(&mut Self) -> Result<T, CodecError>,
@@ -194,6 +216,8 @@ mod tests {
         w.u8(7);
         w.bool(true);
         w.u32(0xdead_beef);
+        w.u16(0xbeef);
+        w.bytes(&[1, 2, 3]);
         w.u64(u64::MAX - 1);
         w.i64(-42);
         w.f64(-0.0);
@@ -204,6 +228,8 @@ mod tests {
         assert_eq!(r.u8().unwrap(), 7);
         assert!(r.bool().unwrap());
         assert_eq!(r.u32().unwrap(), 0xdead_beef);
+        assert_eq!(r.u16().unwrap(), 0xbeef);
+        assert_eq!(r.bytes().unwrap(), vec![1, 2, 3]);
         assert_eq!(r.u64().unwrap(), u64::MAX - 1);
         assert_eq!(r.i64().unwrap(), -42);
         assert_eq!(r.f64().unwrap().to_bits(), (-0.0f64).to_bits());
@@ -217,6 +243,8 @@ mod tests {
     fn huge_count_is_refused_without_allocating() {
         let buf = u32::MAX.to_le_bytes();
         let err = Reader::new(&buf).str().unwrap_err();
+        assert!(matches!(err, CodecError::Count { .. }), "{err}");
+        let err = Reader::new(&buf).bytes().unwrap_err();
         assert!(matches!(err, CodecError::Count { .. }), "{err}");
     }
 

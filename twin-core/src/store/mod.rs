@@ -6,9 +6,20 @@
 //! sequence numbers are dense from 1 across segments; a segment's name is the seq of its first
 //! record; a snapshot named `S` reflects exactly records `1..=S`; the two newest snapshots are
 //! kept, with all log after the older one, so recovery can fall back when the newest is damaged.
+//!
+//! The log is also the one durable stream of alerts and the audit trail: raised alerts
+//! ([`LogRecord::RaiseAlert`]) are numbered by the model like rule alerts, and every record from
+//! outside names its [`ActorId`]. Other domain crates log their own changes as
+//! [`LogRecord::Extension`] records through the same writer, keep their state in snapshot
+//! sections ([`Store::snapshot_with`]) and get both back through a [`ReplaySink`]
+//! ([`Store::open_with`]).
+//!
+//! Fuzzing: `cd twin-core && RUSTC_BOOTSTRAP=1 cargo fuzz run store_record -- -max_total_time=60`
+//! (and `store_snapshot`); see `twin-core/fuzz/README.md`.
 
 mod chunks;
 mod codec;
+mod extension;
 mod reader;
 mod records;
 mod recovery;
@@ -23,22 +34,72 @@ use std::time::{Duration, Instant};
 use thiserror::Error;
 
 pub use codec::CodecError;
+pub use extension::{
+    CollectExtensions, ExtensionSection, ExtensionSections, ReplaySink, SinkError, StreamName, StreamNameError,
+    MAX_STREAM_NAME,
+};
 pub use reader::LogReader;
 pub use records::{decode_parts, decode_record, encode_parts, encode_record};
 pub use segment::LOG_VERSION;
-pub use snapshot::SNAPSHOT_VERSION;
+pub use snapshot::{decode_snapshot, encode_snapshot, SnapshotContents, SnapshotDecodeError, SNAPSHOT_VERSION};
 
-use crate::rules::RuleSet;
-use crate::{EntityId, Observation, Timestamp, Twin, TwinConfig};
+use crate::rules::{RaiseAlert, RuleSet};
+use crate::{ActorId, Applied, Change, EntityId, Observation, Timestamp, Twin, TwinConfig};
 
-/// One entry of the log. Everything that changes the model is logged, so replay is exact.
+/// The actor of records written before the log attributed records to actors.
+pub const UNATTRIBUTED: &str = "unattributed";
+
+/// The largest log record payload, in bytes: `append` refuses larger records with
+/// `StoreError::RecordTooLarge` (split batches; keep extension payloads well below it).
+pub const MAX_RECORD_BYTES: usize = segment::MAX_PAYLOAD;
+
+/// One entry of the log. Everything that changes the model is logged, so replay is exact; what
+/// comes from outside names the actor, so the log is also the audit trail. Ticks are the
+/// server's own (`system`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum LogRecord {
-    Observations(Vec<Observation>),
+    /// A batch of observations, all from one actor (a feed client, a device, `system` for
+    /// simulators).
+    Observations { actor: ActorId, batch: Vec<Observation> },
     /// Time passed (expiry and time-based rules ran at this instant).
     Tick(Timestamp),
     /// An operator deleted an entity.
-    Remove(EntityId),
+    Remove { actor: ActorId, id: EntityId },
+    /// An alert from outside the rule engine; numbered by the model like rule alerts.
+    RaiseAlert { actor: ActorId, alert: RaiseAlert },
+    /// Opaque state change of another domain crate (cases, dispatch …): logged, numbered and
+    /// replayed to a [`ReplaySink`], ignored by the model.
+    Extension { actor: ActorId, stream: StreamName, version: u16, payload: Vec<u8> },
+}
+
+impl LogRecord {
+    /// Who made the change; `None` for ticks (the server itself).
+    pub fn actor(&self) -> Option<&ActorId> {
+        match self {
+            LogRecord::Observations { actor, .. }
+            | LogRecord::Remove { actor, .. }
+            | LogRecord::RaiseAlert { actor, .. }
+            | LogRecord::Extension { actor, .. } => Some(actor),
+            LogRecord::Tick(_) => None,
+        }
+    }
+}
+
+impl Twin {
+    /// Applies one log record: what the writer does after appending it and what replay does.
+    /// Extension records change nothing here.
+    pub fn apply_record(&mut self, record: &LogRecord) -> Applied {
+        match record {
+            LogRecord::Observations { batch, .. } => self.apply_batch(batch),
+            LogRecord::Tick(now) => self.tick(*now),
+            LogRecord::Remove { id, .. } => Applied {
+                changes: self.remove(*id).map(|e| Change::Removed(Box::new(e))).into_iter().collect(),
+                ..Applied::default()
+            },
+            LogRecord::RaiseAlert { alert, .. } => self.raise_alert(alert),
+            LogRecord::Extension { .. } => Applied::default(),
+        }
+    }
 }
 
 /// When appended data reaches the disk.
@@ -105,8 +166,14 @@ pub enum StoreError {
     Locked { path: PathBuf },
     #[error("a log record of {bytes} bytes exceeds the limit of {max} bytes; split the batch")]
     RecordTooLarge { bytes: usize, max: usize },
+    #[error("the replay consumer refused {}: {source}", replayed(.seq))]
+    Replay { seq: Option<u64>, source: SinkError },
     #[error(transparent)]
     Model(#[from] crate::Error),
+}
+
+fn replayed(seq: &Option<u64>) -> String {
+    seq.map_or_else(|| "the snapshot sections".to_owned(), |s| format!("record {s}"))
 }
 
 /// Maps an I/O error to `StoreError::Io` naming the file.
@@ -148,13 +215,25 @@ fn lock_dir(dir: &Path) -> Result<File, StoreError> {
 
 impl Store {
     /// Opens (or creates) the data directory, loads the newest snapshot and replays the log after it.
+    /// Extension sections and records are skipped: see [`Store::open_with`].
     pub fn open(
         config: StoreConfig,
         twin_config: TwinConfig,
         rules: RuleSet,
     ) -> Result<(Store, Twin, RecoveryReport), StoreError> {
+        Self::open_with(config, twin_config, rules, &mut ())
+    }
+
+    /// Like [`Store::open`], handing the snapshot's extension sections and every replayed record
+    /// to `sink` (see [`ReplaySink`] for the order), so other domain crates rebuild their state.
+    pub fn open_with(
+        config: StoreConfig,
+        twin_config: TwinConfig,
+        rules: RuleSet,
+        sink: &mut dyn ReplaySink,
+    ) -> Result<(Store, Twin, RecoveryReport), StoreError> {
         let lock = lock_dir(&config.dir)?;
-        let recovered = recovery::recover(&config, twin_config, rules)?;
+        let recovered = recovery::recover(&config, twin_config, rules, sink)?;
         let log_dir = config.dir.join("log");
         let snap_dir = config.dir.join("snapshots");
         let (file, path) = match recovered.active {
@@ -240,12 +319,20 @@ impl Store {
     }
 
     /// Writes a snapshot of `twin` (which must reflect every appended record), then drops log
-    /// segments it makes obsolete.
+    /// segments it makes obsolete. It holds no extension sections: where extension records are
+    /// logged, use [`Store::snapshot_with`], or their state before the snapshot is lost.
     pub fn snapshot(&mut self, twin: &Twin) -> Result<(), StoreError> {
+        self.snapshot_with(twin, &ExtensionSections::new())
+    }
+
+    /// Writes a snapshot of `twin` and of the extensions' own state, `sections`: each must reflect
+    /// every appended record, as the model does. Recovery hands them back to
+    /// [`ReplaySink::restore`].
+    pub fn snapshot_with(&mut self, twin: &Twin, sections: &ExtensionSections) -> Result<(), StoreError> {
         // A snapshot must never cover records the log could still lose.
         self.sync()?;
         let seq = self.last_seq();
-        snapshot::write_snapshot(&self.snap_dir, seq, &twin.to_parts())?;
+        snapshot::write_snapshot(&self.snap_dir, seq, &twin.to_parts(), sections)?;
         self.since_snapshot = 0;
         self.prune()
     }

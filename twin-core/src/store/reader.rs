@@ -8,7 +8,9 @@ use std::path::Path;
 use super::segment::{self, HeaderState, Segment, FRAME_HEADER_LEN, HEADER_LEN};
 use super::{records, LogRecord, StoreError};
 
-/// Iterates `(seq, record)` from a data directory's log, oldest first.
+/// Iterates `(seq, record)` from a data directory's log, oldest first: every kind of record,
+/// extension records included (a tool rebuilding an extension's state starts from the snapshot's
+/// sections, read with [`super::decode_snapshot`]).
 pub struct LogReader {
     segments: Vec<Segment>,
     next_segment: usize,

@@ -1,35 +1,68 @@
 //! Encodings of the model's types for the log and snapshots. Enum tags are written out explicitly
 //! (never `as u8` of a Rust enum) because they are part of the on-disk format.
+//!
+//! A log payload is `u64 seq, u8 tag, body` (little-endian; `str` = u32 byte length + UTF-8,
+//! `bytes` = u32 length + raw, `opt` = u8 0/1 + value). Tags are only ever added:
+//!
+//! | tag | record | body |
+//! |---|---|---|
+//! | 0 | observations, before attribution | u32 n, n × observation (decoded with actor [`UNATTRIBUTED`]) |
+//! | 1 | tick | i64 ms |
+//! | 2 | remove, before attribution | u64 entity id (decoded with actor [`UNATTRIBUTED`]) |
+//! | 3 | observations | str actor, u32 n, n × observation |
+//! | 4 | remove | str actor, u64 entity id |
+//! | 5 | raise alert | str actor, i64 time, u8 rule kind, u8 severity, str rule, subject, str message, properties detail, opt position |
+//! | 6 | extension | str actor, str stream, u16 version, bytes payload |
+//!
+//! A subject is `u8 0, u64 id` (entity), `u8 1, u8 kind, str external id` (key) or
+//! `u8 2, str name, u8 kind` (feed).
 
 use std::collections::VecDeque;
 
 use super::chunks;
 use super::codec::{CodecError, Reader, Writer};
-use super::LogRecord;
-use crate::rules::RuleState;
+use super::extension::{ExtensionSection, ExtensionSections, StreamName};
+use super::{LogRecord, UNATTRIBUTED};
+use crate::rules::{AlertSubject, RaiseAlert, RuleState};
 use crate::{
-    Alert, AlertId, Entity, EntityId, EntityKind, Observation, Position, Properties, PropertyValue, RuleKind, Severity,
-    Timestamp, TrackPoint, TwinParts,
+    ActorId, Alert, AlertId, Entity, EntityId, EntityKind, Observation, Position, Properties, PropertyValue, RuleKind,
+    Severity, Timestamp, TrackPoint, TwinParts,
 };
 
 // Smallest encodings, used to refuse impossible counts before allocating.
 const MIN_OBSERVATION: usize = 4 + 1 + 4 + 8 + 4 + 4;
 pub(crate) const MIN_ENTITY: usize = 8 + 1 + 4 + 4 + 8 + 4 + 4 + 4 + 8;
-const MIN_ALERT: usize = 8 + 8 + 8 + 1 + 4 + 4 + 1 + 1 + 4 + 1;
+const MIN_ALERT_V1: usize = 8 + 8 + 8 + 1 + 4 + 4 + 1 + 1 + 4 + 1;
+const MIN_ALERT_V2: usize = 8 + 8 + 1 + 1 + 4 + 4 + 1 + 1 + 4 + 1 + 4;
 const MIN_TRACK_POINT: usize = 8 + 16 + 2;
 const MIN_PROPERTY: usize = 4 + 2;
+const MIN_SECTION: usize = 4 + 1 + 2 + 4;
 
-const RECORD_OBSERVATIONS: u8 = 0;
+const RECORD_OBSERVATIONS_UNATTRIBUTED: u8 = 0;
 const RECORD_TICK: u8 = 1;
-const RECORD_REMOVE: u8 = 2;
+const RECORD_REMOVE_UNATTRIBUTED: u8 = 2;
+const RECORD_OBSERVATIONS: u8 = 3;
+const RECORD_REMOVE: u8 = 4;
+const RECORD_RAISE_ALERT: u8 = 5;
+const RECORD_EXTENSION: u8 = 6;
+
+const SUBJECT_ENTITY: u8 = 0;
+const SUBJECT_KEY: u8 = 1;
+const SUBJECT_FEED: u8 = 2;
+
+/// Snapshot layouts: version 1 had no alert detail, an entity on every alert and no extension
+/// sections.
+pub(crate) const PARTS_V1: u32 = 1;
+pub(crate) const PARTS_V2: u32 = 2;
 
 /// Appends a log payload: the sequence number, then the record.
 pub(crate) fn put_record(buf: &mut Vec<u8>, seq: u64, record: &LogRecord) {
     let mut w = Writer::new(buf);
     w.u64(seq);
     match record {
-        LogRecord::Observations(batch) => {
+        LogRecord::Observations { actor, batch } => {
             w.u8(RECORD_OBSERVATIONS);
+            w.str(actor.as_str());
             w.len(batch.len());
             for o in batch {
                 put_observation(&mut w, o);
@@ -39,9 +72,22 @@ pub(crate) fn put_record(buf: &mut Vec<u8>, seq: u64, record: &LogRecord) {
             w.u8(RECORD_TICK);
             w.i64(t.0);
         }
-        LogRecord::Remove(id) => {
+        LogRecord::Remove { actor, id } => {
             w.u8(RECORD_REMOVE);
+            w.str(actor.as_str());
             w.u64(id.0);
+        }
+        LogRecord::RaiseAlert { actor, alert } => {
+            w.u8(RECORD_RAISE_ALERT);
+            w.str(actor.as_str());
+            put_raise(&mut w, alert);
+        }
+        LogRecord::Extension { actor, stream, version, payload } => {
+            w.u8(RECORD_EXTENSION);
+            w.str(actor.as_str());
+            w.str(stream.as_str());
+            w.u16(*version);
+            w.bytes(payload);
         }
     }
 }
@@ -59,24 +105,96 @@ pub fn decode_record(payload: &[u8]) -> Result<(u64, LogRecord), CodecError> {
     let mut r = Reader::new(payload);
     let seq = r.u64()?;
     let at = r.pos();
+    let unattributed = || ActorId(UNATTRIBUTED.to_owned());
     let record = match r.u8()? {
-        RECORD_OBSERVATIONS => {
-            let n = r.count("observation", MIN_OBSERVATION)?;
-            let mut batch = Vec::with_capacity(n);
-            for _ in 0..n {
-                batch.push(get_observation(&mut r)?);
-            }
-            LogRecord::Observations(batch)
+        RECORD_OBSERVATIONS_UNATTRIBUTED => {
+            LogRecord::Observations { actor: unattributed(), batch: get_batch(&mut r)? }
         }
         RECORD_TICK => LogRecord::Tick(Timestamp(r.i64()?)),
-        RECORD_REMOVE => LogRecord::Remove(EntityId(r.u64()?)),
+        RECORD_REMOVE_UNATTRIBUTED => LogRecord::Remove { actor: unattributed(), id: EntityId(r.u64()?) },
+        RECORD_OBSERVATIONS => {
+            let actor = ActorId(r.str()?);
+            LogRecord::Observations { actor, batch: get_batch(&mut r)? }
+        }
+        RECORD_REMOVE => LogRecord::Remove { actor: ActorId(r.str()?), id: EntityId(r.u64()?) },
+        RECORD_RAISE_ALERT => LogRecord::RaiseAlert { actor: ActorId(r.str()?), alert: get_raise(&mut r)? },
+        RECORD_EXTENSION => LogRecord::Extension {
+            actor: ActorId(r.str()?),
+            stream: get_stream(&mut r)?,
+            version: r.u16()?,
+            payload: r.bytes()?,
+        },
         tag => return Err(CodecError::Tag { what: "log record", tag, at }),
     };
     r.finish()?;
     Ok((seq, record))
 }
 
-/// Appends the encoding of snapshot contents.
+fn get_batch(r: &mut Reader<'_>) -> Result<Vec<Observation>, CodecError> {
+    let n = r.count("observation", MIN_OBSERVATION)?;
+    let mut batch = Vec::with_capacity(n);
+    for _ in 0..n {
+        batch.push(get_observation(r)?);
+    }
+    Ok(batch)
+}
+
+fn get_stream(r: &mut Reader<'_>) -> Result<StreamName, CodecError> {
+    let at = r.pos();
+    StreamName::new(r.str()?).map_err(|_| CodecError::Invalid { what: "stream name", at })
+}
+
+fn put_raise(w: &mut Writer<'_>, a: &RaiseAlert) {
+    w.i64(a.time.0);
+    w.u8(rule_kind_tag(a.kind));
+    w.u8(severity_tag(a.severity));
+    w.str(&a.rule);
+    match &a.subject {
+        AlertSubject::Entity(id) => {
+            w.u8(SUBJECT_ENTITY);
+            w.u64(id.0);
+        }
+        AlertSubject::Key { kind, external_id } => {
+            w.u8(SUBJECT_KEY);
+            put_kind(w, *kind);
+            w.str(external_id);
+        }
+        AlertSubject::Feed { name, kind } => {
+            w.u8(SUBJECT_FEED);
+            w.str(name);
+            put_kind(w, *kind);
+        }
+    }
+    w.str(&a.message);
+    put_properties(w, &a.detail);
+    w.opt(a.position, put_position);
+}
+
+fn get_raise(r: &mut Reader<'_>) -> Result<RaiseAlert, CodecError> {
+    let time = Timestamp(r.i64()?);
+    let kind = get_rule_kind(r)?;
+    let severity = get_severity(r)?;
+    let rule = r.str()?;
+    let at = r.pos();
+    let subject = match r.u8()? {
+        SUBJECT_ENTITY => AlertSubject::Entity(EntityId(r.u64()?)),
+        SUBJECT_KEY => AlertSubject::Key { kind: get_kind(r)?, external_id: r.str()? },
+        SUBJECT_FEED => AlertSubject::Feed { name: r.str()?, kind: get_kind(r)? },
+        tag => return Err(CodecError::Tag { what: "alert subject", tag, at }),
+    };
+    Ok(RaiseAlert {
+        time,
+        kind,
+        rule,
+        severity,
+        subject,
+        message: r.str()?,
+        detail: get_properties(r)?,
+        position: r.opt(get_position)?,
+    })
+}
+
+/// Appends the encoding of snapshot contents (the current layout, [`super::SNAPSHOT_VERSION`]).
 pub fn encode_parts(buf: &mut Vec<u8>, parts: &TwinParts) {
     Writer::new(buf).u64(parts.next_id);
     Writer::new(buf).u64(parts.next_alert_id);
@@ -89,20 +207,52 @@ pub fn encode_parts(buf: &mut Vec<u8>, parts: &TwinParts) {
     put_rule_state(&mut w, &parts.rule_state);
 }
 
-/// Decodes snapshot contents; the whole slice must be consumed.
+/// Decodes snapshot contents of the current layout; the whole slice must be consumed.
 pub fn decode_parts(data: &[u8]) -> Result<TwinParts, CodecError> {
     let mut r = Reader::new(data);
+    let parts = get_parts(&mut r, PARTS_V2)?;
+    r.finish()?;
+    Ok(parts)
+}
+
+/// Snapshot contents in layout `version` (1 or 2).
+pub(crate) fn get_parts(r: &mut Reader<'_>, version: u32) -> Result<TwinParts, CodecError> {
     let next_id = r.u64()?;
     let next_alert_id = r.u64()?;
-    let entities = chunks::get_entities(&mut r)?;
-    let n = r.count("alert", MIN_ALERT)?;
+    let entities = chunks::get_entities(r)?;
+    let v1 = version == PARTS_V1;
+    let n = r.count("alert", if v1 { MIN_ALERT_V1 } else { MIN_ALERT_V2 })?;
     let mut alerts = Vec::with_capacity(n);
     for _ in 0..n {
-        alerts.push(get_alert(&mut r)?);
+        alerts.push(if v1 { get_alert_v1(r)? } else { get_alert(r)? });
     }
-    let rule_state = get_rule_state(&mut r)?;
-    r.finish()?;
+    let rule_state = get_rule_state(r)?;
     Ok(TwinParts { entities, next_id, alerts, next_alert_id, rule_state })
+}
+
+/// Extension sections: `u32 n`, then per section `str stream, u16 version, bytes payload`, in
+/// stream order.
+pub(crate) fn put_sections(w: &mut Writer<'_>, sections: &ExtensionSections) {
+    w.len(sections.len());
+    for (stream, s) in sections {
+        w.str(stream.as_str());
+        w.u16(s.version);
+        w.bytes(&s.payload);
+    }
+}
+
+pub(crate) fn get_sections(r: &mut Reader<'_>) -> Result<ExtensionSections, CodecError> {
+    let n = r.count("extension section", MIN_SECTION)?;
+    let mut sections = ExtensionSections::new();
+    for _ in 0..n {
+        let at = r.pos();
+        let stream = get_stream(r)?;
+        let section = ExtensionSection { version: r.u16()?, payload: r.bytes()? };
+        if sections.insert(stream, section).is_some() {
+            return Err(CodecError::Invalid { what: "repeated extension stream", at });
+        }
+    }
+    Ok(sections)
 }
 
 fn put_kind(w: &mut Writer<'_>, kind: EntityKind) {
@@ -260,7 +410,40 @@ fn rule_kind_tag(k: RuleKind) -> u8 {
         RuleKind::ThresholdAbove => 2,
         RuleKind::ThresholdBelow => 3,
         RuleKind::Stale => 4,
+        RuleKind::FeedStale => 5,
+        RuleKind::CameraQueue => 6,
+        RuleKind::CameraStoppedVehicle => 7,
+        RuleKind::CameraRestrictedZone => 8,
+        RuleKind::FireAlarm => 9,
     }
+}
+
+fn get_rule_kind(r: &mut Reader<'_>) -> Result<RuleKind, CodecError> {
+    let at = r.pos();
+    Ok(match r.u8()? {
+        0 => RuleKind::GeofenceEnter,
+        1 => RuleKind::GeofenceExit,
+        2 => RuleKind::ThresholdAbove,
+        3 => RuleKind::ThresholdBelow,
+        4 => RuleKind::Stale,
+        5 => RuleKind::FeedStale,
+        6 => RuleKind::CameraQueue,
+        7 => RuleKind::CameraStoppedVehicle,
+        8 => RuleKind::CameraRestrictedZone,
+        9 => RuleKind::FireAlarm,
+        tag => return Err(CodecError::Tag { what: "rule kind", tag, at }),
+    })
+}
+
+fn get_severity(r: &mut Reader<'_>) -> Result<Severity, CodecError> {
+    let at = r.pos();
+    Ok(match r.u8()? {
+        0 => Severity::Minor,
+        1 => Severity::Moderate,
+        2 => Severity::Severe,
+        3 => Severity::Extreme,
+        tag => return Err(CodecError::Tag { what: "severity", tag, at }),
+    })
 }
 
 fn severity_tag(s: Severity) -> u8 {
@@ -272,10 +455,12 @@ fn severity_tag(s: Severity) -> u8 {
     }
 }
 
+/// Alert, snapshot layout 2: `u64 id, i64 time, opt u64 entity, u8 kind, str external id,
+/// str rule, u8 rule kind, u8 severity, str message, opt position, properties detail`.
 fn put_alert(w: &mut Writer<'_>, a: &Alert) {
     w.u64(a.id.0);
     w.i64(a.time.0);
-    w.u64(a.entity.0);
+    w.opt(a.entity.map(|e| e.0), Writer::u64);
     put_kind(w, a.entity_kind);
     w.str(&a.external_id);
     w.str(&a.rule);
@@ -283,35 +468,41 @@ fn put_alert(w: &mut Writer<'_>, a: &Alert) {
     w.u8(severity_tag(a.severity));
     w.str(&a.message);
     w.opt(a.position, put_position);
+    put_properties(w, &a.detail);
 }
 
 fn get_alert(r: &mut Reader<'_>) -> Result<Alert, CodecError> {
-    let id = AlertId(r.u64()?);
-    let time = Timestamp(r.i64()?);
-    let entity = EntityId(r.u64()?);
-    let entity_kind = get_kind(r)?;
-    let external_id = r.str()?;
-    let rule = r.str()?;
-    let at = r.pos();
-    let rule_kind = match r.u8()? {
-        0 => RuleKind::GeofenceEnter,
-        1 => RuleKind::GeofenceExit,
-        2 => RuleKind::ThresholdAbove,
-        3 => RuleKind::ThresholdBelow,
-        4 => RuleKind::Stale,
-        tag => return Err(CodecError::Tag { what: "rule kind", tag, at }),
-    };
-    let at = r.pos();
-    let severity = match r.u8()? {
-        0 => Severity::Minor,
-        1 => Severity::Moderate,
-        2 => Severity::Severe,
-        3 => Severity::Extreme,
-        tag => return Err(CodecError::Tag { what: "severity", tag, at }),
-    };
-    let message = r.str()?;
-    let position = r.opt(get_position)?;
-    Ok(Alert { id, time, entity, entity_kind, external_id, rule, rule_kind, severity, message, position })
+    Ok(Alert {
+        id: AlertId(r.u64()?),
+        time: Timestamp(r.i64()?),
+        entity: r.opt(Reader::u64)?.map(EntityId),
+        entity_kind: get_kind(r)?,
+        external_id: r.str()?,
+        rule: r.str()?,
+        rule_kind: get_rule_kind(r)?,
+        severity: get_severity(r)?,
+        message: r.str()?,
+        position: r.opt(get_position)?,
+        detail: get_properties(r)?,
+    })
+}
+
+/// Alert, snapshot layout 1: `u64 id, i64 time, u64 entity, u8 kind, str external id, str rule,
+/// u8 rule kind, u8 severity, str message, opt position`.
+fn get_alert_v1(r: &mut Reader<'_>) -> Result<Alert, CodecError> {
+    Ok(Alert {
+        id: AlertId(r.u64()?),
+        time: Timestamp(r.i64()?),
+        entity: Some(EntityId(r.u64()?)),
+        entity_kind: get_kind(r)?,
+        external_id: r.str()?,
+        rule: r.str()?,
+        rule_kind: get_rule_kind(r)?,
+        severity: get_severity(r)?,
+        message: r.str()?,
+        position: r.opt(get_position)?,
+        detail: Properties::new(),
+    })
 }
 
 fn put_rule_state(w: &mut Writer<'_>, s: &RuleState) {

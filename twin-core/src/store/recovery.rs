@@ -5,8 +5,9 @@ use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use super::extension::{ExtensionSections, ReplaySink};
 use super::segment::{self, HeaderState, Segment, FRAME_HEADER_LEN, HEADER_LEN, LOG_MAGIC, LOG_VERSION};
-use super::snapshot::{self, SnapshotProblem};
+use super::snapshot::{self, SnapshotContents, SnapshotProblem};
 use super::{io_err, records, LogRecord, RecoveryReport, StoreConfig, StoreError};
 use crate::rules::RuleSet;
 use crate::{Twin, TwinConfig};
@@ -30,7 +31,12 @@ struct Damage {
     reason: String,
 }
 
-pub(crate) fn recover(config: &StoreConfig, twin_config: TwinConfig, rules: RuleSet) -> Result<Recovered, StoreError> {
+pub(crate) fn recover(
+    config: &StoreConfig,
+    twin_config: TwinConfig,
+    rules: RuleSet,
+    sink: &mut dyn ReplaySink,
+) -> Result<Recovered, StoreError> {
     let log_dir = config.dir.join("log");
     let snap_dir = config.dir.join("snapshots");
     for dir in [&log_dir, &snap_dir] {
@@ -38,10 +44,11 @@ pub(crate) fn recover(config: &StoreConfig, twin_config: TwinConfig, rules: Rule
     }
     let segments = segment::list_segments(&log_dir)?;
     let mut report = RecoveryReport::default();
-    let (twin, base_seq) = load_snapshot(&snap_dir, &segments, twin_config, rules, &mut report)?;
+    let (twin, base_seq, sections) = load_snapshot(&snap_dir, &segments, twin_config, rules, &mut report)?;
     report.snapshot_seq = (base_seq > 0).then_some(base_seq);
+    sink.restore(report.snapshot_seq, sections).map_err(|source| StoreError::Replay { seq: None, source })?;
 
-    let mut replay = Replay { config, segments, twin, report, base_seq, replayed_bytes: 0 };
+    let mut replay = Replay { config, segments, twin, report, base_seq, replayed_bytes: 0, sink };
     let (next_seq, active) = replay.run()?;
     let Replay { twin, mut report, replayed_bytes, .. } = replay;
     // The log can end before the snapshot (an unsynced tail lost with the machine): continue
@@ -57,14 +64,15 @@ pub(crate) fn recover(config: &StoreConfig, twin_config: TwinConfig, rules: Rule
     Ok(Recovered { twin, report, next_seq, active, replayed_bytes })
 }
 
-/// Loads the newest snapshot that validates and returns the model with the seq it covers (0 without).
+/// Loads the newest snapshot that validates and returns the model with the seq it covers (0 without)
+/// and its extension sections.
 fn load_snapshot(
     snap_dir: &Path,
     segments: &[Segment],
     twin_config: TwinConfig,
     rules: RuleSet,
     report: &mut RecoveryReport,
-) -> Result<(Twin, u64), StoreError> {
+) -> Result<(Twin, u64, ExtensionSections), StoreError> {
     // Invalid rules are a configuration error, not a reason to distrust a snapshot.
     let fresh = Twin::with_rules(twin_config.clone(), rules.clone())?;
     let mut first_failure: Option<(PathBuf, String)> = None;
@@ -72,11 +80,13 @@ fn load_snapshot(
         let problem = match snapshot::read_snapshot(&path) {
             Err(SnapshotProblem::Fatal(e)) => return Err(e),
             Err(SnapshotProblem::Invalid(reason)) => reason,
-            Ok((seq, _)) if seq != name_seq => format!("holds seq {seq}, its name says {name_seq}"),
-            Ok((seq, parts)) => match Twin::from_parts(twin_config.clone(), rules.clone(), parts) {
-                Ok(twin) => return Ok((twin, seq)),
-                Err(e) => format!("cannot rebuild the model: {e}"),
-            },
+            Ok(SnapshotContents { seq, .. }) if seq != name_seq => format!("holds seq {seq}, its name says {name_seq}"),
+            Ok(SnapshotContents { seq, parts, sections }) => {
+                match Twin::from_parts(twin_config.clone(), rules.clone(), parts) {
+                    Ok(twin) => return Ok((twin, seq, sections)),
+                    Err(e) => format!("cannot rebuild the model: {e}"),
+                }
+            }
         };
         report.warnings.push(format!("snapshot {} is unusable ({problem}); trying an older one", path.display()));
         first_failure.get_or_insert((path, problem));
@@ -97,7 +107,7 @@ fn load_snapshot(
             });
         }
     }
-    Ok((fresh, 0))
+    Ok((fresh, 0, ExtensionSections::new()))
 }
 
 struct Replay<'a> {
@@ -107,6 +117,7 @@ struct Replay<'a> {
     report: RecoveryReport,
     base_seq: u64,
     replayed_bytes: u64,
+    sink: &'a mut dyn ReplaySink,
 }
 
 impl Replay<'_> {
@@ -168,7 +179,7 @@ impl Replay<'_> {
             }
             if seq > self.base_seq {
                 match records::decode_record(payload) {
-                    Ok((_, record)) => self.apply(record),
+                    Ok((_, record)) => self.apply(seq, &record)?,
                     Err(e) => return damage(pos, format!("undecodable record: {e}")),
                 }
                 self.replayed_bytes += (FRAME_HEADER_LEN + payload.len()) as u64;
@@ -179,21 +190,14 @@ impl Replay<'_> {
         Ok(None)
     }
 
-    fn apply(&mut self, record: LogRecord) {
+    fn apply(&mut self, seq: u64, record: &LogRecord) -> Result<(), StoreError> {
         self.report.replayed_records += 1;
-        // Observations refused now were refused when first applied too: replay reproduces that.
-        match record {
-            LogRecord::Observations(batch) => {
-                self.report.replayed_observations += batch.len() as u64;
-                self.twin.apply_batch(&batch);
-            }
-            LogRecord::Tick(now) => {
-                self.twin.tick(now);
-            }
-            LogRecord::Remove(id) => {
-                self.twin.remove(id);
-            }
+        if let LogRecord::Observations { batch, .. } = record {
+            self.report.replayed_observations += batch.len() as u64;
         }
+        // What was refused when first applied is refused again: replay reproduces that.
+        let applied = self.twin.apply_record(record);
+        self.sink.record(seq, record, &applied).map_err(|source| StoreError::Replay { seq: Some(seq), source })
     }
 
     /// Stops with `Corrupt`, or with `repair` cuts the log at the damage and moves the rest aside.

@@ -6,9 +6,10 @@ use std::path::Path;
 
 use geo::{polygon, MultiPolygon};
 use twin_core::rules::{Comparison, Geofence, StaleRule, ThresholdRule};
-use twin_core::store::{LogRecord, RecoveryReport, Store, StoreConfig, StoreError};
+use twin_core::store::{LogRecord, RecoveryReport, Store, StoreConfig, StoreError, StreamName};
 use twin_core::{
-    BBox, EntityId, EntityKind, KindFilter, Observation, PropertyValue, RuleSet, Severity, Timestamp, Twin, TwinConfig,
+    ActorId, AlertSubject, BBox, EntityId, EntityKind, KindFilter, Observation, PropertyValue, RaiseAlert, RuleKind,
+    RuleSet, Severity, Timestamp, Twin, TwinConfig,
 };
 
 pub const T0: i64 = 1_795_000_000_000;
@@ -86,16 +87,50 @@ impl Rng {
     }
 }
 
-/// `n` records: mostly observation batches over a few dozen entities, with ticks and removals.
+pub fn actor(name: &str) -> ActorId {
+    ActorId(name.to_owned())
+}
+
+pub fn stream(name: &str) -> StreamName {
+    StreamName::new(name).unwrap()
+}
+
+/// A raised alert about one of the workload's subjects: an entity by key or by id (live or not),
+/// or a feed.
+pub fn raised(rng: &mut Rng, t: i64) -> RaiseAlert {
+    let subject = match rng.below(3) {
+        0 => AlertSubject::Key { kind: EntityKind::Bus, external_id: format!("bus-{}", rng.below(12)) },
+        1 => AlertSubject::Entity(EntityId(rng.below(40))),
+        _ => AlertSubject::Feed { name: "ais:tcp:4001".into(), kind: EntityKind::Vessel },
+    };
+    let kinds = [RuleKind::FeedStale, RuleKind::CameraQueue, RuleKind::CameraStoppedVehicle, RuleKind::FireAlarm];
+    let kind = kinds[rng.below(kinds.len() as u64) as usize];
+    let mut a = RaiseAlert::new(Timestamp(t), kind, "monitor", Severity::Moderate, subject, format!("{kind} at {t}"));
+    a.detail.insert("vehicles".into(), PropertyValue::Int(rng.below(30) as i64));
+    if rng.below(2) == 0 {
+        a.position = Some(twin_core::Position::new(108.2 + rng.unit() * 0.05, 16.05));
+    }
+    a
+}
+
+/// `n` records: mostly observation batches over a few dozen entities, with ticks, removals, raised
+/// alerts and extension records.
 pub fn workload(seed: u64, n: usize) -> Vec<LogRecord> {
     let mut rng = Rng::new(seed);
     let kinds = [EntityKind::Bus, EntityKind::FloodSensor, EntityKind::CitizenReport, EntityKind::Vessel];
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
         let t = T0 + i as i64 * 5_000;
-        match rng.below(10) {
+        match rng.below(12) {
             0 => out.push(LogRecord::Tick(Timestamp(t))),
-            1 => out.push(LogRecord::Remove(EntityId(rng.below(40)))),
+            1 => out.push(LogRecord::Remove { actor: actor("user:op"), id: EntityId(rng.below(40)) }),
+            2 => out.push(LogRecord::RaiseAlert { actor: actor("system"), alert: raised(&mut rng, t) }),
+            3 => out.push(LogRecord::Extension {
+                actor: actor("user:op"),
+                stream: stream(if rng.below(2) == 0 { "cases" } else { "dispatch" }),
+                version: 1,
+                payload: (0..rng.below(20)).map(|_| rng.below(256) as u8).collect(),
+            }),
             _ => {
                 let batch = (0..1 + rng.below(6))
                     .map(|j| {
@@ -114,7 +149,7 @@ pub fn workload(seed: u64, n: usize) -> Vec<LogRecord> {
                         o
                     })
                     .collect();
-                out.push(LogRecord::Observations(batch));
+                out.push(LogRecord::Observations { actor: actor("device:test"), batch });
             }
         }
     }
@@ -122,17 +157,7 @@ pub fn workload(seed: u64, n: usize) -> Vec<LogRecord> {
 }
 
 pub fn apply(twin: &mut Twin, record: &LogRecord) {
-    match record {
-        LogRecord::Observations(b) => {
-            twin.apply_batch(b);
-        }
-        LogRecord::Tick(t) => {
-            twin.tick(*t);
-        }
-        LogRecord::Remove(id) => {
-            twin.remove(*id);
-        }
-    }
+    twin.apply_record(record);
 }
 
 /// The model obtained by applying `records` to a fresh twin, without any store.
