@@ -11,11 +11,19 @@ use serde::Serialize;
 
 /// Weight of the newest inter-arrival interval in the moving average.
 const EWMA_ALPHA: f64 = 0.2;
+/// Messages closer together than this belong to one burst (an MQTT broker flushing a queue, an
+/// AIS aggregator's batch): the gap to the next burst, not inside it, is the feed's interval.
+const BURST_GAP_MS: f64 = 250.0;
+/// Intervals a feed must show before its silence can be judged: until then its usual interval
+/// is unknown, and a fixed guess would raise "stale" seconds after start.
+pub const LEARN_INTERVALS: u32 = 5;
 /// A feed that never sent anything is stale after this long.
 const NEVER_SEEN_GRACE_MS: i64 = 120_000;
 
 #[derive(Debug, Default, Clone)]
 struct Counters {
+    /// Intervals (gaps between bursts) seen so far, up to [`LEARN_INTERVALS`].
+    intervals: u32,
     protocol: String,
     registered_ms: i64,
     received: u64,
@@ -114,10 +122,13 @@ impl FeedRegistry {
             c.received += 1;
             if let Some(last) = c.last_message_ms {
                 let dt = (now_ms - last).max(0) as f64;
-                c.interval_ms = Some(match c.interval_ms {
-                    Some(avg) => avg + EWMA_ALPHA * (dt - avg),
-                    None => dt,
-                });
+                if dt >= BURST_GAP_MS {
+                    c.interval_ms = Some(match c.interval_ms {
+                        Some(avg) => avg + EWMA_ALPHA * (dt - avg),
+                        None => dt,
+                    });
+                    c.intervals = (c.intervals + 1).min(LEARN_INTERVALS);
+                }
             }
             c.last_message_ms = Some(now_ms);
             c.stale_reported = false;
@@ -149,6 +160,7 @@ impl FeedRegistry {
     fn is_stale(&self, c: &Counters, now_ms: i64) -> bool {
         match c.last_message_ms {
             None => c.registered_ms > 0 && now_ms - c.registered_ms > NEVER_SEEN_GRACE_MS,
+            Some(_) if c.intervals < LEARN_INTERVALS => false,
             Some(last) => {
                 let usual = c.interval_ms.unwrap_or(self.min_interval_ms).max(self.min_interval_ms);
                 (now_ms - last) as f64 > self.factor() * usual
@@ -177,7 +189,7 @@ impl FeedRegistry {
                     throttled: c.throttled,
                     last_message_ms: c.last_message_ms,
                     rate_per_s,
-                    usual_interval_s: c.interval_ms.map(|ms| ms / 1000.0),
+                    usual_interval_s: c.interval_ms.filter(|_| c.intervals >= LEARN_INTERVALS).map(|ms| ms / 1000.0),
                     stale: self.is_stale(c, now_ms),
                     connected: c.connected,
                     last_error: c.last_error.clone(),
@@ -191,7 +203,7 @@ impl FeedRegistry {
         let mut feeds = self.feeds.lock().unwrap_or_else(|p| p.into_inner());
         let mut out = Vec::new();
         for (source, c) in feeds.iter_mut() {
-            if !c.stale_reported && c.last_message_ms.is_some() && {
+            if !c.stale_reported && c.last_message_ms.is_some() && c.intervals >= LEARN_INTERVALS && {
                 let usual = c.interval_ms.unwrap_or(self.min_interval_ms).max(self.min_interval_ms);
                 c.last_message_ms.is_some_and(|l| (now_ms - l) as f64 > self.factor() * usual)
             } {
@@ -266,6 +278,32 @@ mod tests {
         assert!(r.newly_stale(40_000).is_empty());
         r.received("s", 41_000);
         assert!(!r.snapshot(41_000)[0].stale);
+    }
+
+    #[test]
+    fn silence_is_judged_only_once_the_interval_is_learned() {
+        let r = FeedRegistry::new(5.0, 1000.0);
+        // A burst at start: fifty messages within a few milliseconds, then silence.
+        for i in 0..50 {
+            r.received("mqtt", 1_000 + i);
+        }
+        let f = &r.snapshot(60_000)[0];
+        assert!(!f.stale, "no interval learned yet: not stale");
+        assert_eq!(f.usual_interval_s, None, "no made-up interval such as 0.0 s");
+        assert!(r.newly_stale(60_000).is_empty());
+        // Bursts every 5 s: the interval is the gap between bursts, not inside them (enough bursts
+        // for the average to forget the first, long gap).
+        for burst in 1..=25 {
+            for i in 0..20 {
+                r.received("mqtt", 60_000 + burst * 5_000 + i);
+            }
+        }
+        let last = 60_000 + 25 * 5_000 + 19;
+        let f = &r.snapshot(last + 1)[0];
+        let usual = f.usual_interval_s.unwrap();
+        assert!((4.0..6.0).contains(&usual), "{usual}");
+        assert!(!r.snapshot(last + 20_000)[0].stale, "four bursts' silence is not stale");
+        assert_eq!(r.newly_stale(last + 30_000), vec!["mqtt".to_owned()]);
     }
 
     #[test]

@@ -5,19 +5,17 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
+use crate::coupling::layers::{self as result_layers, DEPTH_CLASSES};
+use crate::coupling::{edge_max_depth, flood_to_traffic, CouplingConfig, Station, TrafficInputs};
+use crate::flood::{landuse, Boundaries, Boundary, FloodSetup, Grid, Manning, Series, Simulation, SolverConfig};
+use crate::traffic::{
+    assign, run_incident, AssignmentConfig, CongestionMap, Demand, DemandConfig, IncidentConfig, Network, TurnRules,
+};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use twin_layers::roads::RoadGraph;
 use twin_layers::{Layer, ReferenceLayers};
-use crate::coupling::layers::{self as result_layers, DEPTH_CLASSES};
-use crate::coupling::{edge_max_depth, flood_to_traffic, CouplingConfig, Station, TrafficInputs};
-use crate::flood::{
-    landuse, Boundaries, Boundary, FloodSetup, Grid, Manning, Series, Simulation, SolverConfig,
-};
-use crate::traffic::{
-    assign, run_incident, AssignmentConfig, CongestionMap, Demand, DemandConfig, IncidentConfig, Network, TurnRules,
-};
 use twin_tiles::reference::ReferenceIndex;
 use twin_tiles::terrain::Dem;
 
@@ -476,12 +474,7 @@ fn run_flood(req: &ScenarioRequest, inputs: &CityInputs, job: &Job, share: f64) 
         }
     }
     setup.rain_mm_h = Some(Series::constant(req.rain_mm_h.unwrap_or(50.0)).map_err(JobError::engine)?);
-    let boundary: Boundary = req
-        .boundary
-        .as_deref()
-        .unwrap_or("open")
-        .parse()
-        .map_err(JobError::engine)?;
+    let boundary: Boundary = req.boundary.as_deref().unwrap_or("open").parse().map_err(JobError::engine)?;
     setup.boundaries = Boundaries::all(boundary);
     if let Some(z) = req.initial_level {
         setup.initial = crate::flood::InitialWater::Level(z);

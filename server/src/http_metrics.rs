@@ -28,4 +28,3 @@ pub async fn track_http(State(metrics): State<Arc<Metrics>>, req: Request, next:
     metrics.count_http(method.as_str(), route, status);
     res
 }
-

@@ -6,8 +6,8 @@ use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
 use twin_core::{BBox, EntityKind, KindFilter, Timestamp};
 
-use twin_runtime::clock::parse_rfc3339;
 use crate::problem::Problem;
+use twin_runtime::clock::parse_rfc3339;
 
 /// All query parameters of a request.
 #[derive(Debug, Default)]

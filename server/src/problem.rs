@@ -56,6 +56,9 @@ impl From<SubmitError> for Problem {
         let (slug, detail, retry) = match e {
             SubmitError::QueueFull => ("queue-full", "the ingest queue is full; retry shortly".to_owned(), 1),
             SubmitError::Unavailable(reason) => ("ingest-unavailable", reason, 5),
+            SubmitError::Invalid(e) => {
+                return Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-record", e.to_string());
+            }
         };
         let mut p = Problem::new(StatusCode::SERVICE_UNAVAILABLE, slug, detail);
         p.retry_after = Some(retry);

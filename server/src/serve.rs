@@ -40,11 +40,11 @@ pub fn runtime_options(config: &LoadedConfig, common: &CommonArgs) -> RuntimeOpt
             FsyncPolicy::Interval(Duration::from_millis(config.raw.store.fsync_interval_ms.max(1)))
         }
     };
-    #[allow(unused_mut)] // only the cameras change them
-    let (mut twin, mut rules) = (config.twin.clone(), config.rules.clone());
-    // Cameras add their alert rules and a short detection expiry before the log is replayed.
+    #[allow(unused_mut)] // only the cameras change it
+    let mut twin = config.twin.clone();
+    // Cameras set a short detection expiry before the log is replayed.
     #[cfg(feature = "cameras")]
-    twin_cameras::model_defaults(&config.raw.cameras, &mut twin, &mut rules);
+    twin_cameras::model_defaults(&config.raw.cameras, &mut twin);
     RuntimeOptions {
         data_dir: common.data_dir.clone(),
         fsync,
@@ -52,7 +52,7 @@ pub fn runtime_options(config: &LoadedConfig, common: &CommonArgs) -> RuntimeOpt
         snapshot_after_bytes: Some(config.raw.store.snapshot_after_mb.saturating_mul(1 << 20)),
         writer: WriterConfig { queue_capacity: common.queue_capacity, ..WriterConfig::default() },
         twin,
-        rules,
+        rules: config.rules.clone(),
         tiles: config.raw.tiles.clone(),
         base_dir: config.base_dir.clone(),
     }
@@ -90,7 +90,10 @@ pub async fn run(config_path: PathBuf, common: CommonArgs, demo: bool) -> anyhow
     };
     #[cfg(not(feature = "cameras"))]
     if !raw.cameras.is_empty() {
-        tracing::warn!(cameras = raw.cameras.len(), "this citytwin was built without the `cameras` feature: [[cameras]] ignored");
+        tracing::warn!(
+            cameras = raw.cameras.len(),
+            "this citytwin was built without the `cameras` feature: [[cameras]] ignored"
+        );
     }
     let _postgis = crate::postgis_backend::start(&core, raw.postgis.as_ref()).await?;
 

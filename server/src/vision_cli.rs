@@ -11,10 +11,10 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 use twin_vision::Frame;
 
+use crate::config::LoadedConfig;
 use twin_cameras::detector::{self, class_name, DetectorFactory};
 use twin_cameras::worker::{self, HttpSink, NdjsonSink, Sink};
 use twin_cameras::{config, CameraEntry};
-use crate::config::LoadedConfig;
 
 #[derive(Debug, Args)]
 pub struct DetectArgs {

@@ -10,13 +10,13 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use common::TestServer;
+use http_body_util::BodyExt;
+use tower::ServiceExt;
 use twin_cameras::config::{validate, CameraSection};
 use twin_cameras::evidence::{Capture, EvidenceStore};
 use twin_cameras::pipeline::{RaisedAlert, TrackOut};
 use twin_cameras::CameraEntry;
-use common::TestServer;
-use http_body_util::BodyExt;
-use tower::ServiceExt;
 use twin_core::Timestamp;
 use twin_vision::{Detection, Frame};
 

@@ -99,9 +99,8 @@ async fn demo_feeds_reach_the_model_through_gtfs_rt_and_osmand() {
     (demo.flood_sensors, demo.rain_gauges, demo.air_quality_stations, demo.vessels, demo.fishing_boats) =
         (0, 0, 0, 0, 0);
     demo.ais_replay = None;
-    let transports =
-        Transports { ais_health: Some(state.feeds.registry.clone()), ..Default::default() }
-            .over_http(addr, &state.feeds);
+    let transports = Transports { ais_health: Some(state.feeds.registry.clone()), ..Default::default() }
+        .over_http(addr, &state.feeds);
     let ctx = DemoContext { ingest: state.ingest.clone(), layers, base_dir: cfg.base_dir.clone(), city_bbox: cfg.bbox };
     run_with(demo.clone(), ctx, transports).await;
 

@@ -10,12 +10,12 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use twin_feeds::feeds::{self, AisSection, MqttSection};
 use common::{eventually, send, TestServer};
 use serde_json::Value;
 use twin_core::{EntityKind, Observation, PropertyValue, Timestamp};
-use twin_ingest::ais::{AisMessage, Decoder};
+use twin_feeds::feeds::{self, AisSection, MqttSection};
 use twin_feeds::mqtt::Publisher;
+use twin_ingest::ais::{AisMessage, Decoder};
 use twin_ingest::mqtt::{decode, SensorRegistry, TopicPattern};
 
 const SENTENCE: &str = "!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4A";
@@ -79,7 +79,8 @@ async fn ais_tcp_feed_fills_the_model_and_garbage_neither_stops_it_nor_other_fee
     let good = serve_once(mixed);
     let bad = serve_once(garbage);
     let sections = [ais_tcp(&bad, "ais:bad"), ais_tcp(&good, "ais:good")];
-    let _started = feeds::start(&s.core(), &s.state.feeds, None, &sections, &[], std::path::Path::new(".")).await.unwrap();
+    let _started =
+        feeds::start(&s.core(), &s.state.feeds, None, &sections, &[], std::path::Path::new(".")).await.unwrap();
 
     eventually("gpsd vessels in the model", || GPSD_MMSIS.iter().all(|m| has_vessel(&s, m))).await;
     eventually("all garbage counted", || {
@@ -116,7 +117,8 @@ async fn ais_udp_datagrams_are_decoded() {
         source: None,
         rate_limit: None,
     }];
-    let started = feeds::start(&s.core(), &s.state.feeds, None, &sections, &[], std::path::Path::new(".")).await.unwrap();
+    let started =
+        feeds::start(&s.core(), &s.state.feeds, None, &sections, &[], std::path::Path::new(".")).await.unwrap();
     let addr = started.udp_addrs[0];
     let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     sock.send_to(b"!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4A\r\nnot nmea\r\n", addr).unwrap();
@@ -205,7 +207,8 @@ async fn embedded_broker_carries_sensor_messages_into_the_model() {
         client_id: Some("citytwin-test-embedded".into()),
         ..Default::default()
     };
-    let started = feeds::start(&s.core(), &s.state.feeds, Some(&mqtt), &[], &[], std::path::Path::new(".")).await.unwrap();
+    let started =
+        feeds::start(&s.core(), &s.state.feeds, Some(&mqtt), &[], &[], std::path::Path::new(".")).await.unwrap();
     let url = started.mqtt_url.clone().unwrap();
     let (publisher, _task) = Publisher::connect(&url, "test-sensor-pub").unwrap();
     let payloads = [

@@ -5,8 +5,8 @@
 use std::path::Path;
 
 use citytwin::config::LoadedConfig;
-use twin_feeds::connectors::{device_registry, gtfs_layers};
 use twin_core::{EntityKind, Timestamp};
+use twin_feeds::connectors::{device_registry, gtfs_layers};
 use twin_ingest::osmand::{parse_query, UnknownDevices};
 
 const CONFIG: &str = r#"

@@ -3,9 +3,9 @@
 
 mod common;
 
-use twin_feeds::gpx_replay::{drive, run, GpxReplaySection};
 use common::TestServer;
 use twin_core::{EntityKind, Position, Timestamp};
+use twin_feeds::gpx_replay::{drive, run, GpxReplaySection};
 use twin_ingest::gpx::{parse, replay, ReplayOptions};
 
 const GPS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../ingest/tests/data/gps");

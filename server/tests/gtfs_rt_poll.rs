@@ -11,9 +11,9 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
-use twin_feeds::gtfs_rt_poll::{agent, poll_once, PollConfig, PollError, PollOutcome, PollStats, Validators};
 use common::TestServer;
 use twin_core::EntityKind;
+use twin_feeds::gtfs_rt_poll::{agent, poll_once, PollConfig, PollError, PollOutcome, PollStats, Validators};
 
 const FEED: &str =
     concat!(env!("CARGO_MANIFEST_DIR"), "/../ingest/tests/data/gtfs/usf_bullrunner_vehicle_positions.pb");

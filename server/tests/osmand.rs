@@ -6,9 +6,9 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use twin_feeds::connectors::{device_registry, TrackersSection};
 use common::{assert_problem, send, TestServer};
 use twin_core::{EntityKind, PropertyValue};
+use twin_feeds::connectors::{device_registry, TrackersSection};
 use twin_ingest::osmand::Device;
 
 fn server(unknown: Option<&str>) -> TestServer {

@@ -6,13 +6,13 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use twin_feeds::feeds::{broadcast_alerts, FEED_ALERT_IDS_FROM, FEED_STALE_RULE};
-use twin_runtime::live::LiveEvent;
 use citytwin::routes::feeds::http_date;
 use common::TestServer;
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 use twin_core::{EntityKind, Observation, Timestamp};
+use twin_feeds::feeds::{raise_alerts, FEED_STALE_RULE};
+use twin_runtime::live::LiveEvent;
 
 const FEED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/gtfs/usf_bullrunner_vehicle_positions.pb");
 
@@ -88,21 +88,26 @@ async fn stale_feed_alerts_join_the_model_alerts_and_reach_live_sessions() {
     s.state.ingest.submit("gtfs-rt:test", vec![o]).await.unwrap();
     let reg = &s.state.feeds.registry;
     reg.register("gtfs-rt:test", "gtfs-rt", now - 60_000);
-    reg.received("gtfs-rt:test", now - 60_000);
-    reg.received("gtfs-rt:test", now - 59_000);
+    // Six messages a second apart: five intervals, enough to learn the feed's rhythm.
+    for i in 0..6 {
+        reg.received("gtfs-rt:test", now - 60_000 + i * 1_000);
+    }
 
     let mut live = s.state.hub.subscribe();
     let alerts = s.state.feeds.check_stale_in(now, Some(&s.state.twin));
     assert_eq!(alerts.len(), 1);
     assert!(s.state.feeds.check_stale_in(now + 1000, Some(&s.state.twin)).is_empty(), "once per silence");
-    let a = alerts[0].clone();
+    // A rule alert first, so the stale-feed alert must take the next id of the same sequence.
+    let before = s.state.twin.read().alerts().back().map(|a| a.id.0);
+    let raised = alerts[0].clone();
+    assert_eq!(raised.position.map(|p| (p.lon, p.lat)), Some((108.2, 16.05)), "where the feed last reported");
+    raise_alerts(&s.core(), alerts).await;
+    let a = s.state.twin.read().alerts().back().cloned().unwrap();
     assert_eq!(
-        (a.rule.as_str(), a.external_id.as_str(), a.entity_kind),
-        (FEED_STALE_RULE, "gtfs-rt:test", EntityKind::Bus)
+        (a.rule.as_str(), a.external_id.as_str(), a.entity_kind, a.rule_kind),
+        (FEED_STALE_RULE, "gtfs-rt:test", EntityKind::Bus, twin_core::RuleKind::FeedStale)
     );
-    assert!(a.id.0 >= FEED_ALERT_IDS_FROM);
-    assert_eq!(a.position.map(|p| (p.lon, p.lat)), Some((108.2, 16.05)), "where the feed last reported");
-    broadcast_alerts(&s.core(), alerts);
+    assert_eq!(a.id.0, before.map_or(0, |b| b + 1), "one id sequence for every alert source");
     // The bus's own delta may still be on its way to the hub: skip deltas, the alert must follow.
     let event = tokio::time::timeout(std::time::Duration::from_secs(10), async {
         loop {

@@ -7,12 +7,12 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use twin_tiles::fonts::proto::Glyphs;
 use common::*;
 use http_body_util::BodyExt;
 use prost::Message;
 use tower::ServiceExt;
 use twin_core::EntityKind;
+use twin_tiles::fonts::proto::Glyphs;
 
 async fn bytes(s: &TestServer, uri: &str) -> (StatusCode, Option<String>, Vec<u8>) {
     let res = s.app().oneshot(Request::get(uri).body(Body::empty()).unwrap()).await.unwrap();

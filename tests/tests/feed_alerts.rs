@@ -24,18 +24,18 @@ fn a_silent_feed_raises_an_alert_on_ws_and_in_the_alert_list() {
     let ws_url = format!("ws://{}/ws", server.addr());
     let mut ws = WsSubscriber::connect(&ws_url, DA_NANG_BBOX, &["bus"]);
 
-    // A feed that reports a few times, then falls silent.
-    for i in 0..3 {
+    // A feed that reports often enough for its interval to be learned, then falls silent.
+    for i in 0..7 {
         let obs = observation("bus", "feed-alert-bus", now_ms(), 108.2 + f64::from(i) * 1e-4, 16.06);
         client.ingest_all(server.base_url(), &[obs]);
-        std::thread::sleep(Duration::from_millis(200));
+        std::thread::sleep(Duration::from_millis(300));
     }
     let source = "http:/ingest/observations";
     let (msg, _) = ws.wait_for(Duration::from_secs(60), |m| m["type"] == "alert" && is_feed_alert(&m["alert"], source));
     let alert = &msg["alert"];
     // Placed and typed by what the feed reported: a bus in Đà Nẵng.
     assert_eq!(alert["entity_kind"], "bus", "{alert}");
-    assert_eq!(alert["rule_kind"], "stale", "{alert}");
+    assert_eq!(alert["rule_kind"], "feed_stale", "{alert}");
     assert!(alert["position"].as_array().is_some_and(|p| p.len() == 2), "{alert}");
     assert!(alert["message"].as_str().is_some_and(|m| m.contains(source)), "{alert}");
 

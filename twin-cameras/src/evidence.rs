@@ -56,13 +56,15 @@ impl Part {
 pub struct EvidenceName {
     pub time: NaiveDateTime,
     pub alert: &'static str,
+    /// The alert's id in the log (the one `/api/alerts` lists), when it was logged.
+    pub alert_id: Option<u64>,
     /// 1 for the first file of that second and alert, else the suffix.
     pub seq: u32,
     pub part: Part,
 }
 
 impl EvidenceName {
-    /// Parses `<yyyymmddThhmmssZ>-<alert>[-<n>].<jpg|json>`; `None` for anything else.
+    /// Parses `<yyyymmddThhmmssZ>-<alert>[-<n>][-a<alert id>].<jpg|json>`; `None` for anything else.
     pub fn parse(name: &str) -> Option<Self> {
         let (stem, part) = if let Some(s) = name.strip_suffix(".jpg") {
             (s, Part::Jpeg)
@@ -78,7 +80,15 @@ impl EvidenceName {
         if time.format(STAMP).to_string() != stamp {
             return None;
         }
-        let rest = rest.strip_prefix('-')?;
+        let mut rest = rest.strip_prefix('-')?;
+        let mut alert_id = None;
+        if let Some((head, id)) = rest.rsplit_once("-a") {
+            // Canonical numbers only, as written.
+            if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) && (id == "0" || !id.starts_with('0')) {
+                alert_id = Some(id.parse::<u64>().ok()?);
+                rest = head;
+            }
+        }
         let (alert, seq) = match rest.rsplit_once('-') {
             Some((alert, n)) => {
                 // Canonical numbers only (digits, no leading zero), from 2 on.
@@ -90,16 +100,19 @@ impl EvidenceName {
             None => (rest, 1),
         };
         let alert = ALERT_KINDS.iter().copied().find(|k| *k == alert)?;
-        Some(Self { time, alert, seq, part })
+        Some(Self { time, alert, alert_id, seq, part })
     }
 
     fn stem(&self) -> String {
         let stamp = self.time.format(STAMP);
+        let mut stem = format!("{stamp}-{}", self.alert);
         if self.seq > 1 {
-            format!("{stamp}-{}-{}", self.alert, self.seq)
-        } else {
-            format!("{stamp}-{}", self.alert)
+            stem.push_str(&format!("-{}", self.seq));
         }
+        if let Some(id) = self.alert_id {
+            stem.push_str(&format!("-a{id}"));
+        }
+        stem
     }
 
     pub fn file_name(&self) -> String {
@@ -122,6 +135,8 @@ pub struct EvidenceItem {
     /// The JPEG's file name.
     pub file: String,
     pub alert: &'static str,
+    /// The alert's id in `/api/alerts`, when it was logged.
+    pub alert_id: Option<u64>,
     /// RFC 3339, whole seconds.
     pub time: String,
     pub url: String,
@@ -237,7 +252,7 @@ impl EvidenceStore {
         fs::create_dir_all(&self.dir)?;
         let mut written = Vec::with_capacity(raised.len());
         for r in &raised {
-            let mut name = EvidenceName { time: at, alert: r.kind, seq: 1, part: Part::Jpeg };
+            let mut name = EvidenceName { time: at, alert: r.kind, alert_id: r.alert_id, seq: 1, part: Part::Jpeg };
             while self.dir.join(name.file_name()).exists()
                 || self.dir.join(name.with_part(Part::Sidecar).file_name()).exists()
             {
@@ -246,6 +261,7 @@ impl EvidenceStore {
             let sidecar = json!({
                 "camera": self.camera,
                 "alert": r.kind,
+                "alert_id": r.alert_id,
                 "detail": r.detail,
                 "time": twin_runtime::clock::rfc3339(time),
                 "image": name.file_name(),
@@ -336,6 +352,7 @@ impl EvidenceStore {
                     file,
                     sidecar,
                     alert: n.alert,
+                    alert_id: n.alert_id,
                     time: n.time.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 }
             })
@@ -385,7 +402,10 @@ mod tests {
                 speed_ms: Some(0.0),
                 heading: None,
             }],
-            raised: kinds.iter().map(|k| RaisedAlert { kind: k, detail: format!("{k} in kerb") }).collect(),
+            raised: kinds
+                .iter()
+                .map(|k| RaisedAlert { kind: k, detail: format!("{k} in kerb"), alert_id: None })
+                .collect(),
             time: Timestamp::from_millis(at_ms),
         }
     }

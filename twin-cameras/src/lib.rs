@@ -45,8 +45,10 @@
 //! about once a second, its measures: `vehicles_in_view`, `count_<class>_per_min` (last full
 //! minute, from the counting lines or, without lines, new tracks), `mean_speed_kmh`, `los` (A–F),
 //! `congestion_index` (0–1), `occupancy_<zone>` and the alert flags `alert_queue`,
-//! `alert_stopped_vehicle`, `alert_person_restricted` (0/1) with `alert_detail`. The flags raise
-//! model alerts through threshold rules added by [`model_defaults`]. Each confirmed track is a
+//! `alert_stopped_vehicle`, `alert_person_restricted` (0/1) with `alert_detail`. When a flag rises
+//! the worker logs a raised alert (`camera_queue`, `camera_stopped_vehicle`,
+//! `camera_restricted_zone`) through the writer, numbered with every other alert, and files the
+//! evidence under that alert's id. Each confirmed track is a
 //! short-lived `detection` entity `{camera}-{track}` (class, score, camera, track_id, speed and
 //! heading from georeferenced positions). Video files need the `ffmpeg` program.
 //!
@@ -78,8 +80,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use twin_core::rules::{Comparison, RuleSet, Severity, ThresholdRule};
-use twin_core::{EntityKind, KindFilter, TwinConfig};
+use twin_core::{EntityKind, TwinConfig};
 
 pub use config::{CameraConfigError, CameraSection, CameraSpec};
 pub use registry::{CameraEntry, CameraRegistry};
@@ -115,40 +116,16 @@ impl Drop for CameraWorkers {
     }
 }
 
-/// The alert rules camera flags raise, and a short expiry for detections. Call on the model's
-/// config before the store is opened, so replaying the log raises the same alerts.
-pub fn model_defaults(sections: &[CameraSection], twin: &mut TwinConfig, rules: &mut RuleSet) {
+/// A short expiry for detections. Call on the model's config before the store is opened, so
+/// replaying the log expires them the same way. (Camera alerts are logged by the workers as raised
+/// alerts, numbered with every other alert; no rule of the model raises them.)
+pub fn model_defaults(sections: &[CameraSection], twin: &mut TwinConfig) {
     if sections.is_empty() {
         return;
     }
     let slot = &mut twin.expiry_ms[EntityKind::Detection.index()];
     if slot.is_none() {
         *slot = Some(DETECTION_EXPIRY_MS);
-    }
-    let flags = [
-        ("camera-queue", "Queue or jam in view of a camera", "alert_queue", Severity::Moderate),
-        (
-            "camera-stopped-vehicle",
-            "Vehicle stopped in a no-stopping zone",
-            "alert_stopped_vehicle",
-            Severity::Moderate,
-        ),
-        ("camera-person-restricted", "Person in a restricted zone", "alert_person_restricted", Severity::Severe),
-    ];
-    for (id, name, property, severity) in flags {
-        if rules.thresholds.iter().any(|t| t.id == id) {
-            continue;
-        }
-        rules.thresholds.push(ThresholdRule {
-            id: id.into(),
-            name: name.into(),
-            kinds: KindFilter::only(EntityKind::Camera),
-            property: property.into(),
-            comparison: Comparison::Above,
-            threshold: 0.5,
-            duration_ms: 0,
-            severity,
-        });
     }
 }
 
@@ -194,9 +171,7 @@ pub fn start_with(
     for spec in specs {
         let evidence = evidence::EvidenceStore::new(data_dir, &spec.id, spec.evidence_keep, Some(runtime.clone()));
         let feed = pipeline::source_name(&spec);
-        let entry = Arc::new(
-            CameraEntry::new(spec).with_feed(health.clone(), feed).with_evidence(Arc::new(evidence)),
-        );
+        let entry = Arc::new(CameraEntry::new(spec).with_feed(health.clone(), feed).with_evidence(Arc::new(evidence)));
         cameras.add(entry.clone());
         // The camera and its footprint are in the model even before (or without) a first frame.
         let obs = pipeline::camera_observation(&entry.spec, twin_runtime::clock::now());

@@ -59,6 +59,8 @@ pub struct RaisedAlert {
     pub kind: &'static str,
     /// The conditions behind it, in the words of `alert_detail`.
     pub detail: String,
+    /// Its id once the sink logged it (the evidence is filed under it).
+    pub alert_id: Option<u64>,
 }
 
 /// What one frame produced.
@@ -194,7 +196,7 @@ impl Pipeline {
         for (kind, was) in ALERT_KINDS.iter().zip(self.flags.iter_mut()) {
             let now: Vec<String> = alerts.iter().filter(|a| alert_kind(a) == *kind).map(describe).collect();
             if !now.is_empty() && !*was {
-                out.push(RaisedAlert { kind, detail: now.join("; ") });
+                out.push(RaisedAlert { kind, detail: now.join("; "), alert_id: None });
             }
             *was = !now.is_empty();
         }

@@ -7,11 +7,13 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use twin_core::Observation;
+use twin_core::rules::{AlertSubject, RaiseAlert, RuleKind, Severity};
+use twin_core::{ActorId, EntityKind, Observation, PropertyValue, Timestamp};
 
+use super::config::CameraSpec;
 use super::detector::DetectorFactory;
 use super::evidence::Capture;
-use super::pipeline::{source_name, FrameOutput, Pipeline, LOW_SCORE};
+use super::pipeline::{source_name, FrameOutput, Pipeline, RaisedAlert, LOW_SCORE};
 use super::registry::CameraEntry;
 use super::source::{self, SampledFrame};
 use twin_runtime::writer::{IngestHandle, SubmitError};
@@ -22,6 +24,10 @@ const QUEUE: usize = 2;
 /// Where a camera's observations go.
 pub trait Sink: Send {
     fn publish(&mut self, source: &str, observations: Vec<Observation>, out: &FrameOutput) -> Result<(), String>;
+
+    /// Logs the alerts this frame raised and fills in their ids. Sinks outside a server (files,
+    /// a remote server's ingest route) log none.
+    fn raise(&mut self, _spec: &CameraSpec, _raised: &mut [RaisedAlert], _time: Timestamp) {}
 }
 
 /// The server's ingest path: durable log, then the model.
@@ -30,7 +36,39 @@ pub struct IngestSink {
     pub runtime: tokio::runtime::Handle,
 }
 
+/// The model's alert kind and the rule name for a camera alert kind (one of
+/// `pipeline::ALERT_KINDS`).
+pub fn rule_of(kind: &str) -> (RuleKind, &'static str) {
+    match kind {
+        "queue" => (RuleKind::CameraQueue, "camera-queue"),
+        "stopped_vehicle" => (RuleKind::CameraStoppedVehicle, "camera-stopped-vehicle"),
+        _ => (RuleKind::CameraRestrictedZone, "camera-person-restricted"),
+    }
+}
+
+/// A camera alert as the log records it: about the camera entity, with the conditions as detail.
+pub fn raise_record(spec: &CameraSpec, r: &RaisedAlert, time: Timestamp) -> RaiseAlert {
+    let severity = if r.kind == "person_restricted" { Severity::Severe } else { Severity::Moderate };
+    let subject = AlertSubject::Key { kind: EntityKind::Camera, external_id: spec.id.clone() };
+    let message = format!("{}: {} ({})", spec.name, r.kind.replace('_', " "), r.detail);
+    let (kind, rule) = rule_of(r.kind);
+    let mut alert = RaiseAlert::new(time, kind, rule, severity, subject, message);
+    alert.detail.insert("camera".into(), PropertyValue::Text(spec.id.clone()));
+    alert.detail.insert("condition".into(), PropertyValue::Text(r.detail.clone()));
+    alert
+}
+
 impl Sink for IngestSink {
+    fn raise(&mut self, spec: &CameraSpec, raised: &mut [RaisedAlert], time: Timestamp) {
+        for r in raised.iter_mut() {
+            let record = raise_record(spec, r, time);
+            match self.runtime.block_on(self.ingest.raise_alert(ActorId(format!("camera:{}", spec.id)), record)) {
+                Ok(c) => r.alert_id = c.alerts.first().map(|id| id.0),
+                Err(e) => tracing::warn!(camera = %spec.id, error = %e, "camera alert not logged"),
+            }
+        }
+    }
+
     fn publish(&mut self, source: &str, observations: Vec<Observation>, _out: &FrameOutput) -> Result<(), String> {
         if observations.is_empty() {
             return Ok(());
@@ -101,6 +139,9 @@ fn analyse(entry: Arc<CameraEntry>, factory: DetectorFactory, mut sink: Box<dyn 
             entry.analysis_error("publish", &format!("publish: {e}"));
         }
         entry.frame_done(out.tracks.len(), started.elapsed().as_secs_f64() * 1000.0, time);
+        if !out.raised.is_empty() {
+            sink.raise(&entry.spec, &mut out.raised, time);
+        }
         if let Some(store) = entry.evidence().filter(|s| s.enabled() && !out.raised.is_empty()) {
             // Encoding and writing happen on a blocking task; here only the frame is copied.
             let raised = std::mem::take(&mut out.raised);
@@ -290,7 +331,8 @@ mod tests {
         let stop = Arc::new(AtomicBool::new(false));
         spawn(entry.clone(), factory, Box::new(Count(published.clone())), stop.clone()).unwrap();
 
-        let feed = || feeds.snapshot(twin_runtime::clock::now().as_millis()).into_iter().find(|f| f.source == "camera:w");
+        let feed =
+            || feeds.snapshot(twin_runtime::clock::now().as_millis()).into_iter().find(|f| f.source == "camera:w");
         assert_eq!(feed().unwrap().protocol, "camera-snapshot", "listed from the start");
         wait_for("evidence", 60, || !store.list().unwrap().is_empty());
         let first = feed().unwrap();

@@ -25,8 +25,8 @@ use twin_core::{BBox, Observation, Position, Timestamp};
 use twin_layers::roads::RoadGraph;
 use twin_layers::ReferenceLayers;
 
-use twin_runtime::writer::{IngestHandle, SubmitError};
 use emergency::Base;
+use twin_runtime::writer::{IngestHandle, SubmitError};
 
 /// A fire station (or other base) given in the config.
 #[derive(Debug, Clone, Deserialize)]
@@ -283,8 +283,8 @@ async fn submit_with_retry(ingest: &IngestHandle, source: &str, batch: Vec<Obser
                 tokio::time::sleep(wait).await;
                 wait = (wait * 2).min(Duration::from_secs(1));
             }
-            Err(SubmitError::Unavailable(reason)) => {
-                tracing::warn!(source, %reason, "ingest unavailable");
+            Err(e) => {
+                tracing::warn!(source, error = %e, "ingest unavailable");
                 return false;
             }
         }

@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 use twin_core::{EntityKind, Observation, PropertyValue, Timestamp};
-use twin_ingest::ais::encode::{self, Identity, Motion};
 use twin_feeds::ais::{LineFeed, Timing};
 use twin_feeds::mqtt::Publisher;
 use twin_feeds::sink::{ObservationSink, SinkError, SinkOutcome};
+use twin_ingest::ais::encode::{self, Identity, Motion};
 use twin_ingest::health::FeedRegistry;
 use twin_ingest::mqtt::TopicPattern;
 
@@ -229,11 +229,6 @@ pub fn spawn_ais_replay(path: std::path::PathBuf, ingest: IngestHandle, health: 
     let label = PropertyValue::Text("gpsd test capture ais-nmea-type6-fid55 (2018), real location".into());
     let sink = Labelled { ingest, key: "replay_of", value: label };
     let feed = LineFeed::new(AIS_REPLAY_SOURCE, "ais-replay", sink, health, Timing::Arrival);
-    let replay = twin_feeds::ais::Replay {
-        path,
-        speed: 1.0,
-        uniform_interval: Duration::from_secs(1),
-        repeat: true,
-    };
+    let replay = twin_feeds::ais::Replay { path, speed: 1.0, uniform_interval: Duration::from_secs(1), repeat: true };
     twin_feeds::ais::spawn_replay(replay, feed);
 }

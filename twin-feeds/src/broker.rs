@@ -64,9 +64,7 @@ fn pick_addr(port: u16) -> Result<SocketAddr, BrokerError> {
     if port != 0 && TcpListener::bind(wanted).is_ok() {
         return Ok(wanted);
     }
-    let free = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .and_then(|l| l.local_addr())
-        .map_err(BrokerError::NoPort)?;
+    let free = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).and_then(|l| l.local_addr()).map_err(BrokerError::NoPort)?;
     if port != 0 {
         tracing::warn!(%wanted, %free, "port for the embedded MQTT broker is taken; using a free one");
     }

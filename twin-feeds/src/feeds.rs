@@ -28,17 +28,16 @@
 //! lat = 16.0610
 //! ```
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::{Mutex, RwLock};
 use serde::Deserialize;
-use serde_json::{json, Value};
-use twin_core::rules::{AlertId, RuleKind, Severity};
-use twin_core::{Alert, EntityId, EntityKind, Position, Timestamp, Twin};
+
+use twin_core::rules::{AlertSubject, RaiseAlert, RuleKind, Severity};
+use twin_core::{ActorId, EntityKind, Position, PropertyValue, Timestamp, Twin};
 use twin_ingest::health::{FeedRegistry, FeedStatus, TokenBucket};
 use twin_ingest::mqtt::{SensorConfig, SensorRegistry, TopicPattern};
 use twin_runtime::metrics::escape_label;
@@ -112,20 +111,11 @@ pub struct Feeds {
     pub registry: Arc<FeedRegistry>,
     http_rate: RwLock<Option<f64>>,
     http_buckets: Mutex<HashMap<String, TokenBucket>>,
-    /// Recent `feed_stale` alerts, newest last.
-    alerts: Mutex<VecDeque<Alert>>,
-    next_alert: AtomicU64,
     published: RwLock<HashMap<String, Published>>,
 }
 
-const MAX_ALERTS: usize = 256;
 /// How often the monitor looks for feeds that fell silent.
 const STALE_CHECK_EVERY: Duration = Duration::from_secs(5);
-/// Feed alerts are numbered from here so their ids never meet the model's (still below 2^53, so
-/// JavaScript clients read them exactly).
-pub const FEED_ALERT_IDS_FROM: u64 = 1 << 52;
-/// The `entity` of a feed alert: no entity is concerned, the feed is.
-pub const NO_ENTITY: EntityId = EntityId(u64::MAX);
 /// Rule name of stale-feed alerts.
 pub const FEED_STALE_RULE: &str = "feed_stale";
 
@@ -159,8 +149,6 @@ impl Feeds {
             registry: Arc::new(FeedRegistry::new(cfg.stale_factor.max(1.0), 1000.0)),
             http_rate: RwLock::new(cfg.http_rate_limit.filter(|r| *r > 0.0)),
             http_buckets: Mutex::new(HashMap::new()),
-            alerts: Mutex::new(VecDeque::new()),
-            next_alert: AtomicU64::new(FEED_ALERT_IDS_FROM),
             published: RwLock::new(HashMap::new()),
         }
     }
@@ -206,25 +194,21 @@ impl Feeds {
         self.registry.snapshot(now_ms())
     }
 
-    /// Recent stale-feed alerts as `/api/feeds` lists them, oldest first.
-    pub fn alerts(&self) -> Vec<Value> {
-        self.alerts.lock().iter().map(feed_alert_json).collect()
-    }
-
-    /// Recent stale-feed alerts, oldest first.
-    pub fn alert_list(&self) -> Vec<Alert> {
-        self.alerts.lock().iter().cloned().collect()
-    }
-
-    /// Raises one `feed_stale` alert per feed that fell silent since the last check.
+    /// The feeds that fell silent since the last check (each silence once).
     pub fn check_stale(&self, now: i64) -> Vec<String> {
-        self.check_stale_in(now, None).into_iter().map(|a| a.external_id).collect()
+        self.check_stale_in(now, None)
+            .into_iter()
+            .filter_map(|a| match a.subject {
+                AlertSubject::Feed { name, .. } => Some(name),
+                _ => None,
+            })
+            .collect()
     }
 
-    /// Like [`Feeds::check_stale`], returning the alerts. With the model, each alert carries the
-    /// kind and last position of the entities the feed reported (so map clients can place and
+    /// Like [`Feeds::check_stale`], returning the alerts to log. With the model, each alert carries
+    /// the kind and last position of the entities the feed reported (so map clients can place and
     /// filter it); without, or for a feed that reported none, it is an `incident` with no position.
-    pub fn check_stale_in(&self, now: i64, twin: Option<&RwLock<Twin>>) -> Vec<Alert> {
+    pub fn check_stale_in(&self, now: i64, twin: Option<&RwLock<Twin>>) -> Vec<RaiseAlert> {
         let stale = self.registry.newly_stale(now);
         if stale.is_empty() {
             return Vec::new();
@@ -243,25 +227,23 @@ impl Feeds {
                 _ => format!("feed {source} is stale"),
             };
             tracing::warn!(%source, "feed is stale");
-            out.push(Alert {
-                id: AlertId(self.next_alert.fetch_add(1, Ordering::Relaxed)),
-                time: Timestamp::from_millis(now),
-                entity: NO_ENTITY,
-                entity_kind: kind,
-                external_id: source,
-                rule: FEED_STALE_RULE.to_owned(),
-                rule_kind: RuleKind::Stale,
-                severity: Severity::Moderate,
+            let subject = AlertSubject::Feed { name: source, kind };
+            let mut alert = RaiseAlert::new(
+                Timestamp::from_millis(now),
+                RuleKind::FeedStale,
+                FEED_STALE_RULE,
+                Severity::Moderate,
+                subject,
                 message,
-                position,
-            });
-        }
-        let mut alerts = self.alerts.lock();
-        for a in &out {
-            if alerts.len() >= MAX_ALERTS {
-                alerts.pop_front();
+            );
+            alert.position = position;
+            if let Some(s) = silent_s {
+                alert.detail.insert("silent_s".into(), PropertyValue::Int(s));
             }
-            alerts.push_back(a.clone());
+            if let Some(u) = usual {
+                alert.detail.insert("usual_interval_s".into(), PropertyValue::Float(u));
+            }
+            out.push(alert);
         }
         out
     }
@@ -293,27 +275,14 @@ fn feed_footprint(twin: &Twin, source: &str) -> (EntityKind, Option<Position>) {
     (kind, latest.and_then(|(_, p)| p))
 }
 
-/// A stale-feed alert in the shape of the model's alerts (`/api/alerts`, `/ws`), plus `source`.
-pub fn feed_alert_json(a: &Alert) -> Value {
-    let mut v = twin_runtime::geojson::alert_json(a);
-    v["source"] = json!(a.external_id);
-    v["type"] = json!(FEED_STALE_RULE);
-    v
-}
-
-/// Sends stale-feed alerts to live clients like the model's alerts.
-pub fn broadcast_alerts(core: &Core, alerts: Vec<Alert>) {
-    if alerts.is_empty() {
-        return;
-    }
-    let applied = twin_core::Applied { alerts, ..Default::default() };
-    // No entity changed: observers see an empty change list and the sessions only the alerts.
-    let prepared = {
-        let twin = core.twin.read();
-        core.hub.publish(core.log_seq(), &twin, applied)
-    };
-    if let Some(p) = prepared {
-        core.hub.send(p);
+/// Logs stale-feed alerts through the writer: the model numbers them with the rule alerts and
+/// the live hub publishes them. A full queue is retried by the next check (the silence is still
+/// there); a stopped writer ends the monitor's work for this round.
+pub async fn raise_alerts(core: &Core, alerts: Vec<RaiseAlert>) {
+    for alert in alerts {
+        if let Err(e) = core.ingest.raise_alert(ActorId::system(), alert).await {
+            tracing::warn!(error = %e, "stale-feed alert not logged");
+        }
     }
 }
 
@@ -404,7 +373,7 @@ pub async fn start(
         loop {
             tick.tick().await;
             let alerts = feeds.check_stale_in(now_ms(), Some(&monitor.twin));
-            broadcast_alerts(&monitor, alerts);
+            raise_alerts(&monitor, alerts).await;
         }
     }));
     Ok(started)

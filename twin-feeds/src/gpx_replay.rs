@@ -10,8 +10,8 @@ use tokio::time::Instant;
 use twin_core::{EntityKind, Position};
 use twin_ingest::gpx::{parse, replay, GpxError, ReplayOptions, ReplayStep};
 
-use twin_runtime::clock::now;
 use twin_ingest::health::FeedRegistry;
+use twin_runtime::clock::now;
 
 use crate::sink::{submit_with_backpressure, ObservationSink, SinkError};
 

@@ -101,6 +101,7 @@ impl ObservationSink for IngestHandle {
             Ok(a) => Ok(SinkOutcome { accepted: a.accepted, rejected: a.rejected }),
             Err(SubmitError::QueueFull) => Err(SinkError::Full),
             Err(SubmitError::Unavailable(m)) => Err(SinkError::Closed(m)),
+            Err(e @ SubmitError::Invalid(_)) => Err(SinkError::Closed(e.to_string())),
         }
     }
 }

@@ -1,8 +1,8 @@
 //! GeoJSON in and out: entities as Features, alerts as JSON, polygons parsed from request bodies.
 
+use crate::clock::rfc3339;
 use geo::{LineString, MultiPolygon, Polygon};
 use serde_json::{json, Map, Value};
-use crate::clock::rfc3339;
 use twin_core::{Alert, Entity, EntityId, EntityKind, Position, Properties, PropertyValue, Timestamp};
 
 fn property_json(v: &PropertyValue) -> Value {
@@ -72,12 +72,14 @@ pub fn feature_collection(features: Vec<Value>) -> Value {
     json!({"type": "FeatureCollection", "numberReturned": features.len(), "features": features})
 }
 
-/// An alert as JSON with its time in RFC 3339.
+/// An alert as JSON with its time in RFC 3339. Every source (rules, stale feeds, cameras) has
+/// the same shape; a feed alert also names its `source` (the feed), and a raised alert its facts
+/// in `detail`.
 pub fn alert_json(a: &Alert) -> Value {
-    json!({
+    let mut v = json!({
         "id": a.id.0,
         "time": rfc3339(a.time),
-        "entity": a.entity.0,
+        "entity": a.entity.map(|e| e.0),
         "entity_kind": a.entity_kind.as_str(),
         "external_id": a.external_id,
         "rule": a.rule,
@@ -85,7 +87,14 @@ pub fn alert_json(a: &Alert) -> Value {
         "severity": a.severity,
         "message": a.message,
         "position": a.position.map(|p| [p.lon, p.lat]),
-    })
+    });
+    if a.rule_kind == twin_core::RuleKind::FeedStale {
+        v["source"] = json!(a.external_id);
+    }
+    if !a.detail.is_empty() {
+        v["detail"] = Value::Object(a.detail.iter().map(|(k, p)| (k.clone(), property_json(p))).collect());
+    }
+    v
 }
 
 /// Builds a polygon from one ring of [lon, lat] pairs (closed automatically).

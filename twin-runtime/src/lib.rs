@@ -16,5 +16,5 @@ pub mod tile_service;
 pub mod tile_ws;
 pub mod writer;
 
-pub use boot::{start, Core, RuntimeOptions, Running};
+pub use boot::{start, Core, Running, RuntimeOptions};
 pub use writer::{Accepted, IngestHandle, SubmitError, WriterConfig};

@@ -119,7 +119,11 @@ impl Metrics {
         writeln!(s, "# HELP citytwin_http_requests_total HTTP requests, by method, route and status.")?;
         writeln!(s, "# TYPE citytwin_http_requests_total counter")?;
         for ((m, r, st), c) in self.http.sorted() {
-            writeln!(s, "citytwin_http_requests_total{{method=\"{m}\",route=\"{}\",status=\"{st}\"}} {c}", escape_label(&r))?;
+            writeln!(
+                s,
+                "citytwin_http_requests_total{{method=\"{m}\",route=\"{}\",status=\"{st}\"}} {c}",
+                escape_label(&r)
+            )?;
         }
         writeln!(s, "# HELP citytwin_uptime_seconds Seconds since start.")?;
         writeln!(s, "# TYPE citytwin_uptime_seconds gauge")?;

@@ -149,5 +149,4 @@ mod tests {
         assert_eq!(v.last().copied(), Some((SERIES_CAPACITY + 9) as f64));
         assert!(t.windows(2).all(|w| w[0] < w[1]));
     }
-
 }

@@ -13,8 +13,9 @@ use std::time::{Duration, Instant};
 
 use parking_lot::{Mutex, RwLock};
 use tokio::sync::oneshot;
+use twin_core::rules::RaiseAlert;
 use twin_core::store::{FsyncPolicy, LogRecord, Store};
-use twin_core::{Applied, Observation, Twin};
+use twin_core::{ActorId, AlertId, Applied, Observation, Twin};
 
 use crate::clock::now;
 use crate::live::LiveHub;
@@ -28,6 +29,13 @@ pub struct Accepted {
     pub rejected: Vec<(usize, String)>,
 }
 
+/// What a logged record did: its sequence number and the alerts the model numbered for it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Committed {
+    pub seq: u64,
+    pub alerts: Vec<AlertId>,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SubmitError {
     /// The queue is full: retry later (HTTP 503 + Retry-After).
@@ -36,6 +44,9 @@ pub enum SubmitError {
     /// The writer stopped (shutting down, or the log failed).
     #[error("ingest writer is not running: {0}")]
     Unavailable(String),
+    /// The record is invalid on its own (checked before anything is logged).
+    #[error("{0}")]
+    Invalid(#[from] twin_core::Error),
 }
 
 #[derive(Debug, Clone)]
@@ -54,9 +65,20 @@ impl Default for WriterConfig {
     }
 }
 
-struct Job {
-    batch: Vec<Observation>,
-    reply: oneshot::Sender<Result<Accepted, SubmitError>>,
+enum Job {
+    /// Observations: answered with what the model accepted.
+    Batch { actor: ActorId, batch: Vec<Observation>, reply: oneshot::Sender<Result<Accepted, SubmitError>> },
+    /// Any other record (a raised alert, an extension's command, a delete).
+    Record { record: LogRecord, reply: oneshot::Sender<Result<Committed, SubmitError>> },
+}
+
+impl Job {
+    fn refuse(self, e: SubmitError) {
+        match self {
+            Job::Batch { reply, .. } => drop(reply.send(Err(e))),
+            Job::Record { reply, .. } => drop(reply.send(Err(e))),
+        }
+    }
 }
 
 /// State shared between the handles and the writer thread.
@@ -79,29 +101,73 @@ pub struct IngestHandle {
 impl IngestHandle {
     /// Queues `batch` (stamped with `source` if an observation has none) and resolves once it is
     /// durable in the log and applied to the model. Fails fast with `QueueFull` instead of waiting.
-    pub async fn submit(&self, source: &str, mut batch: Vec<Observation>) -> Result<Accepted, SubmitError> {
+    /// The feed itself is the actor (`feed:<source>`); see [`IngestHandle::submit_as`].
+    pub async fn submit(&self, source: &str, batch: Vec<Observation>) -> Result<Accepted, SubmitError> {
+        self.submit_as(ActorId(format!("feed:{source}")), source, batch).await
+    }
+
+    /// [`IngestHandle::submit`] on behalf of an authenticated actor, who is logged with the batch.
+    pub async fn submit_as(
+        &self,
+        actor: ActorId,
+        source: &str,
+        mut batch: Vec<Observation>,
+    ) -> Result<Accepted, SubmitError> {
+        for o in batch.iter_mut().filter(|o| o.source.is_empty()) {
+            o.source = source.to_owned();
+        }
+        let (reply, rx) = oneshot::channel();
+        self.enqueue(Job::Batch { actor, batch, reply })?;
+        rx.await.unwrap_or_else(|_| Err(SubmitError::Unavailable("writer stopped before answering".into())))
+    }
+
+    /// Logs an alert raised outside the rule engine (stale feed, camera, alarm panel); the model
+    /// numbers it in the same sequence as rule alerts and the live hub publishes it.
+    pub async fn raise_alert(&self, actor: ActorId, alert: RaiseAlert) -> Result<Committed, SubmitError> {
+        alert.validate()?;
+        self.submit_record(LogRecord::RaiseAlert { actor, alert }).await
+    }
+
+    /// Logs any record and resolves once it is durable and applied.
+    pub async fn submit_record(&self, record: LogRecord) -> Result<Committed, SubmitError> {
+        let (reply, rx) = oneshot::channel();
+        self.enqueue(Job::Record { record, reply })?;
+        rx.await.unwrap_or_else(|_| Err(SubmitError::Unavailable("writer stopped before answering".into())))
+    }
+
+    fn enqueue(&self, job: Job) -> Result<(), SubmitError> {
         if let Some(reason) = self.shared.failure.lock().clone() {
             return Err(SubmitError::Unavailable(reason));
         }
         if self.shared.stopped.load(Ordering::Acquire) {
             return Err(SubmitError::Unavailable("shutting down".into()));
         }
-        for o in batch.iter_mut().filter(|o| o.source.is_empty()) {
-            o.source = source.to_owned();
-        }
-        let (reply, rx) = oneshot::channel();
-        match self.tx.try_send(Job { batch, reply }) {
+        match self.tx.try_send(job) {
             Ok(()) => {
                 self.shared.queue_depth.fetch_add(1, Ordering::Relaxed);
+                Ok(())
             }
-            Err(TrySendError::Full(_)) => return Err(SubmitError::QueueFull),
-            Err(TrySendError::Disconnected(_)) => return Err(SubmitError::Unavailable("writer stopped".into())),
+            Err(TrySendError::Full(_)) => Err(SubmitError::QueueFull),
+            Err(TrySendError::Disconnected(_)) => Err(SubmitError::Unavailable("writer stopped".into())),
         }
-        rx.await.unwrap_or_else(|_| Err(SubmitError::Unavailable("writer stopped before answering".into())))
     }
 
     pub fn shared(&self) -> &Arc<WriterShared> {
         &self.shared
+    }
+}
+
+enum Reply {
+    Batch(oneshot::Sender<Result<Accepted, SubmitError>>),
+    Record(oneshot::Sender<Result<Committed, SubmitError>>),
+}
+
+impl Reply {
+    fn refuse(self, e: SubmitError) {
+        match self {
+            Reply::Batch(r) => drop(r.send(Err(e))),
+            Reply::Record(r) => drop(r.send(Err(e))),
+        }
     }
 }
 
@@ -190,7 +256,7 @@ impl Ctx {
                 // Refuse whatever is still queued: it can no longer be made durable.
                 while let Ok(j) = rx.try_recv() {
                     self.shared.queue_depth.fetch_sub(1, Ordering::Relaxed);
-                    let _ = j.reply.send(Err(SubmitError::Unavailable("durable log failed".into())));
+                    j.refuse(SubmitError::Unavailable("durable log failed".into()));
                 }
                 if stopping {
                     break;
@@ -237,40 +303,61 @@ impl Ctx {
     }
 
     fn commit(&mut self, jobs: Vec<Job>) {
-        let _span = tracing::debug_span!("commit", batches = jobs.len()).entered();
+        let _span = tracing::debug_span!("commit", records = jobs.len()).entered();
         let mut replies = Vec::with_capacity(jobs.len());
         let mut records = Vec::with_capacity(jobs.len());
         for j in jobs {
-            replies.push(j.reply);
-            records.push(LogRecord::Observations(j.batch));
+            match j {
+                Job::Batch { actor, batch, reply } => {
+                    replies.push(Reply::Batch(reply));
+                    records.push(LogRecord::Observations { actor, batch });
+                }
+                Job::Record { record, reply } => {
+                    replies.push(Reply::Record(reply));
+                    records.push(record);
+                }
+            }
         }
         let started = Instant::now();
-        let seq = match self.store.append(&records) {
+        let last = match self.store.append(&records) {
             Ok(seq) => seq,
             Err(e) => {
                 self.fail(&e.to_string());
                 for r in replies {
-                    let _ = r.send(Err(SubmitError::Unavailable("durable log failed".into())));
+                    r.refuse(SubmitError::Unavailable("durable log failed".into()));
                 }
                 return;
             }
         };
         self.metrics.observe_append(started.elapsed());
-        self.shared.seq.store(seq, Ordering::Relaxed);
+        self.shared.seq.store(last, Ordering::Relaxed);
+        // Records of one append get consecutive sequence numbers ending at `last`.
+        let first = last + 1 - records.len() as u64;
         let mut merged = Applied::default();
         let mut twin = self.twin.write();
-        for (record, reply) in records.iter().zip(replies) {
-            let LogRecord::Observations(batch) = record else { continue };
-            let applied = twin.apply_batch(batch);
-            let rejected: Vec<(usize, String)> = applied.rejected.iter().map(|(i, e)| (*i, e.to_string())).collect();
-            let accepted = batch.len().saturating_sub(rejected.len());
-            let source = batch.first().map_or("", |o| o.source.as_str());
-            self.metrics.count_ingest(source, accepted as u64, rejected.len() as u64);
+        for ((i, record), reply) in records.iter().enumerate().zip(replies) {
+            let applied = twin.apply_record(record);
+            match (record, reply) {
+                (LogRecord::Observations { batch, .. }, Reply::Batch(reply)) => {
+                    let rejected: Vec<(usize, String)> =
+                        applied.rejected.iter().map(|(i, e)| (*i, e.to_string())).collect();
+                    let accepted = batch.len().saturating_sub(rejected.len());
+                    let source = batch.first().map_or("", |o| o.source.as_str());
+                    self.metrics.count_ingest(source, accepted as u64, rejected.len() as u64);
+                    let _ = reply.send(Ok(Accepted { accepted, rejected }));
+                }
+                (_, Reply::Record(reply)) => {
+                    let alerts = applied.alerts.iter().map(|a| a.id).collect();
+                    let _ = reply.send(Ok(Committed { seq: first + i as u64, alerts }));
+                }
+                (_, Reply::Batch(reply)) => {
+                    let _ = reply.send(Ok(Accepted::default()));
+                }
+            }
             merged.changes.extend(applied.changes);
             merged.alerts.extend(applied.alerts);
-            let _ = reply.send(Ok(Accepted { accepted, rejected }));
         }
-        let prepared = self.hub.publish(seq, &twin, merged);
+        let prepared = self.hub.publish(last, &twin, merged);
         drop(twin);
         if let Some(p) = prepared {
             self.hub.send(p);

@@ -12,9 +12,9 @@ use twin_core::{BBox, Entity, EntityKind, Twin};
 use twin_layers::cql2::Cql2Feature;
 use twin_layers::{write_geometry, Layer, ReferenceLayers};
 
+use query::ItemsQuery;
 use twin_runtime::clock::rfc3339;
 use twin_runtime::geojson::entity_feature;
-use query::ItemsQuery;
 
 pub const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
 const GREGORIAN: &str = "http://www.opengis.net/def/uri/ISO-8601/0/Gregorian";

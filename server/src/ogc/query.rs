@@ -4,9 +4,9 @@ use axum::http::StatusCode;
 use twin_core::{BBox, Timestamp};
 use twin_layers::cql2::{self, Expr};
 
-use twin_runtime::clock::parse_rfc3339;
 use crate::params::Params;
 use crate::problem::Problem;
+use twin_runtime::clock::parse_rfc3339;
 
 pub const DEFAULT_LIMIT: usize = 10;
 pub const MAX_LIMIT: usize = 10_000;

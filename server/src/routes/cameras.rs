@@ -7,10 +7,10 @@ use axum::response::IntoResponse;
 use axum::Json;
 use serde_json::{json, Value};
 
-use twin_cameras::evidence::EvidenceName;
 use crate::params::Params;
 use crate::problem::Problem;
 use crate::state::AppState;
+use twin_cameras::evidence::EvidenceName;
 
 /// Parses `lon,lat` (WGS84).
 pub fn parse_lon_lat(raw: &str) -> Result<(f64, f64), String> {

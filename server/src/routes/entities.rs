@@ -8,13 +8,13 @@ use axum::Json;
 use serde_json::{json, Value};
 use twin_core::{EntityId, Position};
 
-use twin_runtime::clock::rfc3339;
-use twin_runtime::geojson::{entity_feature, entity_feature_with_distance, feature_collection, parse_area};
 use crate::params::Params;
 use crate::problem::Problem;
 use crate::routes::body_problem;
 use crate::routes::docs::{Feature, FeatureCollection};
 use crate::state::AppState;
+use twin_runtime::clock::rfc3339;
+use twin_runtime::geojson::{entity_feature, entity_feature_with_distance, feature_collection, parse_area};
 
 const DEFAULT_LIMIT: usize = 10_000;
 const MAX_LIMIT: usize = 1_000_000;

@@ -8,17 +8,19 @@ use axum::Json;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
-use twin_feeds::feeds::Published;
 use crate::problem::Problem;
 use crate::state::AppState;
+use twin_feeds::feeds::Published;
 
 /// Every feed: counters (received, accepted, rejected by reason, throttled), last message, rate,
 /// stale flag and connection state, plus recent `feed_stale` alerts and the ingest queue depth.
 #[utoipa::path(get, path = "/api/feeds", tag = "ops", responses((status = 200, description = "feed health")))]
 pub async fn list(State(st): State<AppState>) -> Json<Value> {
+    let stale: Vec<twin_core::Alert> =
+        st.twin.read().alerts().iter().filter(|a| a.rule_kind == twin_core::RuleKind::FeedStale).cloned().collect();
     Json(json!({
         "feeds": st.feeds.snapshot(),
-        "alerts": st.feeds.alerts(),
+        "alerts": stale.iter().map(twin_runtime::geojson::alert_json).collect::<Vec<_>>(),
         "queue_depth": st.queue_depth(),
     }))
 }

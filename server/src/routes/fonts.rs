@@ -6,8 +6,8 @@ use axum::extract::Path;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use twin_tiles::fonts::{FontError, GlyphCache};
 use crate::problem::Problem;
+use twin_tiles::fonts::{FontError, GlyphCache};
 
 /// One cache per process: the fonts are compiled in, so every router shares it.
 fn cache() -> &'static GlyphCache {

@@ -11,10 +11,10 @@ use axum::Json;
 use serde_json::{json, Value};
 use twin_core::EntityId;
 
-use twin_runtime::clock::{now, rfc3339};
 use crate::params::Params;
 use crate::problem::Problem;
 use crate::state::AppState;
+use twin_runtime::clock::{now, rfc3339};
 
 /// Default window: the last two hours.
 const DEFAULT_WINDOW_MS: i64 = 2 * 3600 * 1000;
@@ -67,8 +67,7 @@ pub async fn series(State(st): State<AppState>, Path(id): Path<String>, p: Param
         .map(EntityId)
         .map_err(|_| Problem::bad_param("id", format!("`{id}` is not an entity id (an integer)")))?;
     let to = p.time("to")?.unwrap_or_else(now);
-    let from =
-        p.time("from")?.unwrap_or_else(|| twin_core::Timestamp::from_millis(to.as_millis() - DEFAULT_WINDOW_MS));
+    let from = p.time("from")?.unwrap_or_else(|| twin_core::Timestamp::from_millis(to.as_millis() - DEFAULT_WINDOW_MS));
     if from > to {
         return Err(Problem::bad_param("from", "`from` is after `to`"));
     }

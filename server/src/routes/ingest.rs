@@ -12,11 +12,11 @@ use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use twin_runtime::clock::now;
 use crate::ingest_parse::{decode, ItemError};
 use crate::problem::{Problem, RejectedItem};
 use crate::routes::body_problem;
 use crate::state::AppState;
+use twin_runtime::clock::now;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct IngestResponse {

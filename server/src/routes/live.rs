@@ -12,11 +12,11 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
-use twin_runtime::live::{run_session, ServerMsg, Subscription};
-use twin_runtime::metrics::{ClientGuard, Metrics};
 use crate::params::Params;
 use crate::problem::Problem;
 use crate::state::AppState;
+use twin_runtime::live::{run_session, ServerMsg, Subscription};
+use twin_runtime::metrics::{ClientGuard, Metrics};
 
 /// Messages a session may queue for a client before it counts as lagging.
 const OUT_BUFFER: usize = 64;

@@ -6,8 +6,6 @@ use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
-use twin_runtime::clock::{now, rfc3339};
-use twin_runtime::geojson::entity_feature;
 use crate::ogc::query::{with_page, ItemsQuery, DEFAULT_LIMIT, MAX_LIMIT};
 use crate::ogc::{
     extent, html, layer_feature, queryables, select_layer, select_live, title, Source, CONFORMANCE, CRS84,
@@ -15,6 +13,8 @@ use crate::ogc::{
 use crate::params::Params;
 use crate::problem::Problem;
 use crate::state::AppState;
+use twin_runtime::clock::{now, rfc3339};
+use twin_runtime::geojson::entity_feature;
 
 const GEOJSON: &str = "application/geo+json";
 const JSON: &str = "application/json";

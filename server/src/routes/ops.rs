@@ -8,10 +8,10 @@ use serde::Serialize;
 use serde_json::{json, Map, Value};
 use utoipa::ToSchema;
 
-use twin_runtime::geojson::alert_json;
 use crate::params::Params;
 use crate::problem::Problem;
 use crate::state::AppState;
+use twin_runtime::geojson::alert_json;
 
 /// Liveness: the process answers and the writer accepts work.
 #[utoipa::path(get, path = "/healthz", tag = "ops", responses((status = 200, description = "ok")))]
@@ -37,10 +37,9 @@ pub struct Stats {
 /// Counts per kind, total, log sequence and uptime.
 #[utoipa::path(get, path = "/api/stats", tag = "ops", responses((status = 200, body = Stats)))]
 pub async fn stats(State(st): State<AppState>) -> Json<Stats> {
-    let feed_alerts = st.feeds.alert_list().len();
     let (counts, alerts) = {
         let twin = st.twin.read();
-        (twin.counts(), twin.alerts().len() + feed_alerts)
+        (twin.counts(), twin.alerts().len())
     };
     Json(Stats {
         city: st.city_name.clone(),
@@ -53,22 +52,16 @@ pub async fn stats(State(st): State<AppState>) -> Json<Stats> {
     })
 }
 
-/// Most recent alerts, newest first: the model's rules and stale feeds (`rule = "feed_stale"`).
+/// Most recent alerts, newest first, of every source: the model's rules, stale feeds
+/// (`rule_kind = "feed_stale"`) and cameras, all numbered in one sequence by the log.
 #[utoipa::path(get, path = "/api/alerts", tag = "ops",
     params(("limit" = Option<usize>, Query, description = "default 100")),
     responses((status = 200, description = "{alerts: [...]}, newest first"), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn alerts(State(st): State<AppState>, p: Params) -> Result<Json<Value>, Problem> {
     let limit = p.usize("limit", 100_000)?.unwrap_or(100);
-    // The model's alerts and the stale-feed alerts, merged newest first.
-    let feed_alerts = st.feeds.alert_list();
-    let mut list: Vec<(twin_core::Timestamp, Value)> = {
-        let twin = st.twin.read();
-        twin.alerts().iter().rev().take(limit).map(|a| (a.time, alert_json(a))).collect()
-    };
-    list.extend(feed_alerts.iter().rev().take(limit).map(|a| (a.time, twin_feeds::feeds::feed_alert_json(a))));
-    // Stable: within one source the newest-first order stays.
-    list.sort_by_key(|(t, _)| std::cmp::Reverse(*t));
-    let list: Vec<Value> = list.into_iter().take(limit).map(|(_, v)| v).collect();
+    // Copied under the read lock, serialised after it.
+    let recent: Vec<twin_core::Alert> = st.twin.read().alerts().iter().rev().take(limit).cloned().collect();
+    let list: Vec<Value> = recent.iter().map(alert_json).collect();
     Ok(Json(json!({ "alerts": list })))
 }
 

@@ -16,10 +16,10 @@ use serde::Serialize;
 use twin_ingest::osmand::{parse_json, parse_query, Fix, OsmandError};
 use utoipa::ToSchema;
 
-use twin_runtime::clock::now;
 use crate::problem::Problem;
 use crate::routes::body_problem;
 use crate::state::AppState;
+use twin_runtime::clock::now;
 
 /// Source name of tracker observations.
 pub const SOURCE: &str = twin_feeds::feeds::OSMAND_SOURCE;

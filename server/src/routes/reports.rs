@@ -18,10 +18,10 @@ use twin_ingest::reports::{
 };
 use utoipa::ToSchema;
 
-use twin_runtime::clock::now;
 use crate::problem::Problem;
 use crate::report_store::{ReportRecord, THUMB_EXT};
 use crate::state::AppState;
+use twin_runtime::clock::now;
 
 /// Source name of citizen-report observations.
 pub const SOURCE: &str = twin_feeds::feeds::REPORTS_SOURCE;

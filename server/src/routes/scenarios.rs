@@ -13,8 +13,8 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use crate::problem::Problem;
-use twin_scenarios::jobs::{CityInputs, ScenarioRequest};
 use crate::state::AppState;
+use twin_scenarios::jobs::{CityInputs, ScenarioRequest};
 
 /// The scenario and congestion routes (merged into the app's router).
 pub fn router() -> axum::Router<AppState> {

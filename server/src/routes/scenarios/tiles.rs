@@ -27,9 +27,9 @@ use twin_tiles::TileCoord;
 
 use crate::problem::Problem;
 use crate::routes::tiles::{self, accepts_gzip, base_url, matches_etag, parse_tile, with_headers};
-use twin_scenarios::jobs::{CongestionSnapshot, GeoRaster, SpeedSample};
 use crate::state::AppState;
 use twin_runtime::tile_service::Rendered;
+use twin_scenarios::jobs::{CongestionSnapshot, GeoRaster, SpeedSample};
 
 /// Congestion follows the live model: short client caching, revalidated by ETag.
 const LIVE_CACHE: &str = "public, max-age=2, must-revalidate";
@@ -342,8 +342,8 @@ pub async fn result_tilejson(
 #[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
-    use twin_scenarios::jobs::GeoRef;
     use twin_scenarios::flood::Grid;
+    use twin_scenarios::jobs::GeoRef;
 
     #[test]
     fn ramp_is_transparent_when_dry_and_darkens_with_depth() {
