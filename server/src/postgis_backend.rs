@@ -25,8 +25,6 @@
 use serde::Deserialize;
 pub use twin_layers::postgis_config::PostgisLayerConfig;
 
-#[cfg(not(feature = "postgis"))]
-
 /// `[postgis]` of the city config.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

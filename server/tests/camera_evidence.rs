@@ -42,7 +42,7 @@ fn capture(at_ms: i64, kind: &'static str) -> Capture {
             speed_ms: None,
             heading: None,
         }],
-        raised: vec![RaisedAlert { kind, detail: format!("{kind} here") }],
+        raised: vec![RaisedAlert { kind, detail: format!("{kind} here"), alert_id: None }],
         time: Timestamp::from_millis(at_ms),
     }
 }

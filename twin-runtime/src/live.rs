@@ -118,7 +118,7 @@ pub struct Prepared {
 }
 
 /// The entity's latest state; the track (up to thousands of points) is not needed live.
-pub(crate) fn without_track(e: &Entity) -> Entity {
+pub fn without_track(e: &Entity) -> Entity {
     Entity {
         id: e.id,
         kind: e.kind,
