@@ -5,6 +5,7 @@ import { Popup, type Map as MapLibreMap } from 'maplibre-gl';
 import { cameraCardHtml, parseFootprint, snapshotUrl } from './cameras';
 import { lang, t } from './i18n';
 import type { EntityStore } from './store';
+import { blobUrl } from './api';
 
 /** How often the frame is refetched while the card is open. */
 const SNAPSHOT_EVERY_MS = 3000;
@@ -103,11 +104,16 @@ export class CameraPopup {
     const e = id === null ? undefined : this.store.entities.get(id);
     if (!e || this.loading || !(Number(e.props.frames) > 0)) return;
     this.loading = true;
+    let url: string | null = null;
     try {
-      const r = await fetch(snapshotUrl(String(e.props.external_id ?? ''), Date.now()));
-      if (!r.ok || this.entity !== id) return;
+      // Through the API client: an <img src> could not carry the bearer token.
+      url = await blobUrl(snapshotUrl(String(e.props.external_id ?? ''), Date.now()));
+      if (!url) return;
+      if (this.entity !== id) {
+        URL.revokeObjectURL(url);
+        return;
+      }
       // Swapped in only once decoded: no blank flash between frames.
-      const url = URL.createObjectURL(await r.blob());
       const next = new Image();
       next.src = url;
       await next.decode();
@@ -123,6 +129,7 @@ export class CameraPopup {
       this.note.textContent = `${t('snapshot')} · ${new Date().toLocaleTimeString(lang())}`;
     } catch {
       // A frame that failed to load or decode: the next tick tries again.
+      if (url && url !== this.blob) URL.revokeObjectURL(url);
     } finally {
       this.loading = false;
     }

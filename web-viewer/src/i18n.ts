@@ -24,6 +24,14 @@ const STRINGS = {
     alert_person_restricted: 'Người trong vùng cấm', snapshot: 'Khung hình mới nhất (đã làm mờ khuôn mặt)',
     no_frame: 'Chưa có khung hình', cls_car: 'Ô tô', cls_truck: 'Xe tải', cls_bus: 'Xe buýt', cls_motorcycle: 'Xe máy',
     cls_bicycle: 'Xe đạp', cls_person: 'Người đi bộ',
+    signin_title: 'Đăng nhập', signin_intro: 'Đăng nhập để mở bản sao số của thành phố.',
+    session_expired: 'Phiên đăng nhập đã hết hạn. Vui lòng đăng nhập lại.', username: 'Tên đăng nhập',
+    password: 'Mật khẩu', signin: 'Đăng nhập', signing_in: 'Đang đăng nhập…', signed_in_as: 'Đã đăng nhập: {user}',
+    sign_out: 'Đăng xuất', err_credentials: 'Sai tên đăng nhập hoặc mật khẩu.',
+    err_client: 'Máy chủ từ chối thông tin đăng nhập của màn hình này (client_id hoặc client_secret).',
+    err_missing: 'Vui lòng nhập tên đăng nhập và mật khẩu.', err_rate: 'Đăng nhập sai quá nhiều lần. Thử lại sau {n} giây.',
+    err_unreachable: 'Không kết nối được máy chủ. Kiểm tra mạng rồi thử lại.',
+    err_server: 'Máy chủ đang gặp lỗi. Vui lòng thử lại sau ít phút.', err_refused: 'Máy chủ từ chối đăng nhập.',
   },
   en: {
     title: 'Da Nang digital twin', entities: 'entities', layers: 'Layers', themes: 'Agencies',
@@ -46,6 +54,14 @@ const STRINGS = {
     alert_person_restricted: 'Person in a restricted zone', snapshot: 'Latest frame (faces blurred)',
     no_frame: 'No frame yet', cls_car: 'Car', cls_truck: 'Truck', cls_bus: 'Bus', cls_motorcycle: 'Motorcycle',
     cls_bicycle: 'Bicycle', cls_person: 'Pedestrian',
+    signin_title: 'Sign in', signin_intro: 'Sign in to open the city digital twin.',
+    session_expired: 'Your session has expired. Please sign in again.', username: 'Username',
+    password: 'Password', signin: 'Sign in', signing_in: 'Signing in…', signed_in_as: 'Signed in as {user}',
+    sign_out: 'Sign out', err_credentials: 'Wrong username or password.',
+    err_client: "The server refused this screen's credentials (client_id or client_secret).",
+    err_missing: 'Please enter your username and password.', err_rate: 'Too many attempts. Try again in {n} s.',
+    err_unreachable: 'Cannot reach the server. Check the network and try again.',
+    err_server: 'The server had an error. Please try again in a few minutes.', err_refused: 'The server refused the sign-in.',
   },
 } as const;
 
@@ -65,6 +81,11 @@ export function lang(): Lang {
 export function t(key: string, l: Lang = current): string {
   const table = STRINGS[l] as Record<string, string>;
   return table[key] ?? (STRINGS.en as Record<string, string>)[key] ?? key;
+}
+
+/** `t(key)` with `{name}` placeholders filled from `vars`. */
+export function tf(key: string, vars: Record<string, string | number>, l: Lang = current): string {
+  return t(key, l).replace(/\{(\w+)\}/g, (m, k: string) => (k in vars ? String(vars[k]) : m));
 }
 
 /** `?lang=` wins, then the fallback (the wall passes 'vi'), then the browser language. */

@@ -1,5 +1,7 @@
 // The /ws client: subscribes, hands snapshots/deltas/alerts to the caller, and after the server goes
 // away (restart, network) reconnects with backoff and subscribes again; the new snapshot resyncs.
+// The URL is asked for on each connect, so a server with authentication gets a fresh single-use
+// ticket every time; close code 4401 (token expired) renews the token before reconnecting.
 
 import type { Feature } from './store';
 
@@ -31,13 +33,27 @@ export function backoffMs(attempt: number): number {
   return Math.min(10_000, 500 * 2 ** Math.max(0, attempt));
 }
 
+/** Close code the server uses when the connection's token has expired. */
+export const CLOSE_TOKEN_EXPIRED = 4401;
+
+export interface LiveAuth {
+  /** The URL to open now (with a fresh ticket where the server wants one). */
+  url(): Promise<string>;
+  /** Renews the access token after the server closed with 4401. */
+  renew(): Promise<unknown>;
+}
+
 export class LiveClient {
   private ws: WebSocket | null = null;
   private attempt = 0;
   private closed = false;
   private sub: { kinds?: string[]; bbox?: number[] } = {};
 
-  constructor(private url: string, private h: LiveHandlers) {}
+  private auth: LiveAuth;
+
+  constructor(url: string | LiveAuth, private h: LiveHandlers) {
+    this.auth = typeof url === 'string' ? { url: async () => url, renew: async () => undefined } : url;
+  }
 
   start(): void {
     this.closed = false;
@@ -66,8 +82,21 @@ export class LiveClient {
     if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify({ type: 'subscribe', ...this.sub }));
   }
 
-  private connect(): void {
-    const ws = new WebSocket(this.url);
+  private retry(): void {
+    setTimeout(() => void this.connect(), backoffMs(this.attempt++));
+  }
+
+  private async connect(): Promise<void> {
+    let url: string;
+    try {
+      url = await this.auth.url();
+    } catch {
+      // No ticket (server down or refusing): try again as after a dropped connection.
+      if (!this.closed) this.retry();
+      return;
+    }
+    if (this.closed) return;
+    const ws = new WebSocket(url);
     this.ws = ws;
     ws.onopen = () => {
       this.attempt = 0;
@@ -88,10 +117,11 @@ export class LiveClient {
       else if (m.type === 'delta') this.h.delta(m.upserts as Feature[], m.removes as number[]);
       else if (m.type === 'alert') this.h.alert(m.alert as Alert);
     };
-    ws.onclose = () => {
+    ws.onclose = async (ev) => {
       this.h.status(false);
       if (this.closed) return;
-      setTimeout(() => this.connect(), backoffMs(this.attempt++));
+      if (ev.code === CLOSE_TOKEN_EXPIRED) await this.auth.renew().catch(() => undefined);
+      this.retry();
     };
   }
 }

@@ -14,6 +14,8 @@ import { chartKey, mergeSeries, type SeriesDoc } from './series';
 import { CameraPopup } from './camerapopup';
 import { LOS_COLORS } from './cameras';
 import { esc } from './html';
+import { api, apiJson, client } from './api';
+import { installSignIn, LANG_EVENT, mountAccount } from './signin';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -43,6 +45,7 @@ function renderStatus(): void {
 }
 
 setLang(pickLang(location.search, undefined, navigator.language));
+installSignIn(client);
 
 async function main(): Promise<void> {
   const style = await loadStyle(dark);
@@ -54,7 +57,7 @@ async function main(): Promise<void> {
   const cameraCard = new CameraPopup(view.map, store, () => { view.selected = null; });
   (window as unknown as Record<string, unknown>).__citytwin = { store, view, alerts, openDetails, cameraCard };
 
-  const live = new LiveClient(wsUrl(location), {
+  const live = new LiveClient({ url: () => client.streamUrl(wsUrl(location)), renew: () => client.refresh() }, {
     snapshot: (f) => store.applySnapshot(f, performance.now()),
     delta: (u, r) => store.applyDelta(u, r, performance.now()),
     alert: (a) => addAlert(a, true),
@@ -64,7 +67,7 @@ async function main(): Promise<void> {
     },
   });
   live.start();
-  fetch('/api/alerts').then((r) => r.json()).then((d: { alerts: Alert[] }) => {
+  apiJson<{ alerts: Alert[] }>('/api/alerts').then((d) => {
     for (const a of [...d.alerts].reverse()) addAlert(a, false);
   }).catch(() => undefined);
 
@@ -97,7 +100,7 @@ async function main(): Promise<void> {
 
   async function startReplay(minutesAgo: number): Promise<void> {
     const from = new Date(Date.now() - 120 * 60_000).toISOString();
-    history = await fetch(`/api/history?from=${encodeURIComponent(from)}`).then((r) => r.json());
+    history = await apiJson<HistoryDoc>(`/api/history?from=${encodeURIComponent(from)}`);
     const speed = Number(($('replay-speed') as HTMLSelectElement).value) || 10;
     // Never start before the oldest position the server still holds.
     const oldest = Math.min(...(history?.entities ?? []).map((e) => e.t[0] ?? Infinity));
@@ -210,7 +213,7 @@ async function main(): Promise<void> {
   async function loadSeries(id: number): Promise<void> {
     if (!FIXED_KINDS.has(store.entities.get(id)?.kind ?? '')) return;
     const from = new Date(Date.now() - trackPeriodMin * 60_000).toISOString();
-    const r = await fetch(`/api/entities/${id}/series?from=${encodeURIComponent(from)}`).catch(() => null);
+    const r = await api(`/api/entities/${id}/series?from=${encodeURIComponent(from)}`).catch(() => null);
     if (!r?.ok || view.selected !== id) return;
     serverSeries = await r.json();
     renderChart();
@@ -233,7 +236,7 @@ async function main(): Promise<void> {
 
   async function loadTrack(id: number): Promise<void> {
     const from = new Date(Date.now() - trackPeriodMin * 60_000).toISOString();
-    const r = await fetch(`/api/entities/${id}/track?from=${encodeURIComponent(from)}`);
+    const r = await api(`/api/entities/${id}/track?from=${encodeURIComponent(from)}`);
     if (!r.ok || view.selected !== id) return;
     const f = await r.json();
     view.track = f.geometry?.coordinates?.length > 1 ? f.geometry.coordinates : null;
@@ -308,6 +311,7 @@ async function main(): Promise<void> {
     $('btn-live').textContent = t('live');
     if (!clock) $('time-label').textContent = t('live');
     renderStatus();
+    renderAccount?.();
     if (view.selected !== null) openDetails(view.selected);
     renderLayers();
     renderAlerts(null);
@@ -321,6 +325,8 @@ async function main(): Promise<void> {
     renderTexts();
   });
   $('btn-lang').addEventListener('click', () => { setLang((lang() === 'vi' ? 'en' : 'vi') as Lang); renderTexts(); });
+  document.addEventListener(LANG_EVENT, renderTexts);
+  const renderAccount = mountAccount($('account'), client);
   document.body.classList.toggle('dark', dark);
   document.body.classList.toggle('light', !dark);
   renderTexts();

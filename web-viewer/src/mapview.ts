@@ -10,6 +10,7 @@ import type { PickingInfo } from '@deck.gl/core';
 import { buildStyle, terrainSource, type StyleJson } from './style';
 import { installDeckCompat } from './deckcompat';
 import { viewerConfig } from './config';
+import { api, client } from './api';
 import { buildAtlas, iconKey } from './icons';
 import { FIXED_KINDS, kindColor } from './kinds';
 import { pickTrails } from './trails';
@@ -59,7 +60,7 @@ const EXAGGERATION = 1.5;
 export async function loadStyle(dark: boolean, withDem = true): Promise<StyleJson> {
   const name = dark ? 'operations' : 'planning';
   const [server, terrain] = await Promise.all([
-    fetch(`/styles/${name}.json`).then((r) => r.json() as Promise<StyleJson>),
+    api(`/styles/${name}.json`).then((r) => r.json() as Promise<StyleJson>),
     withDem ? terrainProbe() : Promise.resolve(false),
   ]);
   return buildStyle(server, { origin: location.origin, terrain, dark });
@@ -112,6 +113,8 @@ export class MapView {
       maxPitch: 75,
       interactive: opts.interactive ?? true,
       attributionControl: false,
+      // Tiles, glyphs and the DEM carry the bearer token when signed in.
+      transformRequest: client.transformRequest,
       canvasContextAttributes: { preserveDrawingBuffer: true },
       ...(opts.wall ? { pixelRatio: 1 } : {}),
     });
@@ -204,7 +207,7 @@ export class MapView {
     if (refetch && !this.coneFetching) {
       this.coneFetching = true;
       this.coneFetchAt = now;
-      fetch('/api/cameras')
+      api('/api/cameras')
         .then((r) => (r.ok ? r.json() : null))
         .then((d: { cameras?: CameraInfo[] } | null) => {
           if (Array.isArray(d?.cameras)) this.cameraList = d.cameras;
@@ -254,7 +257,7 @@ export class MapView {
     const bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(5)).join(',');
     const kinds = this.visibleKinds ? `&kind=${[...this.visibleKinds].join(',')}` : '';
     const res = this.map.getZoom() < 9 ? 6 : 7;
-    fetch(`/api/h3?bbox=${bbox}&res=${res}${kinds}`)
+    api(`/api/h3?bbox=${bbox}&res=${res}${kinds}`)
       .then((r) => (r.ok ? r.json() : null))
       .then((fc) => { if (fc) this.hexes = fc; })
       .catch(() => undefined);

@@ -1,5 +1,6 @@
 // The operations map wall: synchronised panels over one live connection (one store, one clock).
 // The layout comes from the city config (/api/viewer) or the built-in one; the URL overrides it.
+// Kiosk walls sign themselves in with the client credentials in the URL fragment (see api.ts).
 
 import 'maplibre-gl/dist/maplibre-gl.css';
 import './app.css';
@@ -7,17 +8,23 @@ import './wall.css';
 import { MapView, loadStyle } from './mapview';
 import { EntityStore } from './store';
 import { LiveClient, wsUrl, type Alert } from './live';
-import { lang, setLang, t } from './i18n';
+import { lang, pickLang, setLang, t } from './i18n';
 import { KPI_COUNTERS, resolveWall, type PanelSpec } from './wallcfg';
 import { viewerConfig } from './config';
 import { band, FLOOD_BANDS, pm25ToAqi, VN_AQI_BANDS } from './sensors';
 import { esc } from './html';
+import { apiJson, client } from './api';
+import { installSignIn, mountAccount } from './signin';
 
 const store = new EntityStore(3 * 60_000);
 const alerts: Alert[] = [];
 let alertTimer: ReturnType<typeof setTimeout> | 0 = 0;
 
 async function main(): Promise<void> {
+  // The wall's language before the layout is known: a sign-in page may come first.
+  setLang(pickLang(location.search, 'vi'));
+  installSignIn(client);
+  await client.startKiosk(location, (url) => history.replaceState(history.state, '', url));
   const layout = resolveWall(location.search, await viewerConfig());
   if (layout.warning) console.warn(`wall: ${layout.warning}; showing ${layout.name ?? 'the built-in layout'}`);
   setLang(layout.lang);
@@ -65,15 +72,17 @@ async function main(): Promise<void> {
   }
 
   const conn = document.getElementById('conn')!;
-  const live = new LiveClient(wsUrl(location), {
+  const live = new LiveClient({ url: () => client.streamUrl(wsUrl(location)), renew: () => client.refresh() }, {
     snapshot: (f) => store.applySnapshot(f, performance.now()),
     delta: (u, r) => store.applyDelta(u, r, performance.now()),
     alert: (a) => addAlert(a, true),
     status: (ok) => { conn.textContent = ok ? t('connected') : t('reconnecting'); conn.classList.toggle('down', !ok); },
   });
   live.start();
+  // A kiosk wall has no one to sign out; a person's session shows who is signed in.
+  if (!client.kiosk() && !layout.kiosk) mountAccount(document.getElementById('account')!, client);
   (window as unknown as Record<string, unknown>).__citytwin = { store, views, alerts, layout, live };
-  fetch('/api/alerts').then((r) => r.json()).then((d: { alerts: Alert[] }) => {
+  apiJson<{ alerts: Alert[] }>('/api/alerts').then((d) => {
     for (const a of [...d.alerts].reverse()) addAlert(a, false);
   }).catch(() => undefined);
 
