@@ -9,5 +9,6 @@ pub mod gtfs;
 pub mod gtfs_rt;
 pub mod health;
 pub mod mqtt;
+pub mod observations;
 pub mod osmand;
 pub mod reports;

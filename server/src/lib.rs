@@ -13,7 +13,6 @@ pub mod config;
 pub mod decode_cli;
 pub mod http_feeds;
 pub mod http_metrics;
-pub mod ingest_parse;
 pub mod ogc;
 pub mod params;
 pub mod postgis_backend;

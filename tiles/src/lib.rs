@@ -14,6 +14,7 @@ pub mod layer;
 pub mod live;
 pub mod mbtiles;
 pub mod mvt;
+pub mod raster;
 pub(crate) use mvt::wire as mvt_wire;
 pub mod pmtiles;
 pub mod reference;

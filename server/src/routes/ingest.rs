@@ -12,10 +12,10 @@ use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::ingest_parse::{decode, ItemError};
 use crate::problem::{Problem, RejectedItem};
 use crate::routes::body_problem;
 use crate::state::AppState;
+use twin_ingest::observations::{decode, ItemError};
 use twin_runtime::clock::now;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -20,8 +20,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Map, Value};
 use twin_core::EntityKind;
-use twin_tiles::coord::{world_to_lonlat, MAX_LAT};
+use twin_tiles::coord::MAX_LAT;
 use twin_tiles::mvt::encode_tile;
+use twin_tiles::raster::{depth_rgba, encode_png, tile_pixels, TILE_PX};
 use twin_tiles::reference::ReferenceIndex;
 use twin_tiles::TileCoord;
 
@@ -36,68 +37,14 @@ const LIVE_CACHE: &str = "public, max-age=2, must-revalidate";
 /// Results never change, but job ids restart with the process: a minute, then revalidate.
 const RESULT_CACHE: &str = "public, max-age=60, must-revalidate";
 const ATTRIBUTION: &str = "© OpenStreetMap contributors; SRTM: NASA/USGS";
-/// Raster tile side (pixels).
-pub const TILE_PX: u32 = 256;
-
-/// Colour (RGBA) of a water depth: transparent below 1 cm (the solver's wet threshold) or on
-/// NODATA, then one colour per class of the flooded-area layer (0.1 / 0.3 / 0.5 / 1 m), darker and
-/// more opaque as it deepens (ColorBrewer "Blues").
-pub fn depth_rgba(depth_m: f64) -> [u8; 4] {
-    const RAMP: [(f64, [u8; 4]); 5] = [
-        (1.0, [8, 48, 107, 235]),
-        (0.5, [8, 81, 156, 220]),
-        (0.3, [33, 113, 181, 205]),
-        (0.1, [107, 174, 214, 185]),
-        (0.01, [198, 219, 239, 150]),
-    ];
-    if depth_m.is_nan() {
-        return [0; 4];
-    }
-    RAMP.iter().find(|(min, _)| depth_m >= *min).map_or([0; 4], |(_, c)| *c)
-}
-
-/// RGBA pixels of a depth raster over a tile (nearest cell to each pixel centre); `None` when no
-/// pixel is coloured.
-pub fn depth_pixels(r: &GeoRaster, tile: TileCoord) -> Option<Vec<u8>> {
-    let n = f64::from(1u32 << tile.z());
-    let px = f64::from(TILE_PX);
-    let world = |i: u32, origin: u32| (f64::from(origin) + (f64::from(i) + 0.5) / px) / n;
-    // Longitude is linear in x and latitude depends on y alone: one projection per column and row.
-    let xs: Vec<f64> = (0..TILE_PX).map(|i| r.geo.to_grid(world_to_lonlat(world(i, tile.x()), 0.5).0, 0.0).0).collect();
-    let ys: Vec<f64> =
-        (0..TILE_PX).map(|j| r.geo.to_grid(r.geo.west, world_to_lonlat(0.5, world(j, tile.y())).1).1).collect();
-    let mut out = vec![0u8; (TILE_PX * TILE_PX * 4) as usize];
-    let mut any = false;
-    for (j, y) in ys.iter().enumerate() {
-        for (i, x) in xs.iter().enumerate() {
-            let Some(d) = r.grid.cell_at(*x, *y).and_then(|(row, col)| r.grid.get(row, col)) else { continue };
-            let c = depth_rgba(d);
-            if c[3] > 0 {
-                let k = (j * TILE_PX as usize + i) * 4;
-                out[k..k + 4].copy_from_slice(&c);
-                any = true;
-            }
-        }
-    }
-    any.then_some(out)
-}
-
-/// PNG of RGBA pixels of a tile.
-pub fn encode_png(rgba: &[u8]) -> Result<Vec<u8>, String> {
-    use image::ImageEncoder;
-    let mut out = Vec::new();
-    image::codecs::png::PngEncoder::new(&mut out)
-        .write_image(rgba, TILE_PX, TILE_PX, image::ExtendedColorType::Rgba8)
-        .map_err(|e| e.to_string())?;
-    Ok(out)
-}
-
-/// The encoded depth tile: a transparent PNG where the grid is dry or absent.
-pub fn depth_png(r: &GeoRaster, tile: TileCoord) -> Result<Vec<u8>, String> {
-    match depth_pixels(r, tile) {
-        Some(px) => encode_png(&px),
-        None => encode_png(&vec![0u8; (TILE_PX * TILE_PX * 4) as usize]),
-    }
+/// The depth tile of a flood raster: the nearest cell to each pixel centre, coloured by depth; a
+/// transparent PNG where the grid is dry or absent.
+pub fn depth_png(r: &GeoRaster, tile: TileCoord) -> Result<Vec<u8>, twin_tiles::TileError> {
+    let sample = |lon: f64, lat: f64| {
+        let (x, y) = r.geo.to_grid(lon, lat);
+        r.grid.cell_at(x, y).and_then(|(row, col)| r.grid.get(row, col))
+    };
+    encode_png(tile_pixels(tile, sample, depth_rgba).as_deref())
 }
 
 /// An MVT of a one-layer index (zero bytes when nothing falls in the tile).
@@ -346,38 +293,25 @@ mod tests {
     use twin_scenarios::jobs::GeoRef;
 
     #[test]
-    fn ramp_is_transparent_when_dry_and_darkens_with_depth() {
-        assert_eq!(depth_rgba(0.0)[3], 0);
-        assert_eq!(depth_rgba(0.009)[3], 0);
-        assert_eq!(depth_rgba(f64::NAN)[3], 0);
-        let classes = [0.01, 0.1, 0.3, 0.5, 1.0, 5.0];
-        let colours: Vec<[u8; 4]> = classes.iter().map(|d| depth_rgba(*d)).collect();
-        for w in colours.windows(2) {
-            // Deeper is never lighter.
-            assert!(
-                u32::from(w[1][0]) + u32::from(w[1][1]) + u32::from(w[1][2])
-                    <= u32::from(w[0][0]) + u32::from(w[0][1]) + u32::from(w[0][2])
-            );
-        }
-        assert_eq!(depth_rgba(0.3), depth_rgba(0.49));
-        assert_ne!(depth_rgba(0.3), depth_rgba(0.5));
-    }
-
-    #[test]
-    fn pixels_sample_the_cell_under_them() {
+    fn depth_tiles_sample_the_cell_under_each_pixel() {
         // 2 × 2 cells of 0.01° (≈1 km) from (108.0, 16.0); only the north-east cell is wet.
         let cs = 1000.0;
         let grid = Grid { ncols: 2, nrows: 2, xll: 0.0, yll: 0.0, cellsize: cs, data: vec![0.0, 0.7, 0.0, 0.0] };
         let geo = GeoRef { west: 108.0, south: 16.0, dx_deg: 0.01, dy_deg: 0.01, cellsize: cs };
         let r = GeoRaster { grid, geo };
+        let wet = |tile: TileCoord| {
+            let sample = |lon: f64, lat: f64| {
+                let (x, y) = r.geo.to_grid(lon, lat);
+                r.grid.cell_at(x, y).and_then(|(row, col)| r.grid.get(row, col))
+            };
+            tile_pixels(tile, sample, depth_rgba)
+        };
         let ne = TileCoord::containing(108.015, 16.015, 16).unwrap();
         let sw = TileCoord::containing(108.005, 16.005, 16).unwrap();
         let far = TileCoord::containing(109.0, 17.0, 16).unwrap();
-        let px = depth_pixels(&r, ne).unwrap();
-        assert_eq!(&px[..4], &depth_rgba(0.7));
-        assert!(depth_pixels(&r, sw).is_none());
-        assert!(depth_pixels(&r, far).is_none());
-        let png = depth_png(&r, far).unwrap();
-        assert_eq!(&png[1..4], b"PNG");
+        assert_eq!(&wet(ne).unwrap()[..4], &depth_rgba(0.7));
+        assert!(wet(sw).is_none());
+        assert!(wet(far).is_none());
+        assert_eq!(&depth_png(&r, far).unwrap()[1..4], b"PNG");
     }
 }

@@ -1,4 +1,5 @@
-//! Decoding `POST /ingest/observations` bodies: a JSON array, a single JSON object, or NDJSON.
+//! Observations as JSON, the server's own ingest format (`POST /ingest/observations`): a JSON
+//! array, a single JSON object, or NDJSON.
 //!
 //! Syntax errors fail the whole request (nothing is applied). Item errors (unknown kind, latitude out
 //! of range, nested property…) refuse only that item, named by its index (array) or line (NDJSON).
@@ -6,7 +7,9 @@
 use serde_json::{Map, Value};
 use twin_core::{EntityKind, Observation, Position, Properties, PropertyValue, Timestamp};
 
-use twin_runtime::clock::parse_rfc3339;
+fn parse_rfc3339(s: &str) -> Option<Timestamp> {
+    chrono::DateTime::parse_from_rfc3339(s).ok().map(|dt| Timestamp::from_millis(dt.timestamp_millis()))
+}
 
 /// Where an item came from, for error messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
