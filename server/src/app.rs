@@ -76,7 +76,9 @@ use crate::state::AppState;
         routes::reports::StatusUpdated,
         ops::Stats,
         routes::docs::Feature,
-        routes::docs::FeatureCollection
+        routes::docs::FeatureCollection,
+        routes::docs::Alert,
+        routes::docs::AlertList
     ))
 )]
 pub struct ApiDoc;

@@ -6,6 +6,8 @@
 
 mod common;
 
+use std::time::Duration;
+
 use axum::http::StatusCode;
 use common::{city_layers, fetch, header, start_job, wait_job, TestServer, T0};
 use geozero::mvt::{tile, Message as _, Tile};
@@ -182,7 +184,7 @@ async fn flood_depth_and_flooded_area_tiles() {
     srv.state.tiles.set_dem(Dem::from_grid(60, 60, west, north, d, d, data));
     let body = json!({"kind": "flood", "rain_mm_h": 0.0, "hours": 0.05, "boundary": "closed", "initial_level": 5.0});
     let id = start_job(&srv, body).await;
-    let job = wait_job(&srv, id, 30_000).await;
+    let job = wait_job(&srv, id, Duration::from_secs(120)).await;
     assert_eq!(job["status"], "done", "{job}");
     let tiles = job["tiles"].as_array().unwrap();
     let link = |name: &str| tiles.iter().find(|t| t["name"] == name).unwrap_or_else(|| panic!("{name}: {job}")).clone();
@@ -269,7 +271,7 @@ async fn closure_on_the_city_network_spills_back_and_drains() {
     let srv = TestServer::start_full(|_| {}, city_layers());
     // The busiest road of the peak-hour equilibrium.
     let id = start_job(&srv, json!({"kind": "traffic"})).await;
-    assert_eq!(wait_job(&srv, id, 30_000).await["status"], "done");
+    assert_eq!(wait_job(&srv, id, Duration::from_secs(120)).await["status"], "done");
     let (_, _, flows) = srv.get(&format!("/api/scenarios/{id}/layers/traffic_flows")).await;
     let busiest = flows["features"]
         .as_array()
@@ -286,7 +288,7 @@ async fn closure_on_the_city_network_spills_back_and_drains() {
     let body = json!({"kind": "incident", "closed_edges": [edge], "warmup_minutes": 10.0,
                       "incident_minutes": 10.0, "recovery_minutes": 15.0});
     let id = start_job(&srv, body).await;
-    let job = wait_job(&srv, id, 30_000).await;
+    let job = wait_job(&srv, id, Duration::from_secs(120)).await;
     assert_eq!(job["status"], "done", "{job}");
     let inc = &job["summary"]["incident"];
     let queued = inc["queued_links"].as_array().unwrap();

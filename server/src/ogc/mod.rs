@@ -58,6 +58,7 @@ impl<'a> Source<'a> {
 }
 
 /// A page of items and how many matched in all.
+#[derive(Default)]
 pub struct Page {
     pub features: Vec<Value>,
     pub matched: usize,
@@ -103,18 +104,24 @@ pub fn select_layer(layer: &Layer, q: &ItemsQuery) -> Page {
     Page { features, matched }
 }
 
-pub fn select_live(twin: &Twin, kind: EntityKind, q: &ItemsQuery) -> Page {
-    let mut entities: Vec<&Entity> = twin
-        .entities()
+/// The entities of `kind` a query can match by time and bbox, copied without their tracks: all a
+/// reader takes under the model's read lock (the CQL2 filter runs after it is released).
+pub fn live_candidates(twin: &Twin, kind: EntityKind, q: &ItemsQuery) -> Vec<Entity> {
+    twin.entities()
         .filter(|e| e.kind == kind)
         .filter(|e| q.datetime.is_none_or(|r| r.contains(e.last_seen)))
         .filter(|e| q.bbox.is_none_or(|b| e.position.is_some_and(|p| b.contains(p))))
-        .collect();
+        .map(twin_runtime::live::without_track)
+        .collect()
+}
+
+/// One page of copied entities: filtered by CQL2, in id order.
+pub fn select_entities(mut entities: Vec<Entity>, q: &ItemsQuery) -> Page {
     // Stable order so that offsets page through the same sequence.
     entities.sort_by_key(|e| e.id);
     let mut matched = 0;
     let mut features = Vec::new();
-    for e in entities {
+    for e in &entities {
         let feature = entity_feature(e);
         if let Some(filter) = &q.filter {
             let view = LiveFeature {

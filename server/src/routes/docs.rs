@@ -28,3 +28,39 @@ pub struct FeatureCollection {
     number_returned: usize,
     features: Vec<Feature>,
 }
+
+/// An alert of any source — a rule of the model, the feed-health monitor, a camera — numbered in
+/// one sequence by the durable log.
+#[derive(ToSchema, Serialize)]
+pub struct Alert {
+    id: u64,
+    /// RFC 3339, milliseconds.
+    time: String,
+    /// The entity concerned; null for a feed or an entity the model no longer holds.
+    entity: Option<u64>,
+    /// The entity's kind; for a feed, the kind of entity it reports.
+    entity_kind: String,
+    /// The entity's external id; for a feed, the feed's name.
+    external_id: String,
+    /// The configured rule or the monitor that raised it.
+    rule: String,
+    /// geofence_enter, geofence_exit, threshold_above, threshold_below, stale, feed_stale,
+    /// camera_queue, camera_stopped_vehicle, camera_restricted_zone, fire_alarm
+    rule_kind: String,
+    /// minor, moderate, severe, extreme (CAP 1.2)
+    severity: String,
+    message: String,
+    /// `[lon, lat]`
+    position: Option<[f64; 2]>,
+    /// The feed of a `feed_stale` alert.
+    source: Option<String>,
+    /// Structured facts of a raised alert.
+    #[schema(value_type = Option<Object>)]
+    detail: Option<()>,
+}
+
+/// `GET /api/alerts`: the most recent alerts, newest first.
+#[derive(ToSchema, Serialize)]
+pub struct AlertList {
+    alerts: Vec<Alert>,
+}

@@ -6,16 +6,20 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde_json::{json, Value};
-use twin_core::{EntityId, Position};
+use axum::response::Response;
+use twin_core::{Entity, EntityId, Position};
+use twin_runtime::live::without_track;
 
 use crate::params::Params;
 use crate::problem::Problem;
-use crate::routes::body_problem;
+use crate::routes::{body_problem, json_off_workers};
 use crate::routes::docs::{Feature, FeatureCollection};
 use crate::state::AppState;
 use twin_runtime::clock::rfc3339;
 use twin_runtime::geojson::{entity_feature, entity_feature_with_distance, feature_collection, parse_area};
 
+/// As before the move off the workers: plain JSON (GeoJSON documents).
+const GEOJSON: &str = "application/json";
 const DEFAULT_LIMIT: usize = 10_000;
 const MAX_LIMIT: usize = 1_000_000;
 const MAX_K: usize = 10_000;
@@ -34,16 +38,23 @@ fn entity_id(raw: &str) -> Result<EntityId, Problem> {
         ("limit" = Option<usize>, Query, description = "most features returned (default 10000)"),
     ),
     responses((status = 200, body = FeatureCollection), (status = 400, body = Problem, content_type = "application/problem+json")))]
-pub async fn list(State(st): State<AppState>, p: Params) -> Result<Json<Value>, Problem> {
+pub async fn list(State(st): State<AppState>, p: Params) -> Result<Response, Problem> {
     let bbox = p.bbox()?;
     let kinds = p.kinds()?;
     let limit = p.usize("limit", MAX_LIMIT)?.unwrap_or(DEFAULT_LIMIT);
-    let twin = st.twin.read();
-    let features: Vec<Value> = match bbox {
-        Some(b) => twin.in_bbox(b, kinds).into_iter().take(limit).map(entity_feature).collect(),
-        None => twin.entities().filter(|e| kinds.contains(e.kind)).take(limit).map(entity_feature).collect(),
-    };
-    Ok(Json(feature_collection(features)))
+    let twin = st.twin.clone();
+    json_off_workers(GEOJSON, move || {
+        // The read lock is held only to copy the entities (without their tracks).
+        let copied: Vec<Entity> = {
+            let twin = twin.read();
+            match bbox {
+                Some(b) => twin.in_bbox(b, kinds).into_iter().take(limit).map(without_track).collect(),
+                None => twin.entities().filter(|e| kinds.contains(e.kind)).take(limit).map(without_track).collect(),
+            }
+        };
+        feature_collection(copied.iter().map(entity_feature).collect())
+    })
+    .await
 }
 
 /// One entity as a GeoJSON Feature.
@@ -113,7 +124,7 @@ pub async fn within(
     State(st): State<AppState>,
     p: Params,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Response, Problem> {
     let kinds = p.kinds()?;
     let body = body.map_err(|e| body_problem(&e, st.body_limit))?;
     let v: Value = serde_json::from_slice(&body).map_err(|e| {
@@ -121,9 +132,15 @@ pub async fn within(
     })?;
     let area = parse_area(&v)
         .map_err(|r| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-geometry", r.0).field("geometry"))?;
-    let twin = st.twin.read();
-    let features = twin.within_polygon(&area, kinds).into_iter().map(entity_feature).collect();
-    Ok(Json(feature_collection(features)))
+    let twin = st.twin.clone();
+    // The point-in-polygon pass is CPU work: off the async workers, under the read lock only while
+    // it selects, then serialised after the lock is released.
+    json_off_workers(GEOJSON, move || {
+        let copied: Vec<Entity> =
+            twin.read().within_polygon(&area, kinds).into_iter().map(without_track).collect();
+        feature_collection(copied.iter().map(entity_feature).collect())
+    })
+    .await
 }
 
 /// Counts per kind in H3 cells of a bbox: hexagon polygons with `h3`, `total` and one count per kind.

@@ -7,11 +7,13 @@
 //! property (`twin_runtime::series::SeriesStore`). It starts with the model's current values when the router is built.
 
 use axum::extract::{Path, State};
+use axum::response::Response;
 use axum::Json;
 use serde_json::{json, Value};
 use twin_core::EntityId;
 
 use crate::params::Params;
+use crate::routes::json_off_workers;
 use crate::problem::Problem;
 use crate::state::AppState;
 use twin_runtime::clock::{now, rfc3339};
@@ -26,30 +28,40 @@ const DEFAULT_WINDOW_MS: i64 = 2 * 3600 * 1000;
         ("kind" = Option<String>, Query, description = "comma list of kinds")),
     responses((status = 200, description = "tracks of every entity in the window"),
         (status = 400, body = Problem, content_type = "application/problem+json")))]
-pub async fn history(State(st): State<AppState>, p: Params) -> Result<Json<Value>, Problem> {
+pub async fn history(State(st): State<AppState>, p: Params) -> Result<Response, Problem> {
     let to = p.time("to")?.unwrap_or_else(now);
     let from = p.time("from")?.unwrap_or_else(|| twin_core::Timestamp::from_millis(to.as_millis() - DEFAULT_WINDOW_MS));
     let kinds = p.kinds()?;
-    let twin = st.twin.read();
-    let entities: Vec<Value> = twin
-        .entities()
-        .filter(|e| kinds.contains(e.kind))
-        .filter_map(|e| {
-            let pts: Vec<_> = e.track.iter().filter(|t| t.time >= from && t.time <= to).collect();
-            if pts.is_empty() {
-                return None;
-            }
-            Some(json!({
-                "id": e.id.0,
-                "kind": e.kind.as_str(),
-                "name": e.name(),
-                "t": pts.iter().map(|t| t.time.as_millis()).collect::<Vec<_>>(),
-                "c": pts.iter().map(|t| [t.position.lon, t.position.lat]).collect::<Vec<_>>(),
-                "h": pts.iter().map(|t| t.heading).collect::<Vec<_>>(),
-            }))
-        })
-        .collect();
-    Ok(Json(json!({"from": rfc3339(from), "to": rfc3339(to), "entities": entities})))
+    let twin = st.twin.clone();
+    json_off_workers("application/json", move || {
+        // Under the read lock only the points in the window are copied; the JSON is built after.
+        type Track = (u64, &'static str, String, Vec<twin_core::TrackPoint>);
+        let tracks: Vec<Track> = {
+            let twin = twin.read();
+            twin.entities()
+                .filter(|e| kinds.contains(e.kind))
+                .filter_map(|e| {
+                    let pts: Vec<_> = e.track.iter().filter(|t| t.time >= from && t.time <= to).cloned().collect();
+                    (!pts.is_empty()).then(|| (e.id.0, e.kind.as_str(), e.name().to_owned(), pts))
+                })
+                .collect()
+        };
+        let entities: Vec<Value> = tracks
+            .into_iter()
+            .map(|(id, kind, name, pts)| {
+                json!({
+                    "id": id,
+                    "kind": kind,
+                    "name": name,
+                    "t": pts.iter().map(|t| t.time.as_millis()).collect::<Vec<_>>(),
+                    "c": pts.iter().map(|t| [t.position.lon, t.position.lat]).collect::<Vec<_>>(),
+                    "h": pts.iter().map(|t| t.heading).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        json!({"from": rfc3339(from), "to": rfc3339(to), "entities": entities})
+    })
+    .await
 }
 
 /// A sensor's readings in [from, to]: `{"id","kind","name","from","to","series":{"<property>":{"t":[ms…],"v":[…]}}}`.

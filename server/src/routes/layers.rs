@@ -1,10 +1,12 @@
 //! Reference layers (roads, buildings, water, POIs, boundaries) as GeoJSON.
 
 use axum::extract::{Path, State};
+use axum::response::Response;
 use axum::Json;
 use serde_json::{json, Value};
 
 use crate::params::Params;
+use crate::routes::json_off_workers;
 use crate::problem::Problem;
 use crate::routes::docs::FeatureCollection;
 use crate::state::AppState;
@@ -21,9 +23,16 @@ pub async fn list(State(st): State<AppState>) -> Json<Value> {
 #[utoipa::path(get, path = "/api/layers/{name}", tag = "layers",
     params(("name" = String, Path), ("bbox" = Option<String>, Query), ("limit" = Option<usize>, Query)),
     responses((status = 200, body = FeatureCollection), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn one(State(st): State<AppState>, Path(name): Path<String>, p: Params) -> Result<Json<Value>, Problem> {
+pub async fn one(State(st): State<AppState>, Path(name): Path<String>, p: Params) -> Result<Response, Problem> {
     let bbox = p.bbox()?;
     let limit = p.usize("limit", 10_000_000)?;
-    let layer = st.layers.get(&name).ok_or_else(|| Problem::not_found(format!("no reference layer `{name}`")))?;
-    Ok(Json(layer.to_geojson(bbox, limit)))
+    if st.layers.get(&name).is_none() {
+        return Err(Problem::not_found(format!("no reference layer `{name}`")));
+    }
+    // A whole buildings layer is tens of MB of JSON: built and written off the async workers.
+    let layers = st.layers.clone();
+    json_off_workers("application/json", move || {
+        layers.get(&name).map(|l| l.to_geojson(bbox, limit)).unwrap_or(Value::Null)
+    })
+    .await
 }

@@ -8,10 +8,12 @@ use serde_json::{json, Value};
 
 use crate::ogc::query::{with_page, ItemsQuery, DEFAULT_LIMIT, MAX_LIMIT};
 use crate::ogc::{
-    extent, html, layer_feature, queryables, select_layer, select_live, title, Source, CONFORMANCE, CRS84,
+    extent, html, layer_feature, live_candidates, queryables, select_entities, select_layer, title, Source,
+    CONFORMANCE, CRS84,
 };
 use crate::params::Params;
 use crate::problem::Problem;
+use crate::routes::off_workers;
 use crate::state::AppState;
 use twin_runtime::clock::{now, rfc3339};
 use twin_runtime::geojson::entity_feature;
@@ -236,13 +238,26 @@ pub async fn items(
     headers: HeaderMap,
     p: Params,
 ) -> Result<Response, Problem> {
-    let src = find(&st, &id)?;
+    let live_kind = match find(&st, &id)? {
+        Source::Layer(_) => None,
+        Source::Live(kind) => Some(kind),
+    };
     let html_out = wants_html(&p, &headers)?;
     let q = ItemsQuery::from_params(&p)?;
-    let page = match &src {
-        Source::Layer(l) => select_layer(l, &q),
-        Source::Live(kind) => select_live(&st.twin.read(), *kind, &q),
-    };
+    // CQL2 filters and polygons cost CPU per feature: evaluated off the async workers, and for live
+    // kinds after the read lock is released.
+    let (layers, twin, layer_id) = (st.layers.clone(), st.twin.clone(), id.clone());
+    let (page, q) = off_workers(move || {
+        let page = match live_kind {
+            Some(kind) => {
+                let copied = live_candidates(&twin.read(), kind, &q);
+                select_entities(copied, &q)
+            }
+            None => layers.get(&layer_id).map(|l| select_layer(l, &q)).unwrap_or_default(),
+        };
+        (page, q)
+    })
+    .await?;
     let items_url = format!("{}/collections/{id}/items", base(&headers));
     let returned = page.features.len();
     let mut links = vec![

@@ -56,7 +56,7 @@ pub async fn stats(State(st): State<AppState>) -> Json<Stats> {
 /// (`rule_kind = "feed_stale"`) and cameras, all numbered in one sequence by the log.
 #[utoipa::path(get, path = "/api/alerts", tag = "ops",
     params(("limit" = Option<usize>, Query, description = "default 100")),
-    responses((status = 200, description = "{alerts: [...]}, newest first"), (status = 400, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = crate::routes::docs::AlertList, description = "newest first"), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn alerts(State(st): State<AppState>, p: Params) -> Result<Json<Value>, Problem> {
     let limit = p.usize("limit", 100_000)?.unwrap_or(100);
     // Copied under the read lock, serialised after it.

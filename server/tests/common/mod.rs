@@ -158,16 +158,21 @@ pub async fn start_job(srv: &TestServer, body: Value) -> u64 {
 
 /// Polls a scenario job every 20 ms, at most `polls` times, until it leaves `running` (the solver
 /// runs on the blocking pool).
-pub async fn wait_job(srv: &TestServer, id: u64, polls: u32) -> Value {
-    for _ in 0..polls {
+/// Polls a scenario job until it ends (done, failed, cancelled). A job still running at the
+/// deadline fails the test with its last state, in seconds rather than at the harness's limit.
+pub async fn wait_job(srv: &TestServer, id: u64, within: std::time::Duration) -> Value {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
         let (status, _, job) = srv.get(&format!("/api/scenarios/{id}")).await;
         assert_eq!(status, StatusCode::OK);
         if job["status"] != "running" {
             return job;
         }
+        if tokio::time::Instant::now() >= deadline {
+            panic!("scenario {id} still running after {within:?}: {job}");
+        }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    panic!("scenario {id} never finished");
 }
 
 /// Polls every 50 ms until `f` holds (connectors run on their own tasks); panics after 30 s.
