@@ -46,7 +46,7 @@ impl Policy {
         Ok(Self { compiled, agencies: cfg.agencies.iter().map(|a| a.id.clone()).collect() })
     }
 
-    /// The caller without credentials: may read [`Resource::Public`] only.
+    /// The caller without credentials: may read [`Resource::Public`](super::Resource::Public) only.
     pub fn anonymous(&self) -> Principal {
         let sensitive = self.compiled.values().next().map(|p| p.sensitive.clone()).unwrap_or_default();
         Principal {
