@@ -1,12 +1,12 @@
 // Generates src/api-types.ts from the server's reviewed OpenAPI snapshot
-// (server/tests/snapshots/openapi__openapi.snap), so the viewer reads typed answers instead of
+// (citytwin/tests/snapshots/openapi__openapi.snap), so the viewer reads typed answers instead of
 // untyped JSON. CI regenerates it and fails when the committed file differs.
 import { readFile, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import openapiTS, { astToString } from "openapi-typescript";
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
-const snap = await readFile(here("../../server/tests/snapshots/openapi__openapi.snap"), "utf8");
+const snap = await readFile(here("../../citytwin/tests/snapshots/openapi__openapi.snap"), "utf8");
 // An insta snapshot: a front matter between two `---` lines, then the document.
 const body = snap.replace(/^---\n[\s\S]*?\n---\n/, "");
 const ast = await openapiTS(JSON.parse(body));
