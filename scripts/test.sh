@@ -44,7 +44,14 @@ psql -h 127.0.0.1 -U postgres -d test -qc "CREATE EXTENSION IF NOT EXISTS postgi
 # The web viewer (TypeScript + Vite): dependencies from package-lock.json, types, then the static build
 # the server serves at / and /wall.
 npm ci --prefix web-viewer --no-audit --no-fund
+# The viewer's API types are generated from the server's reviewed OpenAPI snapshot: they must be current.
+npm run --prefix web-viewer api-types
+git diff --exit-code -- web-viewer/src/api-types.ts || {
+  echo "error: web-viewer/src/api-types.ts is stale: run npm run --prefix web-viewer api-types and commit it" >&2
+  exit 1
+}
 npm run --prefix web-viewer typecheck -- --noEmit
+npm test --prefix web-viewer
 npm run build --prefix web-viewer
 
 features=twin-layers/gdal,twin-layers/postgis,citytwin/postgis

@@ -89,7 +89,33 @@ pub fn api_doc() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     #[cfg(feature = "cameras")]
     doc.merge(routes::cameras::CamerasApi::openapi());
+    unique_operation_ids(&mut doc);
     doc
+}
+
+/// OpenAPI wants every operation id unique; handlers are named per module (`list`, `one`), so the
+/// id is made from the method and the path instead (`get_api_entities_id`), stable across renames.
+fn unique_operation_ids(doc: &mut utoipa::openapi::OpenApi) {
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let slug: String = path
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(|s| s.trim_matches(|c| c == '{' || c == '}').replace(['.', '-'], "_"))
+            .collect::<Vec<_>>()
+            .join("_");
+        let ops = [
+            ("get", &mut item.get),
+            ("post", &mut item.post),
+            ("put", &mut item.put),
+            ("patch", &mut item.patch),
+            ("delete", &mut item.delete),
+        ];
+        for (method, op) in ops {
+            if let Some(op) = op {
+                op.operation_id = Some(format!("{method}_{slug}"));
+            }
+        }
+    }
 }
 
 pub fn app(state: AppState) -> Router {

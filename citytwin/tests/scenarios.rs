@@ -11,7 +11,7 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use common::{assert_problem, city_layers, send, start_job, wait_job, TestServer};
-use serde_json::{json, Value};
+use serde_json::json;
 use twin_core::{EntityKind, Observation, Timestamp};
 use twin_tiles::terrain::Dem;
 

@@ -1,3 +1,4 @@
+import type { components } from './api-types';
 // The /ws client: subscribes, hands snapshots/deltas/alerts to the caller, and after the server goes
 // away (restart, network) reconnects with backoff and subscribes again; the new snapshot resyncs.
 // The URL is asked for on each connect, so a server with authentication gets a fresh single-use
@@ -5,16 +6,13 @@
 
 import type { Feature } from './store';
 
-export interface Alert {
-  id: number;
-  time: string;
-  entity: number;
-  entity_kind: string;
-  external_id: string;
-  rule: string;
-  severity: string;
-  message: string;
-  position: [number, number] | null;
+/** An alert of any source, as the server's OpenAPI document declares it (generated types). */
+export type Alert = components['schemas']['Alert'];
+
+/** An alert's `[lon, lat]`, or null when it has none (a feed alert of a feed that sent no position). */
+export function alertPosition(a: Alert): [number, number] | null {
+  const p = a.position;
+  return p && p.length === 2 ? [p[0], p[1]] : null;
 }
 
 export interface LiveHandlers {

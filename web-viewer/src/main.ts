@@ -4,7 +4,7 @@ import 'maplibre-gl/dist/maplibre-gl.css';
 import './app.css';
 import { MapView, loadStyle, type Drawn } from './mapview';
 import { EntityStore } from './store';
-import { LiveClient, wsUrl, type Alert } from './live';
+import { alertPosition, LiveClient, wsUrl, type Alert } from './live';
 import { FIXED_KINDS, KINDS, THEMES, THEME_KINDS, kindColor } from './kinds';
 import { lang, pickLang, setLang, t, themeLabel, type Lang } from './i18n';
 import { chartSvg } from './chart';
@@ -144,7 +144,8 @@ async function main(): Promise<void> {
     if (alerts.some((x) => x.id === a.id)) return;
     alerts.unshift(a);
     if (alerts.length > 200) alerts.pop();
-    if (fresh && a.position) highlight(a.position, 30_000, [255, 64, 129]);
+    const pos = alertPosition(a);
+    if (fresh && pos) highlight(pos, 30_000, [255, 64, 129]);
     // A burst of alerts (hundreds a second when a fleet crosses a geofence) renders once.
     if (fresh) freshAlert = a.id;
     if (!alertTimer) alertTimer = setTimeout(() => { alertTimer = 0; renderAlerts(freshAlert); freshAlert = null; }, 250);
@@ -164,11 +165,12 @@ async function main(): Promise<void> {
     const li = (ev.target as HTMLElement).closest('li');
     const a = alerts.find((x) => String(x.id) === li?.dataset.id);
     if (!a) return;
-    if (a.position) {
-      view.flyTo(a.position, 16);
-      highlight(a.position, 15_000, [255, 214, 0]);
+    const pos = alertPosition(a);
+    if (pos) {
+      view.flyTo(pos, 16);
+      highlight(pos, 15_000, [255, 214, 0]);
     }
-    if (store.entities.has(a.entity)) openDetails(a.entity);
+    if (a.entity != null && store.entities.has(a.entity)) openDetails(a.entity);
   });
 
   function openDetails(id: number): void {

@@ -7,7 +7,7 @@ import './app.css';
 import './wall.css';
 import { MapView, loadStyle } from './mapview';
 import { EntityStore } from './store';
-import { LiveClient, wsUrl, type Alert } from './live';
+import { alertPosition, LiveClient, wsUrl, type Alert } from './live';
 import { lang, pickLang, setLang, t } from './i18n';
 import { KPI_COUNTERS, resolveWall, type PanelSpec } from './wallcfg';
 import { viewerConfig } from './config';
@@ -90,9 +90,10 @@ async function main(): Promise<void> {
     if (alerts.some((x) => x.id === a.id)) return;
     alerts.unshift(a);
     if (alerts.length > 100) alerts.pop();
-    if (fresh && a.position) {
+    const pos = alertPosition(a);
+    if (fresh && pos) {
       for (const v of views) {
-        v.highlights.push({ pos: a.position, until: Date.now() + 30_000, color: [255, 64, 129] });
+        v.highlights.push({ pos, until: Date.now() + 30_000, color: [255, 64, 129] });
         if (v.highlights.length > 20) v.highlights.shift();
       }
     }

@@ -4,16 +4,16 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::Response;
 use axum::Json;
 use serde_json::{json, Value};
-use axum::response::Response;
 use twin_core::{Entity, EntityId, Position};
 use twin_runtime::live::without_track;
 
 use crate::params::Params;
 use crate::problem::Problem;
-use crate::routes::{body_problem, json_off_workers};
 use crate::routes::docs::{Feature, FeatureCollection};
+use crate::routes::{body_problem, json_off_workers};
 use crate::state::AppState;
 use twin_runtime::clock::rfc3339;
 use twin_runtime::geojson::{entity_feature, entity_feature_with_distance, feature_collection, parse_area};
@@ -136,8 +136,7 @@ pub async fn within(
     // The point-in-polygon pass is CPU work: off the async workers, under the read lock only while
     // it selects, then serialised after the lock is released.
     json_off_workers(GEOJSON, move || {
-        let copied: Vec<Entity> =
-            twin.read().within_polygon(&area, kinds).into_iter().map(without_track).collect();
+        let copied: Vec<Entity> = twin.read().within_polygon(&area, kinds).into_iter().map(without_track).collect();
         feature_collection(copied.iter().map(entity_feature).collect())
     })
     .await

@@ -13,8 +13,8 @@ use serde_json::{json, Value};
 use twin_core::EntityId;
 
 use crate::params::Params;
-use crate::routes::json_off_workers;
 use crate::problem::Problem;
+use crate::routes::json_off_workers;
 use crate::state::AppState;
 use twin_runtime::clock::{now, rfc3339};
 

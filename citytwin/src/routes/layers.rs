@@ -6,9 +6,9 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use crate::params::Params;
-use crate::routes::json_off_workers;
 use crate::problem::Problem;
 use crate::routes::docs::FeatureCollection;
+use crate::routes::json_off_workers;
 use crate::state::AppState;
 
 /// The loaded reference layers and their feature counts.
