@@ -101,7 +101,9 @@ async fn track_is_a_linestring_with_times() {
     assert_eq!(all["geometry"]["coordinates"].as_array().unwrap().len(), 4);
     let uri = format!("/api/entities/{id}/track?from=2026-11-23T08:01:00Z&to=2026-11-23T08:02:00Z");
     let (_, _, part) = s.get(&uri).await;
-    assert_eq!(part["geometry"]["coordinates"], json!([[108.201, 16.05], [108.202, 16.05]]));
+    // The positions as submitted (108.20 + i × 0.001, exactly as f64 computes them).
+    let lon = |i: i64| 108.20 + i as f64 * 0.001;
+    assert_eq!(part["geometry"]["coordinates"], json!([[lon(1), 16.05], [lon(2), 16.05]]));
     assert_eq!(part["properties"]["times"], json!(["2026-11-23T08:01:00.000Z", "2026-11-23T08:02:00.000Z"]));
 }
 

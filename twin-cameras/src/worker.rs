@@ -36,13 +36,15 @@ pub struct IngestSink {
     pub runtime: tokio::runtime::Handle,
 }
 
-/// The model's alert kind and the rule name for a camera alert kind (one of
+/// The model's alert kind, the rule name and the words for a camera alert kind (one of
 /// `pipeline::ALERT_KINDS`).
-pub fn rule_of(kind: &str) -> (RuleKind, &'static str) {
+pub fn rule_of(kind: &str) -> (RuleKind, &'static str, &'static str) {
     match kind {
-        "queue" => (RuleKind::CameraQueue, "camera-queue"),
-        "stopped_vehicle" => (RuleKind::CameraStoppedVehicle, "camera-stopped-vehicle"),
-        _ => (RuleKind::CameraRestrictedZone, "camera-person-restricted"),
+        "queue" => (RuleKind::CameraQueue, "camera-queue", "Queue or jam in view of a camera"),
+        "stopped_vehicle" => {
+            (RuleKind::CameraStoppedVehicle, "camera-stopped-vehicle", "Vehicle stopped in a no-stopping zone")
+        }
+        _ => (RuleKind::CameraRestrictedZone, "camera-person-restricted", "Person in a restricted zone"),
     }
 }
 
@@ -50,8 +52,8 @@ pub fn rule_of(kind: &str) -> (RuleKind, &'static str) {
 pub fn raise_record(spec: &CameraSpec, r: &RaisedAlert, time: Timestamp) -> RaiseAlert {
     let severity = if r.kind == "person_restricted" { Severity::Severe } else { Severity::Moderate };
     let subject = AlertSubject::Key { kind: EntityKind::Camera, external_id: spec.id.clone() };
-    let message = format!("{}: {} ({})", spec.name, r.kind.replace('_', " "), r.detail);
-    let (kind, rule) = rule_of(r.kind);
+    let (kind, rule, words) = rule_of(r.kind);
+    let message = format!("{}: {words} ({})", spec.name, r.detail);
     let mut alert = RaiseAlert::new(time, kind, rule, severity, subject, message);
     alert.detail.insert("camera".into(), PropertyValue::Text(spec.id.clone()));
     alert.detail.insert("condition".into(), PropertyValue::Text(r.detail.clone()));

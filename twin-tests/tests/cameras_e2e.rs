@@ -250,10 +250,11 @@ fn a_vehicle_stopped_in_a_no_stopping_zone_raises_an_alert_with_evidence() {
         .unwrap_or_else(|e| panic!("{e}\n--- server log ---\n{}", log(&server)));
     let item = listed["evidence"].as_array().unwrap().iter().find(|e| e["alert"] == "stopped_vehicle").unwrap().clone();
     let file = item["file"].as_str().unwrap().to_owned();
-    assert!(
-        file.ends_with("-stopped_vehicle.jpg") && file.len() == "yyyymmddThhmmssZ-stopped_vehicle.jpg".len(),
-        "{file}"
-    );
+    // Filed under the alert's id, the one `/api/alerts` lists.
+    let id = alert["id"].as_u64().unwrap();
+    assert_eq!(item["alert_id"].as_u64(), Some(id), "{item}");
+    let suffix = format!("-stopped_vehicle-a{id}.jpg");
+    assert!(file.ends_with(&suffix) && file.len() == "yyyymmddThhmmssZ".len() + suffix.len(), "{file}");
     assert!(item["time"].as_str().unwrap().ends_with('Z'), "{item}");
     let (ct, jpeg) = get_bytes(&server.url(item["url"].as_str().unwrap()));
     assert_eq!(ct, "image/jpeg");
@@ -261,6 +262,7 @@ fn a_vehicle_stopped_in_a_no_stopping_zone_raises_an_alert_with_evidence() {
     let side = client.get_json(&server.url(item["sidecar_url"].as_str().unwrap()));
     assert_eq!(side["camera"], "cam-s", "{side}");
     assert_eq!(side["alert"], "stopped_vehicle", "{side}");
+    assert_eq!(side["alert_id"].as_u64(), Some(id), "{side}");
     assert_eq!(side["image"], file.as_str(), "{side}");
     assert!(side["detail"].as_str().unwrap().contains("no-stopping zone lot"), "{side}");
     let dets = side["detections"].as_array().unwrap();
@@ -272,11 +274,19 @@ fn a_vehicle_stopped_in_a_no_stopping_zone_raises_an_alert_with_evidence() {
     assert_eq!(r.status, 400, "{}", r.body);
     assert!(r.content_type.starts_with("application/problem+json"));
 
-    // After a restart the evidence is still listed, before any new alert.
-    server.stop(Duration::from_secs(10));
+    // After a crash (kill -9) the alert is listed again with the same id, kind, entity and time,
+    // and its evidence is still there.
+    server.kill9();
     let server = Server::serve(&cfg, &data, &[]);
     let again = client.get_json(&server.url("/api/cameras/cam-s/evidence"));
     assert!(again["evidence"].as_array().unwrap().iter().any(|e| e["file"] == file.as_str()), "{again}");
+    let listed = client.get_json(&server.url("/api/alerts"));
+    let same = listed["alerts"].as_array().unwrap().iter().find(|a| a["id"] == alert["id"]).cloned();
+    let same = same.unwrap_or_else(|| panic!("alert {id} lost by the crash: {listed}"));
+    for field in ["rule", "rule_kind", "external_id", "entity", "time", "message"] {
+        assert_eq!(same[field], alert[field], "{field}: {same} vs {alert}");
+    }
+    assert_eq!(same["rule_kind"], "camera_stopped_vehicle", "{same}");
 }
 
 fn run_cli(args: &[&str]) -> std::process::Output {

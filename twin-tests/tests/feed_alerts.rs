@@ -51,6 +51,49 @@ fn a_silent_feed_raises_an_alert_on_ws_and_in_the_alert_list() {
     assert!(feeds["alerts"].as_array().unwrap().iter().any(|a| is_feed_alert(a, source)), "{feeds}");
 }
 
+/// Rule alerts and stale-feed alerts share one id sequence in the log: after `kill -9` and a
+/// restart every alert listed before is listed again with the same id, kind, entity and time.
+#[test]
+fn rule_and_feed_alerts_survive_kill_9_with_their_ids() {
+    let dir = temp_dir("e2e-alerts-crash-");
+    let fence = "[feeds]\nstale_factor = 1.0\n\n[[geofences]]\nid = \"centre\"\nname = \"Centre\"\n\
+                 polygon = [[108.19, 16.04], [108.23, 16.04], [108.23, 16.08], [108.19, 16.08]]\n";
+    let config = write_config(dir.path(), "E2E alert crash", DA_NANG_BBOX, fence);
+    let data = dir.path().join("data");
+    let mut server = Server::serve(&config, &data, &[]);
+    let client = Client::default();
+    // A bus reporting from outside the fence, then inside it (a rule alert), then silent (a feed alert).
+    for i in 0..7 {
+        let lon = if i < 3 { 108.15 } else { 108.21 };
+        client.ingest_all(server.base_url(), &[observation("bus", "crash-bus", now_ms(), lon, 16.06)]);
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let source = "http:/ingest/observations";
+    let before = client
+        .poll_json(&server.url("/api/alerts"), Duration::from_secs(60), |v| {
+            let list = v["alerts"].as_array();
+            list.is_some_and(|l| l.iter().any(|a| is_feed_alert(a, source)) && l.iter().any(|a| a["rule"] == "centre"))
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    let before = before["alerts"].as_array().unwrap().clone();
+    let ids: Vec<u64> = before.iter().map(|a| a["id"].as_u64().unwrap()).collect();
+    let mut sorted = ids.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(sorted.len(), ids.len(), "one id per alert across sources: {ids:?}");
+
+    server.kill9();
+    let server = Server::serve(&config, &data, &[]);
+    let after = client.get_json(&server.url("/api/alerts"));
+    let after = after["alerts"].as_array().unwrap();
+    for a in &before {
+        let same = after.iter().find(|b| b["id"] == a["id"]).unwrap_or_else(|| panic!("lost {a}"));
+        for field in ["rule", "rule_kind", "entity", "entity_kind", "external_id", "time"] {
+            assert_eq!(same[field], a[field], "{field}: {same} vs {a}");
+        }
+    }
+}
+
 #[test]
 fn citizen_reports_are_counted_as_a_feed() {
     let dir = temp_dir("e2e-reports-feed-");

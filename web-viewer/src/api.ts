@@ -218,6 +218,9 @@ export class ApiClient {
    * no ticket endpoint (no authentication). Throws when the server could not be asked.
    */
   async streamUrl(url: string): Promise<string> {
+    // Not signed in: either the server has no authentication, or the first API call's 401 will
+    // bring up the sign-in page before any stream is worth opening.
+    if (this.token() === null) return url;
     const r = await this.fetch('/auth/ticket', { method: 'POST', headers: { Accept: 'application/json' } });
     if (r.status === 404 || r.status === 405) return url;
     if (!r.ok) throw new Error(`ticket: HTTP ${r.status}`);
