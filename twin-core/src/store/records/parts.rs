@@ -11,7 +11,7 @@ use super::{
     put_properties, rule_kind_tag, severity_tag,
 };
 use crate::rules::RuleState;
-use crate::{Alert, AlertId, Entity, EntityId, Timestamp, TrackPoint, TwinParts};
+use crate::{Alert, AlertId, Entity, EntityId, Properties, Timestamp, TrackPoint, TwinParts};
 
 // Smallest encodings, used to refuse impossible counts before allocating.
 pub(crate) const MIN_ENTITY: usize = 8 + 1 + 4 + 4 + 8 + 4 + 4 + 4 + 8;
