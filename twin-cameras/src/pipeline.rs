@@ -11,6 +11,11 @@ use twin_vision::{Detection, Tracker, TrackerConfig};
 
 use super::config::CameraSpec;
 
+mod alerts;
+
+use alerts::describe;
+pub use alerts::{alert_kind, RaisedAlert, ALERT_KINDS};
+
 /// Detections between this score and the camera's threshold only extend existing tracks
 /// (ByteTrack's second association stage), so the detector runs at this threshold.
 pub const LOW_SCORE: f32 = 0.1;
@@ -38,29 +43,6 @@ pub struct TrackOut {
     pub lonlat: Option<(f64, f64)>,
     pub speed_ms: Option<f64>,
     pub heading: Option<f64>,
-}
-
-/// The camera's alert kinds; each is published as the flag `alert_<kind>`.
-pub const ALERT_KINDS: [&str; 3] = ["queue", "stopped_vehicle", "person_restricted"];
-
-/// The kind (one of [`ALERT_KINDS`]) an alert condition raises.
-pub fn alert_kind(a: &Alert) -> &'static str {
-    match a {
-        Alert::Queue { .. } => ALERT_KINDS[0],
-        Alert::StoppedVehicle { .. } => ALERT_KINDS[1],
-        Alert::PersonInRestrictedZone { .. } => ALERT_KINDS[2],
-    }
-}
-
-/// An alert flag that went from 0 to 1 in the measures of this frame.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RaisedAlert {
-    /// One of [`ALERT_KINDS`].
-    pub kind: &'static str,
-    /// The conditions behind it, in the words of `alert_detail`.
-    pub detail: String,
-    /// Its id once the sink logged it (the evidence is filed under it).
-    pub alert_id: Option<u64>,
 }
 
 /// What one frame produced.
@@ -190,19 +172,6 @@ impl Pipeline {
         out
     }
 
-    /// Flags now up that were down when last published; remembers the new state.
-    fn raised(&mut self, alerts: &[Alert]) -> Vec<RaisedAlert> {
-        let mut out = Vec::new();
-        for (kind, was) in ALERT_KINDS.iter().zip(self.flags.iter_mut()) {
-            let now: Vec<String> = alerts.iter().filter(|a| alert_kind(a) == *kind).map(describe).collect();
-            if !now.is_empty() && !*was {
-                out.push(RaisedAlert { kind, detail: now.join("; "), alert_id: None });
-            }
-            *was = !now.is_empty();
-        }
-        out
-    }
-
     fn forget_old(&mut self, now_ms: i64) {
         let gone: Vec<u64> = self
             .tracks
@@ -325,18 +294,6 @@ fn class_key(class: u32) -> String {
     super::detector::class_name(class).replace(' ', "_")
 }
 
-fn describe(a: &Alert) -> String {
-    match a {
-        Alert::Queue { zone, vehicles, mean_speed } => {
-            format!("queue in {zone}: {vehicles} vehicles at {:.1} km/h", mean_speed * 3.6)
-        }
-        Alert::StoppedVehicle { zone, track, still_s } => {
-            format!("vehicle {track} stopped {still_s:.0} s in no-stopping zone {zone}")
-        }
-        Alert::PersonInRestrictedZone { zone, track } => format!("person {track} in restricted zone {zone}"),
-    }
-}
-
 /// Feed name of a camera's observations.
 pub fn source_name(spec: &CameraSpec) -> String {
     format!("camera:{}", spec.id)
@@ -388,7 +345,7 @@ mod tests {
     use crate::config::{validate, CameraSection};
 
     /// An overhead camera looking north: 768×432 pixels over 12.8 × 7.2 m (60 px per metre).
-    fn spec(extra: &str) -> CameraSpec {
+    pub(super) fn spec(extra: &str) -> CameraSpec {
         let f = twin_vision::homography::LocalFrame { lon0: 108.2111, lat0: 16.0600 };
         let pt = |px: f64, py: f64| {
             let (lon, lat) = f.to_lonlat((px - 384.0) / 60.0, (216.0 - py) / 60.0);
@@ -406,11 +363,11 @@ mod tests {
         validate(&s, Path::new("/")).unwrap()
     }
 
-    fn det(class: u32, score: f32, cx: f32, cy: f32) -> Detection {
+    pub(super) fn det(class: u32, score: f32, cx: f32, cy: f32) -> Detection {
         Detection { class, score, bbox: [cx - 40.0, cy - 60.0, cx + 40.0, cy + 60.0] }
     }
 
-    fn prop<'a>(o: &'a Observation, k: &str) -> &'a PropertyValue {
+    pub(super) fn prop<'a>(o: &'a Observation, k: &str) -> &'a PropertyValue {
         o.properties.get(k).unwrap_or_else(|| panic!("no {k} in {:?}", o.properties))
     }
 
@@ -481,58 +438,5 @@ mod tests {
             ids.extend(out.tracks.iter().map(|t| t.track));
         }
         assert_eq!(ids.len(), 1, "{ids:?}");
-    }
-
-    #[test]
-    fn stopped_vehicle_in_a_no_stopping_zone_raises_the_flag() {
-        let zone = "stop_dwell_s = 3\n[[zones]]\nid = \"kerb\"\nkind = \"no_stopping\"\npolygon = [[0, 0], [768, 0], [768, 432], [0, 432]]\n";
-        let mut p = Pipeline::new(spec(zone));
-        let mut flags = Vec::new();
-        for k in 0..20 {
-            let t = k * 500;
-            let out = p.process(&[det(2, 0.9, 300.0, 200.0)], Timestamp(t), t);
-            if let Some(c) = out.observations.iter().find(|o| o.kind == EntityKind::Camera) {
-                flags.push(prop(c, "alert_stopped_vehicle").as_f64().unwrap());
-            }
-        }
-        assert_eq!(flags.first(), Some(&0.0));
-        assert_eq!(flags.last(), Some(&1.0), "{flags:?}");
-    }
-
-    #[test]
-    fn a_flag_is_raised_once_per_rise_with_its_detail() {
-        let zone = "stop_dwell_s = 2\n[[zones]]\nid = \"kerb\"\nkind = \"no_stopping\"\npolygon = [[0, 0], [768, 0], [768, 432], [0, 432]]\n";
-        let mut p = Pipeline::new(spec(zone));
-        let mut raised = Vec::new();
-        // Parked for 8 s, gone for 3 s, then a car parks again for 8 s.
-        for k in 0..38i64 {
-            let t = k * 500;
-            let dets = if (16..22).contains(&k) { vec![] } else { vec![det(2, 0.9, 300.0, 200.0)] };
-            let out = p.process(&dets, Timestamp(t), t);
-            raised.extend(out.raised.into_iter().map(|r| (t, r)));
-        }
-        assert_eq!(raised.len(), 2, "{raised:?}");
-        for (t, r) in &raised {
-            assert_eq!(r.kind, "stopped_vehicle");
-            assert!(r.detail.contains("no-stopping zone kerb"), "{}", r.detail);
-            assert!(*t >= 2_000, "not before the dwell: {t}");
-        }
-        assert!(raised[1].0 >= 11_000, "the second rise follows the second stop: {raised:?}");
-    }
-
-    #[test]
-    fn person_in_a_restricted_zone_raises_the_flag() {
-        let zone =
-            "[[zones]]\nid = \"rails\"\nkind = \"restricted\"\npolygon = [[0, 0], [400, 0], [400, 432], [0, 432]]\n";
-        let mut p = Pipeline::new(spec(zone));
-        let mut last = None;
-        for k in 0..6 {
-            let t = k * 1000;
-            let out = p.process(&[det(0, 0.9, 200.0, 200.0)], Timestamp(t), t);
-            last = out.observations.into_iter().find(|o| o.kind == EntityKind::Camera).or(last);
-        }
-        let cam = last.unwrap();
-        assert_eq!(prop(&cam, "alert_person_restricted"), &PropertyValue::Int(1));
-        assert!(prop(&cam, "alert_detail").as_str().unwrap().contains("restricted zone rails"));
     }
 }
