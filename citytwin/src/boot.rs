@@ -1,6 +1,5 @@
-//! A server without a listener or feeds: the runtime core over a data directory and the app state
-//! around it, for tests and tools that drive the router directly (`citytwin serve` composes the
-//! full server in [`crate::serve`]).
+//! A server without a listener or feeds, for tests and tools that drive the router directly
+//! (`citytwin serve` composes the full server in [`crate::serve`]).
 
 use std::path::PathBuf;
 use std::sync::Arc;

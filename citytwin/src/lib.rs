@@ -17,7 +17,6 @@ pub mod ogc;
 pub mod params;
 pub mod postgis_backend;
 pub mod problem;
-pub mod report_store;
 pub mod routes;
 pub mod serve;
 pub mod simulate_cli;

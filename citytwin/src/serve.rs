@@ -16,9 +16,9 @@ use twin_scenarios::jobs::ScenarioJobs;
 
 use crate::cli::{CommonArgs, FsyncArg};
 use crate::config::LoadedConfig;
-use crate::report_store::ReportStore;
 use crate::routes::viewer::ViewerSettings;
 use crate::state::{AppState, City, Parts};
+use twin_feeds::reports::ReportStore;
 
 /// Loads the city config's reference layers (and the static GTFS feed's route and stop layers).
 pub fn load_layers(config: &LoadedConfig) -> anyhow::Result<Arc<ReferenceLayers>> {

@@ -1,5 +1,5 @@
-//! What every handler can reach: the runtime core and the parts built around it at start-up,
-//! complete before the router exists (nothing is configured late).
+//! What every handler can reach: the runtime core and the parts built around it, complete before
+//! the router exists.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -17,8 +17,8 @@ use twin_runtime::tile_service::TileService;
 use twin_runtime::{Core, IngestHandle};
 use twin_scenarios::jobs::ScenarioJobs;
 
-use crate::report_store::ReportStore;
 use crate::routes::viewer::ViewerSettings;
+use twin_feeds::reports::ReportStore;
 
 /// Default largest request body (16 MiB).
 pub const DEFAULT_BODY_LIMIT: usize = 16 << 20;

@@ -15,6 +15,7 @@ pub mod feeds;
 pub mod gpx_replay;
 pub mod gtfs_rt_poll;
 pub mod mqtt;
+pub mod reports;
 pub mod sink;
 
 pub use feeds::Feeds;

@@ -19,8 +19,8 @@ use twin_ingest::reports::{
 use utoipa::ToSchema;
 
 use crate::problem::Problem;
-use crate::report_store::{ReportRecord, THUMB_EXT};
 use crate::state::AppState;
+use twin_feeds::reports::{ReportRecord, THUMB_EXT};
 use twin_runtime::clock::now;
 
 /// Source name of citizen-report observations.
