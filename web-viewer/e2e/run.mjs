@@ -76,6 +76,17 @@ try {
     return fixed ? { id: fixed.d.id, kind: fixed.d.kind, x: fixed.s.x, y: fixed.s.y, pos: fixed.d.pos } : null;
   });
   check(target !== null, 'an isolated entity is on screen');
+  // A sensor's chart shows the readings the server recorded before its panel opened: wait (bounded)
+  // until the server has one, so a slow start of the demo's feeds is not taken for a missing chart.
+  let seriesReadyAt = openedAt;
+  if (target && ['flood_sensor', 'air_quality_station'].includes(target.kind)) {
+    for (let i = 0; i < 60; i++) {
+      const doc = await api(`/api/entities/${target.id}/series`).catch(() => null);
+      if (doc && Object.values(doc.series ?? {}).some((s) => s.t.length > 0)) break;
+      await page.waitForTimeout(500);
+    }
+    seriesReadyAt = Date.now();
+  }
   if (target) {
     await page.mouse.click(target.x, target.y);
     await page.waitForTimeout(500);
@@ -90,8 +101,8 @@ try {
         const el = document.querySelector('#details-chart');
         return el && Number(el.dataset.server) > 0 && el.querySelector('svg path') ? { ...el.dataset } : null;
       }, null, { timeout: 10_000 }).then((h) => h.jsonValue()).catch(() => null);
-      check(chart !== null && Number(chart.first) < openedAt,
-        `the ${target.kind} chart loads past readings from /api/entities/{id}/series (${JSON.stringify(chart)}, page opened ${openedAt})`);
+      check(chart !== null && Number(chart.first) < seriesReadyAt,
+        `the ${target.kind} chart loads past readings from /api/entities/{id}/series (${JSON.stringify(chart)}, panel opened after ${seriesReadyAt})`);
     }
     await page.screenshot({ path: `${OUT}/viewer-details.png` });
 
