@@ -37,7 +37,8 @@ pub enum InvariantError {
     #[error("entity {0}: stale expiry deadline")]
     StaleDeadline(EntityId),
     #[error("counts {counts:?}, {keys} keys, {live} live differ from a tally {tally:?}")]
-    Counts { counts: KindCounts, keys: usize, live: usize, tally: KindCounts },
+    // Boxed: the counts are large and this is the rare path.
+    Counts { counts: Box<KindCounts>, keys: usize, live: usize, tally: Box<KindCounts> },
     #[error("entity {0}: track out of order, over capacity or newer than last_seen")]
     Track(EntityId),
     #[error("alert ring out of order or over capacity")]

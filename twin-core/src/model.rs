@@ -466,7 +466,12 @@ impl Twin {
         }
         let keys: usize = self.keys.iter().map(HashMap::len).sum();
         if tally != self.counts || keys != self.len() || tally.total() != self.len() as u64 {
-            return Err(InvariantError::Counts { counts: self.counts, keys, live: self.len(), tally });
+            return Err(InvariantError::Counts {
+                counts: Box::new(self.counts),
+                keys,
+                live: self.len(),
+                tally: Box::new(tally),
+            });
         }
         if let Some(e) = self.entities().find(|e| !e.track_is_consistent(self.config.track_capacity)) {
             return Err(InvariantError::Track(e.id));
