@@ -110,7 +110,7 @@ mod with_postgis {
     use twin_tiles::TileCoord;
 
     use super::{PostgisBackend, PostgisSection};
-    use twin_runtime::tile_service::ExternalLayer;
+    use twin_runtime::tile_service::{ExternalLayer, ExternalTileError};
 
     /// One `[[postgis.layers]]` entry as a tile layer of the server.
     struct SqlLayer {
@@ -136,9 +136,15 @@ mod with_postgis {
             self.cache_ms
         }
 
-        fn fetch(&self, tile: TileCoord) -> BoxFuture<'static, Result<Vec<u8>, String>> {
+        fn fetch(&self, tile: TileCoord) -> BoxFuture<'static, Result<Vec<u8>, ExternalTileError>> {
             let (layer, pool) = (self.layer.clone(), self.pool.clone());
-            async move { layer.tile(&pool, tile.z(), tile.x(), tile.y()).await.map_err(|e| e.to_string()) }.boxed()
+            async move {
+                layer
+                    .tile(&pool, tile.z(), tile.x(), tile.y())
+                    .await
+                    .map_err(|e| ExternalTileError::Source(Box::new(e)))
+            }
+            .boxed()
         }
     }
 

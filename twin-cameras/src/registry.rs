@@ -186,7 +186,7 @@ impl CameraEntry {
     }
 
     /// The last analysed frame as JPEG, with the upper part of every person box pixelated.
-    pub fn snapshot_jpeg(&self) -> Option<Result<Vec<u8>, String>> {
+    pub fn snapshot_jpeg(&self) -> Option<Result<Vec<u8>, image::ImageError>> {
         let (mut frame, dets) = {
             let last = self.last.lock();
             let l = last.as_ref()?;
@@ -219,7 +219,7 @@ impl CameraEntry {
 }
 
 /// Pixelates the heads of person boxes (class 0), then encodes JPEG.
-pub fn encode_private_jpeg(frame: &mut Frame, dets: &[Detection]) -> Result<Vec<u8>, String> {
+pub fn encode_private_jpeg(frame: &mut Frame, dets: &[Detection]) -> Result<Vec<u8>, image::ImageError> {
     blur_boxes(frame, dets, twin_vision::counting::PERSON, BlurRegion::Head);
     let mut out = Vec::new();
     let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85);
@@ -229,8 +229,7 @@ pub fn encode_private_jpeg(frame: &mut Frame, dets: &[Detection]) -> Result<Vec<
         frame.width as u32,
         frame.height as u32,
         image::ExtendedColorType::Rgb8,
-    )
-    .map_err(|e| e.to_string())?;
+    )?;
     Ok(out)
 }
 

@@ -38,13 +38,22 @@ fn now_ms() -> i64 {
     twin_runtime::clock::now().as_millis()
 }
 
+/// Why a camera image could not be turned into a frame.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeImageError {
+    #[error("cannot decode image: {0}")]
+    Decode(#[from] image::ImageError),
+    #[error("image is empty")]
+    Empty,
+}
+
 /// Decodes a JPEG (or PNG) and scales it to the camera's image size.
-pub fn decode_image(bytes: &[u8], width: usize, height: usize) -> Result<Frame, String> {
-    let img = image::load_from_memory(bytes).map_err(|e| format!("cannot decode image: {e}"))?.to_rgb8();
+pub fn decode_image(bytes: &[u8], width: usize, height: usize) -> Result<Frame, DecodeImageError> {
+    let img = image::load_from_memory(bytes)?.to_rgb8();
     let (w, h) = (img.width() as usize, img.height() as usize);
     let frame = Frame { width: w, height: h, rgb: img.into_raw() };
     if w == 0 || h == 0 {
-        return Err("image is empty".into());
+        return Err(DecodeImageError::Empty);
     }
     Ok(if (w, h) == (width, height) { frame } else { resize_bilinear(&frame, width, height) })
 }

@@ -21,9 +21,25 @@ use twin_runtime::writer::{IngestHandle, SubmitError};
 /// Frames waiting between a source and its analysis.
 const QUEUE: usize = 2;
 
+/// Why a frame's observations were not published.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    #[error("{count} observations refused, first: {first}")]
+    Refused { count: usize, first: String },
+    #[error(transparent)]
+    Submit(#[from] SubmitError),
+    #[error("stdout: {0}")]
+    Stdout(std::io::Error),
+    #[error("{url}: {source}")]
+    Http { url: String, source: Box<ureq::Error> },
+    /// The server answered other than 200; `body` is its first 300 characters.
+    #[error("{url}: HTTP {status}: {body}")]
+    Status { url: String, status: u16, body: String },
+}
+
 /// Where a camera's observations go.
 pub trait Sink: Send {
-    fn publish(&mut self, source: &str, observations: Vec<Observation>, out: &FrameOutput) -> Result<(), String>;
+    fn publish(&mut self, source: &str, observations: Vec<Observation>, out: &FrameOutput) -> Result<(), PublishError>;
 
     /// Logs the alerts this frame raised and fills in their ids. Sinks outside a server (files,
     /// a remote server's ingest route) log none.
@@ -71,16 +87,22 @@ impl Sink for IngestSink {
         }
     }
 
-    fn publish(&mut self, source: &str, observations: Vec<Observation>, _out: &FrameOutput) -> Result<(), String> {
+    fn publish(
+        &mut self,
+        source: &str,
+        observations: Vec<Observation>,
+        _out: &FrameOutput,
+    ) -> Result<(), PublishError> {
         if observations.is_empty() {
             return Ok(());
         }
         match self.runtime.block_on(self.ingest.submit(source, observations)) {
-            Ok(a) if a.rejected.is_empty() => Ok(()),
-            Ok(a) => Err(format!("{} observations refused, first: {}", a.rejected.len(), a.rejected[0].1)),
+            Ok(a) => match a.rejected.first() {
+                None => Ok(()),
+                Some((_, first)) => Err(PublishError::Refused { count: a.rejected.len(), first: first.clone() }),
+            },
             // A full queue drops this frame's batch; the next frame carries the same tracks.
-            Err(e @ SubmitError::QueueFull) => Err(e.to_string()),
-            Err(e) => Err(e.to_string()),
+            Err(e) => Err(PublishError::Submit(e)),
         }
     }
 }
@@ -186,7 +208,12 @@ pub fn observation_json(o: &Observation) -> serde_json::Value {
 pub struct NdjsonSink;
 
 impl Sink for NdjsonSink {
-    fn publish(&mut self, _source: &str, observations: Vec<Observation>, _out: &FrameOutput) -> Result<(), String> {
+    fn publish(
+        &mut self,
+        _source: &str,
+        observations: Vec<Observation>,
+        _out: &FrameOutput,
+    ) -> Result<(), PublishError> {
         use std::io::Write;
         let mut text = String::new();
         for o in &observations {
@@ -194,7 +221,7 @@ impl Sink for NdjsonSink {
             text.push('\n');
         }
         let mut out = std::io::stdout().lock();
-        out.write_all(text.as_bytes()).and_then(|()| out.flush()).map_err(|e| format!("stdout: {e}"))
+        out.write_all(text.as_bytes()).and_then(|()| out.flush()).map_err(PublishError::Stdout)
     }
 }
 
@@ -216,7 +243,12 @@ impl HttpSink {
 }
 
 impl Sink for HttpSink {
-    fn publish(&mut self, _source: &str, observations: Vec<Observation>, _out: &FrameOutput) -> Result<(), String> {
+    fn publish(
+        &mut self,
+        _source: &str,
+        observations: Vec<Observation>,
+        _out: &FrameOutput,
+    ) -> Result<(), PublishError> {
         if observations.is_empty() {
             return Ok(());
         }
@@ -226,15 +258,14 @@ impl Sink for HttpSink {
             .post(&self.url)
             .header("Content-Type", "application/x-ndjson")
             .send(body.as_bytes())
-            .map_err(|e| format!("{}: {e}", self.url))?;
+            .map_err(|e| PublishError::Http { url: self.url.clone(), source: Box::new(e) })?;
         if resp.status() != 200 {
             let text = resp.body_mut().read_to_string().unwrap_or_default();
-            return Err(format!(
-                "{}: HTTP {}: {}",
-                self.url,
-                resp.status(),
-                text.chars().take(300).collect::<String>()
-            ));
+            return Err(PublishError::Status {
+                url: self.url.clone(),
+                status: resp.status().as_u16(),
+                body: text.chars().take(300).collect(),
+            });
         }
         Ok(())
     }
@@ -252,14 +283,14 @@ mod tests {
 
     use super::*;
     use crate::config::{validate, CameraSection};
-    use crate::detector::FrameDetector;
+    use crate::detector::{DetectorError, FrameDetector};
     use crate::evidence::EvidenceStore;
 
     /// Sees one parked car in every frame.
     struct ParkedCar;
 
     impl FrameDetector for ParkedCar {
-        fn detect_frame(&mut self, _frame: &Frame) -> Result<Vec<Detection>, String> {
+        fn detect_frame(&mut self, _frame: &Frame) -> Result<Vec<Detection>, DetectorError> {
             Ok(vec![Detection { class: 2, score: 0.9, bbox: [10.0, 10.0, 30.0, 25.0] }])
         }
     }
@@ -268,7 +299,7 @@ mod tests {
     struct Count(Arc<std::sync::atomic::AtomicUsize>);
 
     impl Sink for Count {
-        fn publish(&mut self, _: &str, observations: Vec<Observation>, _: &FrameOutput) -> Result<(), String> {
+        fn publish(&mut self, _: &str, observations: Vec<Observation>, _: &FrameOutput) -> Result<(), PublishError> {
             self.0.fetch_add(observations.len(), Ordering::Relaxed);
             Ok(())
         }

@@ -11,6 +11,7 @@ use h3o::{CellIndex, LatLng, Resolution};
 use rstar::primitives::GeomWithData;
 use rstar::{RStarInsertionStrategy, RTree, RTreeParams, AABB};
 
+use crate::error::InvariantError;
 use crate::geodesy::LonLatRect;
 use crate::{EntityId, EntityKind, KindCounts, KindFilter, Position};
 
@@ -156,7 +157,7 @@ impl SpatialIndex {
 pub(crate) fn check<'a>(
     index: &SpatialIndex,
     entries: impl Iterator<Item = (&'a crate::Entity, Option<CellIndex>)>,
-) -> Result<(), String> {
+) -> Result<(), InvariantError> {
     let mut cells: HashMap<CellIndex, KindCounts> = HashMap::new();
     let mut positioned = 0usize;
     for (e, recorded) in entries {
@@ -164,26 +165,26 @@ pub(crate) fn check<'a>(
             Some(p) => {
                 positioned += 1;
                 if !index.tree(e.kind).contains(&GeomWithData::new([p.lon, p.lat], e.id)) {
-                    return Err(format!("entity {} missing from its R-tree", e.id));
+                    return Err(InvariantError::NotInTree(e.id));
                 }
                 let cell = cell_at(p, index.resolution);
                 if recorded != cell {
-                    return Err(format!("entity {} has a stale H3 cell", e.id));
+                    return Err(InvariantError::StaleCell(e.id));
                 }
                 if let Some(c) = cell {
                     cells.entry(c).or_default().0[e.kind.index()] += 1;
                 }
             }
-            None if recorded.is_some() => return Err(format!("entity {} has a cell but no position", e.id)),
+            None if recorded.is_some() => return Err(InvariantError::CellWithoutPosition(e.id)),
             None => {}
         }
     }
     let tree_points: usize = index.trees.iter().map(PointTree::size).sum();
     if tree_points != positioned {
-        return Err(format!("R-trees hold {tree_points} points for {positioned} positioned entities"));
+        return Err(InvariantError::TreeSize { tree_points, positioned });
     }
     if cells != index.cells {
-        return Err("H3 cell counts differ from a recount".into());
+        return Err(InvariantError::CellCounts);
     }
     Ok(())
 }

@@ -23,7 +23,7 @@ pub use entity::{
     Entity, EntityId, EntityKind, IdSpace, KindFilter, Observation, Position, Properties, PropertyValue, Timestamp,
     TrackPoint,
 };
-pub use error::Error;
+pub use error::{Error, InvariantError};
 pub use model::{Applied, Change, Twin, TwinConfig, TwinParts};
 pub use query::{BBox, CellCount, KindCounts};
 pub use rules::{Alert, AlertId, AlertSubject, RaiseAlert, RuleEngine, RuleKind, RuleSet, Severity};

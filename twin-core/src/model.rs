@@ -4,6 +4,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 
+use crate::error::InvariantError;
 use crate::index::{cell_at, SpatialIndex};
 use crate::rules::{Alert, AlertId, AlertSubject, RaiseAlert, RuleEngine, RuleSet, RuleState};
 use crate::slots::IdTable;
@@ -450,36 +451,37 @@ impl Twin {
     /// Checks every invariant of the model against a recomputation from the entities. Slow (a full
     /// scan); for tests.
     #[doc(hidden)]
-    pub fn check_invariants(&self) -> Result<(), String> {
+    pub fn check_invariants(&self) -> Result<(), InvariantError> {
         crate::index::check(self.index(), self.entities.iter().map(|(_, s)| (&*s.entity, s.cell)))?;
         let mut tally = KindCounts::default();
         for (id, s) in self.entities.iter() {
             let e = &s.entity;
             tally.0[e.kind.index()] += 1;
             if e.id.0 != id || self.keys[e.kind.index()].get(&e.external_id) != Some(&e.id) {
-                return Err(format!("entity {} is stored under id {id} or missing from the key map", e.id));
+                return Err(InvariantError::Misfiled { entity: e.id, slot: id });
             }
             if s.deadline != deadline(&self.config, e.kind, e.last_seen) {
-                return Err(format!("entity {}: stale expiry deadline", e.id));
+                return Err(InvariantError::StaleDeadline(e.id));
             }
         }
         let keys: usize = self.keys.iter().map(HashMap::len).sum();
         if tally != self.counts || keys != self.len() || tally.total() != self.len() as u64 {
-            return Err(format!(
-                "counts {:?}, {keys} keys, {} live differ from a tally {tally:?}",
-                self.counts,
-                self.len()
-            ));
+            return Err(InvariantError::Counts {
+                counts: Box::new(self.counts),
+                keys,
+                live: self.len(),
+                tally: Box::new(tally),
+            });
         }
         if let Some(e) = self.entities().find(|e| !e.track_is_consistent(self.config.track_capacity)) {
-            return Err(format!("entity {}: track out of order, over capacity or newer than last_seen", e.id));
+            return Err(InvariantError::Track(e.id));
         }
         let ids_rise = self.alerts.iter().zip(self.alerts.iter().skip(1)).all(|(a, b)| a.id < b.id);
         if !ids_rise || self.alerts.len() > self.config.alert_capacity {
-            return Err("alert ring out of order or over capacity".into());
+            return Err(InvariantError::AlertRing);
         }
         if self.alerts.back().is_some_and(|a| a.id.0 >= self.next_alert_id) {
-            return Err("alert id not below next_alert_id".into());
+            return Err(InvariantError::AlertId);
         }
         Ok(())
     }

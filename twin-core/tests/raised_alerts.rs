@@ -196,6 +196,6 @@ proptest! {
             handed.extend(applied.alerts.into_iter().map(|a| a.id.0));
         }
         prop_assert_eq!(handed, (0..twin.alerts().len() as u64).collect::<Vec<_>>());
-        twin.check_invariants().map_err(TestCaseError::fail)?;
+        twin.check_invariants().map_err(|e| TestCaseError::fail(e.to_string()))?;
     }
 }

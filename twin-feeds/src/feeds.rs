@@ -98,7 +98,7 @@ pub enum FeedError {
     #[error("ais[{index}] udp {addr}: {source}")]
     Udp { index: usize, addr: String, source: std::io::Error },
     #[error("mqtt.topic: {0}")]
-    Topic(String),
+    Topic(#[from] twin_ingest::mqtt::TopicPatternError),
     #[error("mqtt.url: {0}")]
     Url(#[from] mqtt_conn::MqttUrlError),
     #[error("embedded MQTT broker: {0}")]

@@ -6,6 +6,39 @@
 use geo::{Coord, Geometry, GeometryCollection, LineString, MultiLineString, MultiPoint, MultiPolygon, Point, Polygon};
 use serde_json::{json, Map, Value};
 
+/// Why a GeoJSON document or geometry was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GeoJsonError {
+    #[error("missing \"type\" member")]
+    MissingType,
+    #[error("\"features\" is not an array")]
+    FeaturesNotArray,
+    #[error("expected a FeatureCollection or Feature, found \"{0}\"")]
+    UnexpectedType(String),
+    #[error("not a Feature (\"type\" must be \"Feature\")")]
+    NotAFeature,
+    #[error("\"properties\" is not an object")]
+    PropertiesNotObject,
+    #[error("geometry has no \"type\"")]
+    GeometryWithoutType,
+    #[error("\"geometries\" is not an array")]
+    GeometriesNotArray,
+    #[error("{0} has no \"coordinates\"")]
+    NoCoordinates(String),
+    #[error("unknown geometry type \"{0}\"")]
+    UnknownGeometry(String),
+    #[error("expected an array of coordinates, found {0}")]
+    NotAnArray(String),
+    #[error("invalid position {0}")]
+    InvalidPosition(String),
+    #[error("a line needs at least 2 positions, found {0}")]
+    ShortLine(usize),
+    #[error("a polygon ring needs at least 4 positions and must be closed")]
+    BadRing,
+    #[error("a polygon needs an exterior ring")]
+    NoExterior,
+}
+
 /// A feature as read from a file: `None` geometry is legal GeoJSON (`"geometry": null`).
 pub(crate) struct RawFeature {
     pub geometry: Option<Geometry<f64>>,
@@ -14,24 +47,22 @@ pub(crate) struct RawFeature {
 
 /// Reads the features of a FeatureCollection (or of a single Feature). On failure returns the index
 /// of the offending feature (if any) and the reason.
-pub(crate) fn read_features(doc: &Value) -> Result<Vec<RawFeature>, (Option<usize>, String)> {
-    let kind = doc.get("type").and_then(Value::as_str).ok_or((None, "missing \"type\" member".to_owned()))?;
+pub(crate) fn read_features(doc: &Value) -> Result<Vec<RawFeature>, (Option<usize>, GeoJsonError)> {
+    let kind = doc.get("type").and_then(Value::as_str).ok_or((None, GeoJsonError::MissingType))?;
     match kind {
         "FeatureCollection" => {
-            let features = doc
-                .get("features")
-                .and_then(Value::as_array)
-                .ok_or((None, "\"features\" is not an array".to_owned()))?;
+            let features =
+                doc.get("features").and_then(Value::as_array).ok_or((None, GeoJsonError::FeaturesNotArray))?;
             features.iter().enumerate().map(|(i, f)| read_feature(f).map_err(|e| (Some(i), e))).collect()
         }
         "Feature" => Ok(vec![read_feature(doc).map_err(|e| (Some(0), e))?]),
-        other => Err((None, format!("expected a FeatureCollection or Feature, found \"{other}\""))),
+        other => Err((None, GeoJsonError::UnexpectedType(short_str(other)))),
     }
 }
 
-fn read_feature(f: &Value) -> Result<RawFeature, String> {
+fn read_feature(f: &Value) -> Result<RawFeature, GeoJsonError> {
     if f.get("type").and_then(Value::as_str) != Some("Feature") {
-        return Err("not a Feature (\"type\" must be \"Feature\")".to_owned());
+        return Err(GeoJsonError::NotAFeature);
     }
     let geometry = match f.get("geometry") {
         None | Some(Value::Null) => None,
@@ -40,20 +71,20 @@ fn read_feature(f: &Value) -> Result<RawFeature, String> {
     let properties = match f.get("properties") {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(m)) => m.clone(),
-        Some(_) => return Err("\"properties\" is not an object".to_owned()),
+        Some(_) => return Err(GeoJsonError::PropertiesNotObject),
     };
     Ok(RawFeature { geometry, properties })
 }
 
 /// Parses one GeoJSON geometry object.
-pub fn read_geometry(g: &Value) -> Result<Geometry<f64>, String> {
-    let kind = g.get("type").and_then(Value::as_str).ok_or("geometry has no \"type\"")?;
+pub fn read_geometry(g: &Value) -> Result<Geometry<f64>, GeoJsonError> {
+    let kind = g.get("type").and_then(Value::as_str).ok_or(GeoJsonError::GeometryWithoutType)?;
     if kind == "GeometryCollection" {
-        let parts = g.get("geometries").and_then(Value::as_array).ok_or("\"geometries\" is not an array")?;
+        let parts = g.get("geometries").and_then(Value::as_array).ok_or(GeoJsonError::GeometriesNotArray)?;
         let geoms = parts.iter().map(read_geometry).collect::<Result<Vec<_>, _>>()?;
         return Ok(Geometry::GeometryCollection(GeometryCollection(geoms)));
     }
-    let c = g.get("coordinates").ok_or_else(|| format!("{kind} has no \"coordinates\""))?;
+    let c = g.get("coordinates").ok_or_else(|| GeoJsonError::NoCoordinates(short_str(kind)))?;
     Ok(match kind {
         "Point" => Geometry::Point(Point(coord(c)?)),
         "MultiPoint" => {
@@ -67,50 +98,54 @@ pub fn read_geometry(g: &Value) -> Result<Geometry<f64>, String> {
         "MultiPolygon" => {
             Geometry::MultiPolygon(MultiPolygon(array(c)?.iter().map(polygon).collect::<Result<_, _>>()?))
         }
-        other => return Err(format!("unknown geometry type \"{other}\"")),
+        other => return Err(GeoJsonError::UnknownGeometry(short_str(other))),
     })
 }
 
-fn array(v: &Value) -> Result<&Vec<Value>, String> {
-    v.as_array().ok_or_else(|| format!("expected an array of coordinates, found {}", short(v)))
+fn array(v: &Value) -> Result<&Vec<Value>, GeoJsonError> {
+    v.as_array().ok_or_else(|| GeoJsonError::NotAnArray(short(v)))
 }
 
-fn coord(v: &Value) -> Result<Coord<f64>, String> {
+fn coord(v: &Value) -> Result<Coord<f64>, GeoJsonError> {
     let a = array(v)?;
     let num = |i: usize| a.get(i).and_then(Value::as_f64).filter(|f| f.is_finite());
     match (num(0), num(1)) {
         (Some(x), Some(y)) if a.len() <= 3 => Ok(Coord { x, y }),
-        _ => Err(format!("invalid position {}", short(v))),
+        _ => Err(GeoJsonError::InvalidPosition(short(v))),
     }
 }
 
-fn line(v: &Value) -> Result<LineString<f64>, String> {
+fn line(v: &Value) -> Result<LineString<f64>, GeoJsonError> {
     let pts = array(v)?.iter().map(coord).collect::<Result<Vec<_>, _>>()?;
     if pts.len() < 2 {
-        return Err(format!("a line needs at least 2 positions, found {}", pts.len()));
+        return Err(GeoJsonError::ShortLine(pts.len()));
     }
     Ok(LineString(pts))
 }
 
-fn polygon(v: &Value) -> Result<Polygon<f64>, String> {
+fn polygon(v: &Value) -> Result<Polygon<f64>, GeoJsonError> {
     let mut rings = array(v)?.iter().map(|r| {
         let ring = line(r)?;
         if ring.0.len() < 4 || ring.0.first() != ring.0.last() {
-            return Err("a polygon ring needs at least 4 positions and must be closed".to_owned());
+            return Err(GeoJsonError::BadRing);
         }
         Ok(ring)
     });
-    let exterior = rings.next().ok_or("a polygon needs an exterior ring")??;
+    let exterior = rings.next().ok_or(GeoJsonError::NoExterior)??;
     let interiors = rings.collect::<Result<Vec<_>, _>>()?;
     Ok(Polygon::new(exterior, interiors))
 }
 
 fn short(v: &Value) -> String {
-    let s = v.to_string();
+    short_str(&v.to_string())
+}
+
+/// Caps echoed input so an error message stays small whatever the document holds.
+fn short_str(s: &str) -> String {
     if s.len() > 60 {
         format!("{}…", s.chars().take(60).collect::<String>())
     } else {
-        s
+        s.to_owned()
     }
 }
 
@@ -172,13 +207,13 @@ mod tests {
     #[test]
     fn rejects_bad_geometries_with_a_reason() {
         let open_ring = json!({"type": "Polygon", "coordinates": [[[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.5, 0.5]]]});
-        assert!(read_geometry(&open_ring).unwrap_err().contains("closed"));
+        assert!(read_geometry(&open_ring).unwrap_err().to_string().contains("closed"));
         let text = json!({"type": "Point", "coordinates": ["a", 1]});
-        assert!(read_geometry(&text).unwrap_err().contains("invalid position"));
+        assert!(read_geometry(&text).unwrap_err().to_string().contains("invalid position"));
         let one = json!({"type": "LineString", "coordinates": [[1.0, 2.0]]});
-        assert!(read_geometry(&one).unwrap_err().contains("at least 2"));
+        assert!(read_geometry(&one).unwrap_err().to_string().contains("at least 2"));
         let odd = json!({"type": "Circle", "coordinates": [1.0, 2.0]});
-        assert!(read_geometry(&odd).unwrap_err().contains("Circle"));
+        assert!(read_geometry(&odd).unwrap_err().to_string().contains("Circle"));
     }
 
     #[test]

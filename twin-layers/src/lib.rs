@@ -22,7 +22,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use twin_core::BBox;
 
-pub use geojson::{read_geometry, write_geometry};
+pub use geojson::{read_geometry, write_geometry, GeoJsonError};
 
 /// Where a city's reference layers come from, as written in the `[layers]` table of the city config.
 /// Relative paths are relative to the config file.
@@ -69,8 +69,8 @@ impl Layer {
         let doc: Value = serde_json::from_slice(&bytes)
             .map_err(|e| LayerError::Parse { path: path.to_owned(), reason: e.to_string() })?;
         let raw = geojson::read_features(&doc).map_err(|(index, reason)| match index {
-            Some(index) => LayerError::Feature { path: path.to_owned(), index, reason },
-            None => LayerError::Parse { path: path.to_owned(), reason },
+            Some(index) => LayerError::Feature { path: path.to_owned(), index, reason: reason.to_string() },
+            None => LayerError::Parse { path: path.to_owned(), reason: reason.to_string() },
         })?;
         let features = raw
             .into_iter()

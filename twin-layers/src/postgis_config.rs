@@ -3,6 +3,19 @@
 
 use serde::Deserialize;
 
+/// Why a `[[postgis.layers]]` entry was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PostgisConfigError {
+    #[error("a PostGIS layer needs a `name`")]
+    MissingName,
+    #[error("PostGIS layer {0:?}: give `table` or `sql`")]
+    NoSource(String),
+    #[error("PostGIS layer {0:?}: give `table` or `sql`, not both")]
+    BothSources(String),
+    #[error("PostGIS layer {name:?}: zoom range {minzoom}..={maxzoom} is not within 0..=30")]
+    ZoomRange { name: String, minzoom: u8, maxzoom: u8 },
+}
+
 /// One tile layer served from a PostGIS table, view or query.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -54,22 +67,21 @@ fn default_maxzoom() -> u8 {
 
 impl PostgisLayerConfig {
     /// Checks what can be checked without a database: one row source, a sane zoom range.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), PostgisConfigError> {
         if self.name.is_empty() {
-            return Err("a PostGIS layer needs a `name`".to_owned());
+            return Err(PostgisConfigError::MissingName);
         }
         match (self.table.is_empty(), self.sql.as_deref().map(str::trim)) {
-            (true, None) | (true, Some("")) => {
-                return Err(format!("PostGIS layer {:?}: give `table` or `sql`", self.name))
-            }
-            (false, Some(_)) => return Err(format!("PostGIS layer {:?}: give `table` or `sql`, not both", self.name)),
+            (true, None) | (true, Some("")) => return Err(PostgisConfigError::NoSource(self.name.clone())),
+            (false, Some(_)) => return Err(PostgisConfigError::BothSources(self.name.clone())),
             _ => {}
         }
         if self.minzoom > self.maxzoom || self.maxzoom > 30 {
-            return Err(format!(
-                "PostGIS layer {:?}: zoom range {}..={} is not within 0..=30",
-                self.name, self.minzoom, self.maxzoom
-            ));
+            return Err(PostgisConfigError::ZoomRange {
+                name: self.name.clone(),
+                minzoom: self.minzoom,
+                maxzoom: self.maxzoom,
+            });
         }
         Ok(())
     }
@@ -82,7 +94,7 @@ mod tests {
 
     fn parse(s: &str) -> Result<PostgisLayerConfig, String> {
         let c: PostgisLayerConfig = serde_json::from_str(s).map_err(|e| e.to_string())?;
-        c.validate().map(|()| c)
+        c.validate().map(|()| c).map_err(|e| e.to_string())
     }
 
     #[test]

@@ -154,18 +154,18 @@ impl Subscription {
     }
 
     /// Parses `{"type":"subscribe","bbox":[..],"kinds":[..]}`.
-    pub fn from_message(text: &str) -> Result<Self, String> {
-        let v: Value = serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))?;
+    pub fn from_message(text: &str) -> Result<Self, SubscribeError> {
+        let v: Value = serde_json::from_str(text)?;
         if v.get("type").and_then(Value::as_str) != Some("subscribe") {
-            return Err("expected {\"type\":\"subscribe\", ...}".into());
+            return Err(SubscribeError::NotSubscribe);
         }
         let bbox = match v.get("bbox") {
             None | Some(Value::Null) => None,
             Some(b) => {
                 let nums: Option<Vec<f64>> = b.as_array().map(|a| a.iter().filter_map(Value::as_f64).collect());
                 match nums.as_deref() {
-                    Some(&[a, b, c, d]) => Some(BBox::new(a, b, c, d).map_err(|e| format!("bbox: {e}"))?),
-                    _ => return Err("bbox: expected [minLon, minLat, maxLon, maxLat]".into()),
+                    Some(&[a, b, c, d]) => Some(BBox::new(a, b, c, d).map_err(SubscribeError::BBox)?),
+                    _ => return Err(SubscribeError::BBoxShape),
                 }
             }
         };
@@ -176,13 +176,39 @@ impl Subscription {
                 .map(|k| {
                     k.as_str()
                         .and_then(|s| s.parse::<EntityKind>().ok())
-                        .ok_or_else(|| format!("kinds: unknown kind {k}"))
+                        .ok_or_else(|| SubscribeError::UnknownKind(short_json(k)))
                 })
                 .collect::<Result<_, _>>()?,
-            Some(_) => return Err("kinds: expected an array of kind names".into()),
+            Some(_) => return Err(SubscribeError::KindsNotArray),
         };
         Ok(Self { bbox, kinds })
     }
+}
+
+/// A client's JSON value for an error message, cut so a huge value cannot make a huge reply.
+pub(crate) fn short_json(v: &Value) -> String {
+    let s = v.to_string();
+    match s.char_indices().nth(64) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s,
+    }
+}
+
+/// Why a `subscribe` message was refused; the text goes back to the client.
+#[derive(Debug, thiserror::Error)]
+pub enum SubscribeError {
+    #[error("invalid JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("expected {{\"type\":\"subscribe\", ...}}")]
+    NotSubscribe,
+    #[error("bbox: {0}")]
+    BBox(twin_core::Error),
+    #[error("bbox: expected [minLon, minLat, maxLon, maxLat]")]
+    BBoxShape,
+    #[error("kinds: unknown kind {0}")]
+    UnknownKind(String),
+    #[error("kinds: expected an array of kind names")]
+    KindsNotArray,
 }
 
 /// A message to one client.
@@ -350,6 +376,9 @@ mod tests {
         assert!(!s.matches(EntityKind::Bus, None));
         let all = Subscription::from_message(r#"{"type":"subscribe"}"#).unwrap();
         assert!(all.matches(EntityKind::Drone, None));
-        assert!(Subscription::from_message(r#"{"type":"subscribe","kinds":["car"]}"#).unwrap_err().contains("car"));
+        assert!(Subscription::from_message(r#"{"type":"subscribe","kinds":["car"]}"#)
+            .unwrap_err()
+            .to_string()
+            .contains("car"));
     }
 }

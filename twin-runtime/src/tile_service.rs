@@ -73,6 +73,25 @@ pub struct Rendered {
     pub gzipped: bool,
 }
 
+/// Why [`TileService::add_external`] refused a layer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExternalLayerError {
+    #[error("tile layer name {0:?} is already taken")]
+    NameTaken(String),
+    #[error("tile layer name {0:?} cannot be part of a tile URL")]
+    BadName(String),
+}
+
+/// Why a tile of an external layer could not be served.
+#[derive(Debug, thiserror::Error)]
+pub enum ExternalTileError {
+    /// The layer's source failed (its own error, e.g. a database error).
+    #[error("{0}")]
+    Source(Box<dyn std::error::Error + Send + Sync>),
+    #[error("gzip task: {0}")]
+    Gzip(#[from] tokio::task::JoinError),
+}
+
 /// A vector tile layer drawn outside this process (a PostGIS table or view), served at the same
 /// `/tiles/{layer}/…` URLs as our own layers.
 pub trait ExternalLayer: Send + Sync {
@@ -85,7 +104,7 @@ pub trait ExternalLayer: Send + Sync {
     /// at any time, so this bounds how stale a served tile can be.
     fn cache_ms(&self) -> i64;
     /// The MVT bytes of a tile (empty when nothing is in it).
-    fn fetch(&self, tile: TileCoord) -> BoxFuture<'static, Result<Vec<u8>, String>>;
+    fn fetch(&self, tile: TileCoord) -> BoxFuture<'static, Result<Vec<u8>, ExternalTileError>>;
 }
 
 pub struct TileService {
@@ -243,16 +262,16 @@ impl TileService {
     }
 
     /// Adds a layer drawn elsewhere; its name must not be taken by one of ours.
-    pub fn add_external(&self, layer: Arc<dyn ExternalLayer>) -> Result<(), String> {
+    pub fn add_external(&self, layer: Arc<dyn ExternalLayer>) -> Result<(), ExternalLayerError> {
         let name = layer.name().to_owned();
         let reserved = ["terrain", "live", "basemap"].contains(&name.as_str())
             || TileLayer::parse(&name, &self.renderer.reference).is_ok();
         let mut ext = self.external.write();
         if reserved || ext.contains_key(&name) {
-            return Err(format!("tile layer name {name:?} is already taken"));
+            return Err(ExternalLayerError::NameTaken(name));
         }
         if name.is_empty() || name.contains(['/', '.', '?', '#', '%']) {
-            return Err(format!("tile layer name {name:?} cannot be part of a tile URL"));
+            return Err(ExternalLayerError::BadName(name));
         }
         ext.insert(name, layer);
         Ok(())
@@ -278,7 +297,7 @@ impl TileService {
         tile: TileCoord,
         version: u64,
         gzipped: bool,
-    ) -> Result<Rendered, String> {
+    ) -> Result<Rendered, ExternalTileError> {
         let name = layer.name();
         if gzipped {
             if let Some(bytes) = self.cache.get_variant(name, GZIP, tile, version) {
@@ -300,7 +319,7 @@ impl TileService {
         if !gzipped || raw.is_empty() {
             return Ok(Rendered { bytes: raw, gzipped: false });
         }
-        let z = tokio::task::spawn_blocking(move || gzip(&raw)).await.map_err(|e| e.to_string())?;
+        let z = tokio::task::spawn_blocking(move || gzip(&raw)).await?;
         let z = Arc::new(z);
         if layer.cache_ms() > 0 {
             self.cache.put_variant(name, GZIP, tile, version, z.clone());

@@ -11,9 +11,9 @@ use parking_lot::Mutex;
 use serde_json::{json, Value};
 use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
-use twin_tiles::{TileCoord, TileLayer};
+use twin_tiles::{TileCoord, TileError, TileLayer};
 
-use crate::live::{ServerMsg, DELTA_INTERVAL};
+use crate::live::{short_json, ServerMsg, DELTA_INTERVAL};
 use crate::tile_service::TileService;
 
 /// Most tiles one subscription may name.
@@ -31,6 +31,27 @@ struct Watched {
     keys: HashMap<TileCoord, Vec<TileCoord>>,
 }
 
+/// Why a `subscribe_tiles` message was refused; the text goes back to the client.
+#[derive(Debug, thiserror::Error)]
+pub enum TileSubscribeError {
+    #[error("invalid JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("{0}")]
+    Layer(TileError),
+    #[error("layer {0} does not change while the server runs")]
+    NotLive(String),
+    #[error("tiles: expected [[z,x,y],…]")]
+    TilesNotArray,
+    #[error("tiles: at most {MAX_TILES} per subscription")]
+    TooMany,
+    #[error("tiles: {0} is not [z,x,y]")]
+    NotATile(String),
+    #[error("tiles: {0} is out of range")]
+    OutOfRange(String),
+    #[error("tiles: {0}")]
+    Tile(TileError),
+}
+
 /// One client's tile subscription; the forwarding task stops when this is dropped.
 pub struct TileWatch {
     service: Arc<TileService>,
@@ -45,28 +66,29 @@ impl TileWatch {
     }
 
     /// Applies a `subscribe_tiles` message; the error text goes back to the client.
-    pub fn subscribe(&mut self, text: &str) -> Result<(), String> {
-        let v: Value = serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))?;
+    pub fn subscribe(&mut self, text: &str) -> Result<(), TileSubscribeError> {
+        let v: Value = serde_json::from_str(text)?;
         let layer_name = v.get("layer").and_then(Value::as_str).unwrap_or("live");
-        let layer = TileLayer::parse(layer_name, &self.service.renderer.reference).map_err(|e| e.to_string())?;
+        let layer =
+            TileLayer::parse(layer_name, &self.service.renderer.reference).map_err(TileSubscribeError::Layer)?;
         if !layer.is_live() {
-            return Err(format!("layer {layer_name} does not change while the server runs"));
+            return Err(TileSubscribeError::NotLive(layer_name.to_owned()));
         }
-        let list = v.get("tiles").and_then(Value::as_array).ok_or("tiles: expected [[z,x,y],…]")?;
+        let list = v.get("tiles").and_then(Value::as_array).ok_or(TileSubscribeError::TilesNotArray)?;
         if list.len() > MAX_TILES {
-            return Err(format!("tiles: at most {MAX_TILES} per subscription"));
+            return Err(TileSubscribeError::TooMany);
         }
         let max_zoom = self.service.max_zoom();
         let mut keys: HashMap<TileCoord, Vec<TileCoord>> = HashMap::new();
         for t in list {
             let nums: Vec<u64> = t.as_array().map(|a| a.iter().filter_map(Value::as_u64).collect()).unwrap_or_default();
-            let &[z, x, y] = nums.as_slice() else { return Err(format!("tiles: {t} is not [z,x,y]")) };
+            let &[z, x, y] = nums.as_slice() else { return Err(TileSubscribeError::NotATile(short_json(t))) };
             let tile = u8::try_from(z)
                 .ok()
                 .zip(u32::try_from(x).ok())
                 .zip(u32::try_from(y).ok())
-                .ok_or_else(|| format!("tiles: {t} is out of range"))
-                .and_then(|((z, x), y)| TileCoord::new(z, x, y).map_err(|e| format!("tiles: {e}")))?;
+                .ok_or_else(|| TileSubscribeError::OutOfRange(short_json(t)))
+                .and_then(|((z, x), y)| TileCoord::new(z, x, y).map_err(TileSubscribeError::Tile))?;
             let mut key = tile;
             while key.z() > max_zoom {
                 key = key.parent().unwrap_or(key);

@@ -5,7 +5,8 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use twin_scenarios::flood::{
-    Boundaries, Boundary, FloodError, FloodSetup, Grid, Inflow, InitialWater, Manning, Series, Simulation, SolverConfig,
+    Boundaries, Boundary, FloodError, FloodSetup, Grid, Inflow, InitialWater, Manning, Series, SetupError, Simulation,
+    SolverConfig,
 };
 
 /// A bumpy bed between 0 and about 4 m with a few NODATA walls.
@@ -217,12 +218,21 @@ fn invalid_setups_are_rejected() {
     let dem = Grid::filled(5, 5, 1.0, 0.0);
     let mut bad_inflow = FloodSetup::new(dem.clone(), 0.03);
     bad_inflow.inflows = vec![Inflow { row: 9, col: 0, discharge_m3_s: Series::constant(1.0).unwrap() }];
-    assert!(matches!(Simulation::new(bad_inflow, SolverConfig::default()), Err(FloodError::InvalidSetup(_))));
+    assert!(matches!(
+        Simulation::new(bad_inflow, SolverConfig::default()),
+        Err(FloodError::Setup(SetupError::InflowOutside { row: 9, col: 0 }))
+    ));
     let mut bad_rain = FloodSetup::new(dem.clone(), 0.03);
     bad_rain.rain_mm_h = Some(Series::constant(-1.0).unwrap());
-    assert!(Simulation::new(bad_rain, SolverConfig::default()).is_err());
+    assert!(matches!(
+        Simulation::new(bad_rain, SolverConfig::default()),
+        Err(FloodError::Setup(SetupError::NegativeRain))
+    ));
     let bad_theta = SolverConfig { theta: 1.5, ..SolverConfig::default() };
-    assert!(Simulation::new(FloodSetup::new(dem, 0.03), bad_theta).is_err());
+    assert!(matches!(
+        Simulation::new(FloodSetup::new(dem, 0.03), bad_theta),
+        Err(FloodError::Setup(SetupError::Theta))
+    ));
 }
 
 #[test]

@@ -59,7 +59,7 @@ pub async fn snapshot(State(st): State<AppState>, Path(id): Path<String>) -> Res
         .await
         .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "snapshot", e.to_string()))?
         .ok_or_else(|| Problem::not_found(format!("camera `{id}` has not analysed a frame yet")))?
-        .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "snapshot", e))?;
+        .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "snapshot", e.to_string()))?;
     Ok(([(header::CONTENT_TYPE, "image/jpeg"), (header::CACHE_CONTROL, "no-store")], jpeg))
 }
 

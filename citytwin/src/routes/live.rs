@@ -41,7 +41,7 @@ async fn ws_session(socket: WebSocket, st: AppState) {
             incoming = stream.next() => match incoming {
                 Some(Ok(Message::Text(text))) if twin_runtime::tile_ws::is_tiles_message(text.as_str()) => {
                     if let Err(detail) = tile_watch.subscribe(text.as_str()) {
-                        if sink.send(Message::Text(ServerMsg::Error(detail).to_json().into())).await.is_err() {
+                        if sink.send(Message::Text(ServerMsg::Error(detail.to_string()).to_json().into())).await.is_err() {
                             break;
                         }
                     }
@@ -59,7 +59,7 @@ async fn ws_session(socket: WebSocket, st: AppState) {
                         }
                     },
                     Err(detail) => {
-                        let msg = ServerMsg::Error(detail).to_json();
+                        let msg = ServerMsg::Error(detail.to_string()).to_json();
                         if sink.send(Message::Text(msg.into())).await.is_err() {
                             break;
                         }

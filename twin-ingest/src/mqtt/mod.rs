@@ -44,4 +44,4 @@ pub use aqi::{vn_aqi, VnAqiCategory};
 pub use decode::{decode, Quantity};
 pub use error::MqttError;
 pub use registry::{SensorConfig, SensorRegistry};
-pub use topic::{TopicMatch, TopicPattern, DEFAULT_PATTERN};
+pub use topic::{TopicMatch, TopicPattern, TopicPatternError, DEFAULT_PATTERN};

@@ -4,6 +4,15 @@ use twin_core::EntityKind;
 
 use super::MqttError;
 
+/// Why a topic pattern was refused (a configuration error, unlike [`MqttError`] which refuses one message).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TopicPatternError {
+    #[error("topic pattern {0:?} needs one {{sensor_id}} and at most one {{kind}}")]
+    Placeholders(String),
+    #[error("topic pattern {0:?}: wildcards only as whole levels")]
+    PartialWildcard(String),
+}
+
 pub const DEFAULT_PATTERN: &str = "city/{kind}/{sensor_id}";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,7 +44,7 @@ impl Default for TopicPattern {
 
 impl TopicPattern {
     /// Parses a pattern; it must hold `{sensor_id}` exactly once and no `#`.
-    pub fn parse(pattern: &str) -> Result<Self, String> {
+    pub fn parse(pattern: &str) -> Result<Self, TopicPatternError> {
         let levels: Vec<Level> = pattern
             .split('/')
             .map(|l| match l {
@@ -48,10 +57,10 @@ impl TopicPattern {
         let ids = levels.iter().filter(|l| **l == Level::SensorId).count();
         let kinds = levels.iter().filter(|l| **l == Level::Kind).count();
         if ids != 1 || kinds > 1 {
-            return Err(format!("topic pattern {pattern:?} needs one {{sensor_id}} and at most one {{kind}}"));
+            return Err(TopicPatternError::Placeholders(pattern.to_owned()));
         }
         if levels.iter().any(|l| matches!(l, Level::Literal(s) if s.contains(['#', '+', '{', '}']))) {
-            return Err(format!("topic pattern {pattern:?}: wildcards only as whole levels"));
+            return Err(TopicPatternError::PartialWildcard(pattern.to_owned()));
         }
         Ok(Self { levels })
     }

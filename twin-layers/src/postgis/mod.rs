@@ -25,7 +25,7 @@ pub enum PostgisError {
     #[error("database: {0}")]
     Sql(#[from] sqlx::Error),
     #[error("{0}")]
-    Config(String),
+    Config(#[from] crate::postgis_config::PostgisConfigError),
     #[error("invalid SQL identifier {0:?}")]
     Identifier(String),
     #[error("geometry of feature {index}: {reason}")]

@@ -5,6 +5,7 @@
 
 use super::error::FloodError;
 use super::forcing::Series;
+use super::setup::SetupError;
 use super::sweep::{inv_pow_7_3, StepConstants};
 
 /// What happens at one edge of the domain.
@@ -69,11 +70,11 @@ impl Boundaries {
     }
 
     /// Checks parameters that would make the solver misbehave.
-    pub(crate) fn validate(&self) -> Result<(), String> {
+    pub(crate) fn validate(&self) -> Result<(), SetupError> {
         for b in [&self.north, &self.south, &self.east, &self.west] {
             if let Boundary::FreeOutflow { slope: Some(s) } = b {
                 if !(s.is_finite() && *s > 0.0) {
-                    return Err(format!("free-outflow slope must be positive, got {s}"));
+                    return Err(SetupError::OutflowSlope(*s));
                 }
             }
         }

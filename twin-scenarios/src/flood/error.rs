@@ -17,6 +17,9 @@ pub enum FloodError {
     /// The model setup is inconsistent (sizes, parameters, inflow location).
     #[error("invalid flood setup: {0}")]
     InvalidSetup(String),
+    /// A setup or solver parameter check failed.
+    #[error("invalid flood setup: {0}")]
+    Setup(#[from] super::setup::SetupError),
     /// The run was cancelled through the cancellation flag; the state reached so far is kept.
     #[error("flood simulation cancelled at t = {simulated_s} s")]
     Cancelled { simulated_s: f64 },

@@ -98,11 +98,12 @@ impl Grid {
             if parts.next().is_some() {
                 return Err(err(idx + 1, format!("header line '{trimmed}' has more than one value")));
             }
-            header.set(&key, value).map_err(|m| err(idx + 1, m))?;
+            header.set(&key, value).map_err(|e| err(idx + 1, e.to_string()))?;
             lines.next();
         }
         let last_header_line = lines.peek().map_or(text.lines().count(), |&(i, _)| i);
-        let (ncols, nrows, cellsize, xll, yll) = header.finish().map_err(|m| err(last_header_line.max(1), m))?;
+        let (ncols, nrows, cellsize, xll, yll) =
+            header.finish().map_err(|e| err(last_header_line.max(1), e.to_string()))?;
 
         let expected = ncols * nrows;
         let mut data = Vec::with_capacity(expected);
@@ -160,6 +161,25 @@ impl Grid {
     }
 }
 
+/// Why an ASCII grid header was refused; [`Grid::parse_asc`] adds the line number.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+enum HeaderError {
+    #[error("'{value}' is not a number for '{key}'")]
+    NotANumber { key: String, value: String },
+    #[error("'{0}' must be a positive integer")]
+    NotACount(String),
+    #[error("unknown header key '{0}'")]
+    UnknownKey(String),
+    #[error("header lacks {0}")]
+    Missing(&'static str),
+    #[error("cells must be square, got dx {dx} and dy {dy}")]
+    NotSquare { dx: f64, dy: f64 },
+    #[error("header must give either cellsize or both dx and dy")]
+    CellSizeForm,
+    #[error("cellsize must be positive, got {0}")]
+    CellSize(f64),
+}
+
 /// Header fields collected while parsing.
 #[derive(Default)]
 struct Header {
@@ -174,11 +194,12 @@ struct Header {
 }
 
 impl Header {
-    fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
-        let num = || value.parse::<f64>().map_err(|_| format!("'{value}' is not a number for '{key}'"));
-        let count = || {
-            value.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| format!("'{key}' must be a positive integer"))
+    fn set(&mut self, key: &str, value: &str) -> Result<(), HeaderError> {
+        let num = || {
+            value.parse::<f64>().map_err(|_| HeaderError::NotANumber { key: key.to_owned(), value: value.to_owned() })
         };
+        let count =
+            || value.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| HeaderError::NotACount(key.to_owned()));
         match key {
             "ncols" => self.ncols = Some(count()?),
             "nrows" => self.nrows = Some(count()?),
@@ -191,26 +212,26 @@ impl Header {
             "yllcorner" => self.y = Some((num()?, false)),
             "yllcenter" => self.y = Some((num()?, true)),
             "nodata_value" => self.nodata = Some(num()?),
-            _ => return Err(format!("unknown header key '{key}'")),
+            _ => return Err(HeaderError::UnknownKey(key.to_owned())),
         }
         Ok(())
     }
 
-    fn finish(&self) -> Result<(usize, usize, f64, f64, f64), String> {
-        let ncols = self.ncols.ok_or("header lacks ncols")?;
-        let nrows = self.nrows.ok_or("header lacks nrows")?;
+    fn finish(&self) -> Result<(usize, usize, f64, f64, f64), HeaderError> {
+        let ncols = self.ncols.ok_or(HeaderError::Missing("ncols"))?;
+        let nrows = self.nrows.ok_or(HeaderError::Missing("nrows"))?;
         let cellsize = match (self.cellsize, self.dx, self.dy) {
             (Some(c), None, None) => c,
             (None, Some(dx), Some(dy)) if dx == dy => dx,
-            (None, Some(dx), Some(dy)) => return Err(format!("cells must be square, got dx {dx} and dy {dy}")),
-            (None, None, None) => return Err("header lacks cellsize".into()),
-            _ => return Err("header must give either cellsize or both dx and dy".into()),
+            (None, Some(dx), Some(dy)) => return Err(HeaderError::NotSquare { dx, dy }),
+            (None, None, None) => return Err(HeaderError::Missing("cellsize")),
+            _ => return Err(HeaderError::CellSizeForm),
         };
         if !(cellsize.is_finite() && cellsize > 0.0) {
-            return Err(format!("cellsize must be positive, got {cellsize}"));
+            return Err(HeaderError::CellSize(cellsize));
         }
-        let (x, xc) = self.x.ok_or("header lacks xllcorner/xllcenter")?;
-        let (y, yc) = self.y.ok_or("header lacks yllcorner/yllcenter")?;
+        let (x, xc) = self.x.ok_or(HeaderError::Missing("xllcorner/xllcenter"))?;
+        let (y, yc) = self.y.ok_or(HeaderError::Missing("yllcorner/yllcenter"))?;
         // A "center" origin refers to the middle of the lower-left cell.
         let half = 0.5 * cellsize;
         Ok((ncols, nrows, cellsize, if xc { x - half } else { x }, if yc { y - half } else { y }))

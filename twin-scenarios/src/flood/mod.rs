@@ -32,5 +32,5 @@ pub use error::FloodError;
 pub use forcing::{Inflow, Series};
 pub use grid::{Grid, DEFAULT_NODATA};
 pub use outputs::{Progress, Summary, Volumes};
-pub use setup::{FloodSetup, InitialWater, Manning, SolverConfig};
+pub use setup::{FloodSetup, InitialWater, Manning, SetupError, SolverConfig};
 pub use solver::Simulation;

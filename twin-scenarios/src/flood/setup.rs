@@ -5,6 +5,49 @@ use super::error::FloodError;
 use super::forcing::{Inflow, Series};
 use super::grid::Grid;
 
+/// Why a flood setup or solver configuration was refused; names the first problem found.
+#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
+pub enum SetupError {
+    #[error("DEM has {values} values for {ncols} x {nrows} cells")]
+    DemSize { values: usize, ncols: usize, nrows: usize },
+    #[error("cell size must be positive")]
+    CellSize,
+    #[error("DEM has infinite elevations")]
+    InfiniteElevation,
+    #[error("Manning n {0} is invalid")]
+    Manning(f64),
+    #[error("Manning grid size differs from the DEM")]
+    ManningGridSize,
+    #[error("Manning grid has negative or non-finite values")]
+    ManningGridValues,
+    #[error("initial depth grid size differs from the DEM")]
+    InitialDepthSize,
+    #[error("initial depths must be finite and not negative")]
+    InitialDepthValues,
+    #[error("initial level must be finite")]
+    InitialLevel,
+    #[error("rain intensity must not be negative")]
+    NegativeRain,
+    #[error("inflow at row {row} col {col} is outside the active grid")]
+    InflowOutside { row: usize, col: usize },
+    #[error("inflow discharge must not be negative")]
+    NegativeInflow,
+    #[error("free-outflow slope must be positive, got {0}")]
+    OutflowSlope(f64),
+    #[error("theta must be in (0, 1]")]
+    Theta,
+    #[error("alpha must be in (0, 1]")]
+    Alpha,
+    #[error("depth threshold must not be negative")]
+    DepthThreshold,
+    #[error("wet threshold must not be negative")]
+    WetThreshold,
+    #[error("max dt must be positive")]
+    MaxDt,
+    #[error("gravity must be positive")]
+    Gravity,
+}
+
 /// Numerical parameters of the solver.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SolverConfig {
@@ -29,17 +72,17 @@ impl Default for SolverConfig {
 }
 
 impl SolverConfig {
-    pub(crate) fn validate(&self) -> Result<(), String> {
+    pub(crate) fn validate(&self) -> Result<(), SetupError> {
         let checks = [
-            (self.theta > 0.0 && self.theta <= 1.0, "theta must be in (0, 1]"),
-            (self.alpha > 0.0 && self.alpha <= 1.0, "alpha must be in (0, 1]"),
-            (self.depth_threshold_m >= 0.0, "depth threshold must not be negative"),
-            (self.wet_threshold_m >= 0.0, "wet threshold must not be negative"),
-            (self.max_dt_s > 0.0, "max dt must be positive"),
-            (self.gravity > 0.0, "gravity must be positive"),
+            (self.theta > 0.0 && self.theta <= 1.0, SetupError::Theta),
+            (self.alpha > 0.0 && self.alpha <= 1.0, SetupError::Alpha),
+            (self.depth_threshold_m >= 0.0, SetupError::DepthThreshold),
+            (self.wet_threshold_m >= 0.0, SetupError::WetThreshold),
+            (self.max_dt_s > 0.0, SetupError::MaxDt),
+            (self.gravity > 0.0, SetupError::Gravity),
         ];
         match checks.iter().find(|(ok, _)| !ok) {
-            Some((_, msg)) => Err((*msg).to_string()),
+            Some((_, e)) => Err(*e),
             None => Ok(()),
         }
     }
@@ -107,49 +150,46 @@ impl FloodSetup {
     }
 
     /// Checks sizes and values; returns a message naming the first problem.
-    pub(crate) fn validate(&self) -> Result<(), String> {
+    pub(crate) fn validate(&self) -> Result<(), SetupError> {
         let cells = self.dem.ncols * self.dem.nrows;
         if cells == 0 || self.dem.data.len() != cells {
-            return Err(format!(
-                "DEM has {} values for {} x {} cells",
-                self.dem.data.len(),
-                self.dem.ncols,
-                self.dem.nrows
-            ));
+            return Err(SetupError::DemSize {
+                values: self.dem.data.len(),
+                ncols: self.dem.ncols,
+                nrows: self.dem.nrows,
+            });
         }
         if !(self.dem.cellsize.is_finite() && self.dem.cellsize > 0.0) {
-            return Err("cell size must be positive".into());
+            return Err(SetupError::CellSize);
         }
         if self.dem.data.iter().any(|z| z.is_infinite()) {
-            return Err("DEM has infinite elevations".into());
+            return Err(SetupError::InfiniteElevation);
         }
         match &self.manning {
-            Manning::Uniform(n) if !(n.is_finite() && *n >= 0.0) => return Err(format!("Manning n {n} is invalid")),
-            Manning::PerCell(v) if v.len() != cells => return Err("Manning grid size differs from the DEM".into()),
+            Manning::Uniform(n) if !(n.is_finite() && *n >= 0.0) => return Err(SetupError::Manning(*n)),
+            Manning::PerCell(v) if v.len() != cells => return Err(SetupError::ManningGridSize),
             Manning::PerCell(v) if v.iter().any(|n| !(n.is_finite() && *n >= 0.0)) => {
-                return Err("Manning grid has negative or non-finite values".into())
+                return Err(SetupError::ManningGridValues)
             }
             _ => {}
         }
         match &self.initial {
-            InitialWater::Depth(d) if d.len() != cells => {
-                return Err("initial depth grid size differs from the DEM".into())
-            }
+            InitialWater::Depth(d) if d.len() != cells => return Err(SetupError::InitialDepthSize),
             InitialWater::Depth(d) if d.iter().any(|h| !(h.is_finite() && *h >= 0.0)) => {
-                return Err("initial depths must be finite and not negative".into())
+                return Err(SetupError::InitialDepthValues)
             }
-            InitialWater::Level(z) if !z.is_finite() => return Err("initial level must be finite".into()),
+            InitialWater::Level(z) if !z.is_finite() => return Err(SetupError::InitialLevel),
             _ => {}
         }
         if self.rain_mm_h.as_ref().is_some_and(|r| r.min_value() < 0.0) {
-            return Err("rain intensity must not be negative".into());
+            return Err(SetupError::NegativeRain);
         }
         for inflow in &self.inflows {
             if self.dem.get(inflow.row, inflow.col).is_none() {
-                return Err(format!("inflow at row {} col {} is outside the active grid", inflow.row, inflow.col));
+                return Err(SetupError::InflowOutside { row: inflow.row, col: inflow.col });
             }
             if inflow.discharge_m3_s.min_value() < 0.0 {
-                return Err("inflow discharge must not be negative".into());
+                return Err(SetupError::NegativeInflow);
             }
         }
         self.boundaries.validate()

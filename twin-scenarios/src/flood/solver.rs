@@ -65,8 +65,8 @@ pub struct Simulation {
 
 impl Simulation {
     pub fn new(setup: FloodSetup, cfg: SolverConfig) -> Result<Self, FloodError> {
-        setup.validate().map_err(FloodError::InvalidSetup)?;
-        cfg.validate().map_err(FloodError::InvalidSetup)?;
+        setup.validate()?;
+        cfg.validate()?;
         let FloodSetup { dem, manning, boundaries, rain_mm_h, inflows, initial } = setup;
         let (ncols, nrows, dx) = (dem.ncols, dem.nrows, dem.cellsize);
         let cells = ncols * nrows;
