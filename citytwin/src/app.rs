@@ -22,7 +22,7 @@ use crate::state::AppState;
         routes::feeds::list,
         routes::feeds::published_gtfs_rt,
         ops::metrics,
-        ops::openapi,
+        openapi,
         entities::list,
         entities::one,
         entities::track,
@@ -118,6 +118,12 @@ fn unique_operation_ids(doc: &mut utoipa::openapi::OpenApi) {
     }
 }
 
+/// This document.
+#[utoipa::path(get, path = "/openapi.json", tag = "ops", responses((status = 200, description = "OpenAPI 3 document")))]
+pub async fn openapi() -> axum::Json<utoipa::openapi::OpenApi> {
+    axum::Json(api_doc())
+}
+
 pub fn app(state: AppState) -> Router {
     let body_limit = state.body_limit;
     Router::new()
@@ -126,7 +132,7 @@ pub fn app(state: AppState) -> Router {
         .route("/assets/{*path}", get(viewer::assets))
         .route("/fonts/{fontstack}/{file}", get(fonts::glyphs))
         .route("/healthz", get(ops::healthz))
-        .route("/openapi.json", get(ops::openapi))
+        .route("/openapi.json", get(openapi))
         .route("/metrics", get(ops::metrics))
         .route("/api/stats", get(ops::stats))
         .route("/api/alerts", get(ops::alerts))

@@ -74,12 +74,6 @@ pub async fn metrics(State(st): State<AppState>) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text)
 }
 
-/// This document.
-#[utoipa::path(get, path = "/openapi.json", tag = "ops", responses((status = 200, description = "OpenAPI 3 document")))]
-pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(crate::app::api_doc())
-}
-
 /// A plain page with counts per kind and links to the API, until the web viewer exists.
 pub async fn index() -> Html<&'static str> {
     Html(include_str!("../../assets/index.html"))
