@@ -134,10 +134,7 @@ pub fn hospitals(layers: &ReferenceLayers) -> Vec<Base> {
 }
 
 fn now() -> Timestamp {
-    let ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-    Timestamp::from_millis(ms)
+    twin_runtime::clock::now()
 }
 
 /// Builds every simulator from the reference layers and the series files, spawns one tokio task per

@@ -106,9 +106,9 @@ impl ObservationSink for IngestHandle {
     }
 }
 
-/// Milliseconds since the epoch, for health bookkeeping and receive times.
+/// Milliseconds since the epoch, for health bookkeeping and receive times (the runtime's one clock).
 pub fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+    twin_runtime::clock::now().as_millis()
 }
 
 /// Optional per-source rate limit for connectors: waits for a token instead of refusing.
