@@ -15,7 +15,13 @@ use crate::state::AppState;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "CityTwin API", description = "Live city model: entities, queries, ingest, live deltas."),
+    modifiers(&BearerSecurity),
+    security(("bearer" = [])),
     paths(
+        crate::auth::token,
+        crate::auth::ticket,
+        crate::auth::me,
+        routes::audit::audit,
         ops::healthz,
         ops::stats,
         ops::alerts,
@@ -33,6 +39,7 @@ use crate::state::AppState;
         osmand::osmand,
         routes::reports::create,
         routes::reports::update,
+        routes::reports::one,
         routes::reports::media,
         layers::list,
         layers::one,
@@ -67,6 +74,9 @@ use crate::state::AppState;
     ),
     components(schemas(
         Problem,
+        crate::auth::TokenBody,
+        crate::auth::TicketBody,
+        crate::auth::Me,
         ingest::IngestResponse,
         crate::problem::RejectedItem,
         osmand::OsmandResponse,
@@ -82,6 +92,26 @@ use crate::state::AppState;
     ))
 )]
 pub struct ApiDoc;
+
+/// Every route takes `Authorization: Bearer <access token>` unless its operation says otherwise
+/// (`security: [{}]` on the public ones).
+struct BearerSecurity;
+
+impl utoipa::Modify for BearerSecurity {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let bearer = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .bearer_format("JWT")
+            .description(Some("An access token from POST /auth/token"))
+            .build();
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(bearer));
+        components.add_security_scheme("basic", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Basic).build()));
+        let key = utoipa::openapi::security::ApiKeyValue::with_description("key", "A tracker's secret (OsmAnd / Traccar)");
+        components.add_security_scheme("osmand_key", SecurityScheme::ApiKey(utoipa::openapi::security::ApiKey::Query(key)));
+    }
+}
 
 /// The whole OpenAPI document: [`ApiDoc`] plus the documents of modules that own their routes.
 pub fn api_doc() -> utoipa::openapi::OpenApi {
@@ -119,14 +149,19 @@ fn unique_operation_ids(doc: &mut utoipa::openapi::OpenApi) {
 }
 
 /// This document.
-#[utoipa::path(get, path = "/openapi.json", tag = "ops", responses((status = 200, description = "OpenAPI 3 document")))]
+#[utoipa::path(get, path = "/openapi.json", tag = "ops", security(()), responses((status = 200, description = "OpenAPI 3 document")))]
 pub async fn openapi() -> axum::Json<utoipa::openapi::OpenApi> {
     axum::Json(api_doc())
 }
 
 pub fn app(state: AppState) -> Router {
     let body_limit = state.body_limit;
+    let auth = state.auth.clone();
     Router::new()
+        .route("/auth/token", post(crate::auth::token))
+        .route("/auth/ticket", post(crate::auth::ticket))
+        .route("/auth/me", get(crate::auth::me))
+        .route("/api/audit", get(routes::audit::audit))
         .route("/", get(viewer::index))
         .route("/wall", get(viewer::wall))
         .route("/assets/{*path}", get(viewer::assets))
@@ -154,7 +189,7 @@ pub fn app(state: AppState) -> Router {
         .route("/ingest/osmand", get(osmand::osmand).post(osmand::osmand))
         // Up to five 10 MiB photos: a larger limit than the other routes.
         .route("/api/reports", post(routes::reports::create).layer(DefaultBodyLimit::max(routes::reports::BODY_LIMIT)))
-        .route("/api/reports/{id}", axum::routing::patch(routes::reports::update))
+        .route("/api/reports/{id}", get(routes::reports::one).patch(routes::reports::update))
         .route("/media/{file}", get(routes::reports::media))
         .route("/ws", get(live::ws))
         .route("/events", get(live::events))
@@ -175,9 +210,11 @@ pub fn app(state: AppState) -> Router {
         .fallback(not_found_fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(middleware::from_fn_with_state(auth, crate::auth::authenticate))
         .layer(middleware::from_fn_with_state(state.feeds.clone(), crate::http_feeds::http_feed_layer))
         .layer(middleware::from_fn_with_state(state.metrics.clone(), track_http))
         .layer(TraceLayer::new_for_http())
+        .layer(middleware::from_fn(crate::auth::security_headers))
         .with_state(state)
 }
 

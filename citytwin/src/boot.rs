@@ -8,7 +8,6 @@ use twin_core::store::RecoveryReport;
 use twin_core::BBox;
 use twin_ingest::osmand::DeviceRegistry;
 use twin_layers::ReferenceLayers;
-use twin_runtime::boot::BootError;
 use twin_runtime::RuntimeOptions;
 
 use crate::state::{AppState, City, Parts, DEFAULT_BODY_LIMIT};
@@ -21,6 +20,8 @@ pub struct ServerOptions {
     pub city_bbox: BBox,
     /// OsmAnd tracker registry (`[[devices]]`); empty rejects every device.
     pub devices: Arc<DeviceRegistry>,
+    /// Agencies and grants; by default the Đà Nẵng demo's.
+    pub access: twin_auth::AuthConfig,
 }
 
 impl ServerOptions {
@@ -32,6 +33,7 @@ impl ServerOptions {
             city_name: "city".into(),
             city_bbox: BBox::WORLD,
             devices: Arc::default(),
+            access: twin_auth::danang_demo().unwrap_or_default(),
         }
     }
 }
@@ -51,11 +53,14 @@ impl Running {
 }
 
 /// Opens the store (recovering snapshot + log tail), starts the writer and builds the state with
-/// empty feeds, devices and cameras. Blocking I/O.
-pub fn start(opts: ServerOptions, layers: Arc<ReferenceLayers>) -> Result<Running, BootError> {
+/// empty feeds, devices and cameras, and the accounts of the data dir. Blocking I/O.
+pub fn start(opts: ServerOptions, layers: Arc<ReferenceLayers>) -> anyhow::Result<Running> {
     let data_dir = opts.runtime.data_dir.clone();
+    std::fs::create_dir_all(&data_dir)?;
+    let policy = twin_auth::Policy::new(&opts.access)?;
+    let access = Arc::new(twin_auth::Access::open(&data_dir, policy, opts.access.auth.clone())?);
     let runtime = twin_runtime::start(opts.runtime, &layers)?;
-    let mut parts = Parts::empty(&data_dir);
+    let mut parts = Parts::empty(&data_dir, access);
     parts.layers = layers;
     parts.city = City { name: opts.city_name, bbox: opts.city_bbox };
     parts.body_limit = opts.body_limit;

@@ -21,6 +21,10 @@ pub enum Command {
         config: Option<PathBuf>,
         #[command(flatten)]
         common: CommonArgs,
+        /// Password of the demo accounts (admin, leader, one operator per agency); the default
+        /// `demo` is refused on a non-loopback --listen.
+        #[arg(long, default_value = "demo")]
+        demo_password: String,
     },
     /// Serve a city from its config file.
     Serve {
@@ -29,6 +33,8 @@ pub enum Command {
         #[command(flatten)]
         common: CommonArgs,
     },
+    /// Accounts: people, devices and feed clients of this server's data directory.
+    Users(crate::users_cli::UsersArgs),
     /// Tile tools: offline export of reference layers.
     Tiles {
         #[command(subcommand)]
@@ -89,6 +95,12 @@ pub struct CommonArgs {
     /// Batches that may wait for the writer before ingest answers 503.
     #[arg(long, default_value_t = 1024)]
     pub queue_capacity: usize,
+    /// Seconds a client has to send a request head before its connection is closed.
+    #[arg(long, default_value_t = 10)]
+    pub header_timeout_s: u64,
+    /// Open connections at once.
+    #[arg(long, default_value_t = 10_000)]
+    pub max_connections: usize,
 }
 
 /// The demo config path: `data/danang.toml` under the CWD if present, else the source tree's.

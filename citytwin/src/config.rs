@@ -155,6 +155,16 @@ pub struct CityConfig {
     /// (crate::postgis_backend).
     #[serde(default)]
     pub postgis: Option<crate::postgis_backend::PostgisSection>,
+    /// `[[agencies]]`, `[sensitive]`, `[[grants]]`, `[auth]`: who may see and do what
+    /// (twin_auth::config documents them).
+    #[serde(default)]
+    pub agencies: Vec<twin_auth::Agency>,
+    #[serde(default)]
+    pub sensitive: twin_auth::config::Sensitive,
+    #[serde(default)]
+    pub grants: Vec<twin_auth::Grant>,
+    #[serde(default)]
+    pub auth: twin_auth::AuthSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -162,6 +172,13 @@ pub struct CityConfig {
 pub struct CitySection {
     pub name: String,
     pub bbox: [f64; 4],
+    /// The address clients reach the server at (`https://ioc.example.vn`): links in documents
+    /// are built from it, never from a request's `Host`. Default: the listen address.
+    #[serde(default)]
+    pub public_url: Option<String>,
+    /// Web origins allowed to open `/ws` and `/events` besides `public_url`'s own.
+    #[serde(default)]
+    pub origins: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
@@ -275,6 +292,8 @@ pub struct LoadedConfig {
     pub bbox: BBox,
     pub twin: TwinConfig,
     pub rules: RuleSet,
+    /// The compiled grants.
+    pub policy: twin_auth::Policy,
 }
 
 impl LoadedConfig {
@@ -298,7 +317,8 @@ impl LoadedConfig {
         let bbox = BBox::new(a, b, c, d).map_err(|e| invalid("city.bbox", e.to_string()))?;
         let twin = twin_config(&raw.model).map_err(|(f, r)| invalid(&f, r))?;
         let rules = rule_set(&raw, base_dir).map_err(|(f, r)| invalid(&f, r))?;
-        Ok(Self { path: path.to_path_buf(), base_dir: base_dir.to_path_buf(), raw, bbox, twin, rules })
+        let policy = twin_auth::Policy::new(&raw.access()).map_err(|e| invalid("grants", e.to_string()))?;
+        Ok(Self { path: path.to_path_buf(), base_dir: base_dir.to_path_buf(), raw, bbox, twin, rules, policy })
     }
 
     pub fn fsync_policy(&self) -> FsyncPolicy {
@@ -307,6 +327,18 @@ impl LoadedConfig {
             FsyncMode::Interval => {
                 FsyncPolicy::Interval(Duration::from_millis(self.raw.store.fsync_interval_ms.max(1)))
             }
+        }
+    }
+}
+
+impl CityConfig {
+    /// The access sections as twin-auth reads them.
+    pub fn access(&self) -> twin_auth::AuthConfig {
+        twin_auth::AuthConfig {
+            agencies: self.agencies.clone(),
+            sensitive: self.sensitive.clone(),
+            grants: self.grants.clone(),
+            auth: self.auth.clone(),
         }
     }
 }

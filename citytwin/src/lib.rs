@@ -7,12 +7,14 @@
 #![allow(clippy::result_large_err)]
 
 pub mod app;
+pub mod auth;
 pub mod boot;
 pub mod cli;
 pub mod config;
 pub mod decode_cli;
 pub mod http_feeds;
 pub mod http_metrics;
+pub mod listener;
 pub mod ogc;
 pub mod params;
 pub mod postgis_backend;
@@ -22,5 +24,6 @@ pub mod serve;
 pub mod simulate_cli;
 pub mod state;
 pub mod tiles_cli;
+pub mod users_cli;
 #[cfg(feature = "cameras")]
 pub mod vision_cli;

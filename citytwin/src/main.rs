@@ -55,10 +55,11 @@ fn keep_freed_memory_in_the_heap() {}
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Demo { config, common } => {
-            citytwin::serve::run(config.unwrap_or_else(default_demo_config), common, true).await
+        Command::Demo { config, common, demo_password } => {
+            citytwin::serve::run(config.unwrap_or_else(default_demo_config), common, Some(demo_password)).await
         }
-        Command::Serve { config, common } => citytwin::serve::run(config, common, false).await,
+        Command::Serve { config, common } => citytwin::serve::run(config, common, None).await,
+        Command::Users(args) => citytwin::users_cli::run(args),
         Command::Tiles { command } => citytwin::tiles_cli::run(command),
         Command::Simulate { command } => citytwin::simulate_cli::run(command),
         #[cfg(feature = "cameras")]

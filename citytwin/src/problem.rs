@@ -47,6 +47,9 @@ pub struct Problem {
     pub rejected: Option<Vec<RejectedItem>>,
     #[serde(skip)]
     pub retry_after: Option<u32>,
+    /// The `WWW-Authenticate` challenge of a 401.
+    #[serde(skip)]
+    pub www_authenticate: Option<String>,
 }
 
 /// The one mapping of a refused submission: 503 with Retry-After, 1 s for a full queue (it drains
@@ -80,6 +83,7 @@ impl Problem {
             offset: None,
             rejected: None,
             retry_after: None,
+            www_authenticate: None,
         }
     }
 
@@ -121,6 +125,9 @@ impl IntoResponse for Problem {
         h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         if let Some(secs) = self.retry_after {
             h.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        if let Some(v) = self.www_authenticate.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {
+            h.insert(header::WWW_AUTHENTICATE, v);
         }
         res
     }

@@ -58,13 +58,58 @@ pub fn runtime_options(config: &LoadedConfig, common: &CommonArgs) -> RuntimeOpt
     }
 }
 
-/// `citytwin serve` and `citytwin demo`: runs until SIGINT or SIGTERM, then flushes the log.
-pub async fn run(config_path: PathBuf, common: CommonArgs, demo: bool) -> anyhow::Result<()> {
+/// The demo's accounts, and the refusals that keep a server from being reachable without
+/// protection: a non-loopback address needs an admin account, and the demo's well-known default
+/// password stays on loopback.
+fn prepare_accounts(
+    config: &LoadedConfig,
+    common: &CommonArgs,
+    demo_password: Option<&str>,
+    access: &twin_auth::Access,
+) -> anyhow::Result<()> {
+    let loopback = common.listen.ip().is_loopback();
+    if let Some(password) = demo_password {
+        if !loopback && password == DEMO_PASSWORD {
+            anyhow::bail!(
+                "--listen {}: the demo's accounts have the well-known password `{DEMO_PASSWORD}`; \
+                 listen on 127.0.0.1 or give --demo-password",
+                common.listen
+            );
+        }
+        let created = crate::users_cli::demo_accounts(&common.data_dir, &config.raw.agencies, password)?;
+        access.reload_if_changed()?;
+        if !created.is_empty() {
+            tracing::info!(accounts = %created.join(", "), "demo accounts created");
+        }
+        let mut names = vec!["admin".to_owned(), "leader".to_owned()];
+        names.extend(config.raw.agencies.iter().map(|a| a.id.as_str().to_owned()));
+        let shown = if password == DEMO_PASSWORD { password } else { "(the --demo-password you gave)" };
+        println!("sign in as {} with the password {shown}", names.join(", "));
+    } else if !loopback && access.admins() == 0 {
+        anyhow::bail!(
+            "--listen {}: no admin account in {}; add one first: citytwin users add NAME --role admin --data-dir {}",
+            common.listen,
+            common.data_dir.display(),
+            common.data_dir.display()
+        );
+    }
+    Ok(())
+}
+
+/// The demo's default password (loopback only).
+pub const DEMO_PASSWORD: &str = "demo";
+
+/// `citytwin serve` and `citytwin demo` (with the demo accounts' password): runs until SIGINT
+/// or SIGTERM, then flushes the log.
+pub async fn run(config_path: PathBuf, common: CommonArgs, demo_password: Option<String>) -> anyhow::Result<()> {
+    let demo = demo_password.is_some();
     let config = LoadedConfig::load(&config_path)?;
     let layers = load_layers(&config)?;
     let opts = runtime_options(&config, &common);
     let data_dir = opts.data_dir.clone();
     std::fs::create_dir_all(&data_dir).with_context(|| format!("cannot create data dir {}", data_dir.display()))?;
+    let access = Arc::new(twin_auth::Access::open(&data_dir, config.policy.clone(), config.raw.auth.clone())?);
+    prepare_accounts(&config, &common, demo_password.as_deref(), &access)?;
     let running = {
         let layers = layers.clone();
         tokio::task::spawn_blocking(move || twin_runtime::start(opts, &layers)).await??
@@ -110,12 +155,31 @@ pub async fn run(config_path: PathBuf, common: CommonArgs, demo: bool) -> anyhow
             #[cfg(feature = "cameras")]
             cameras,
             viewer: Arc::new(ViewerSettings::new(&raw.viewer)),
+            access: access.clone(),
+            public_url: String::new(),
+            origins: raw.city.origins.clone(),
+            data_dir: data_dir.clone(),
         },
     );
     let listener = tokio::net::TcpListener::bind(common.listen)
         .await
         .with_context(|| format!("cannot listen on {}", common.listen))?;
     let addr = listener.local_addr()?;
+    let mut state = state;
+    state.public_url = raw.city.public_url.clone().unwrap_or_else(|| format!("http://{addr}")).trim_end_matches('/').into();
+    // `citytwin users …` on a running server: applied within seconds.
+    let reload = access.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(2));
+        loop {
+            every.tick().await;
+            match reload.reload_if_changed() {
+                Ok(true) => tracing::info!("accounts reloaded"),
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, "accounts not reloaded; the previous ones stay in force"),
+            }
+        }
+    });
     if demo {
         // After the bind: the demo's trackers and GTFS-realtime poller talk to this address.
         let ctx = twin_demo::DemoContext {
@@ -137,7 +201,11 @@ pub async fn run(config_path: PathBuf, common: CommonArgs, demo: bool) -> anyhow
         let _ = stop_tx.send(true);
     });
     let mut graceful = stop_rx.clone();
-    let serve = axum::serve(listener, crate::app::app(state)).with_graceful_shutdown(async move {
+    let limits = crate::listener::Limits {
+        header_read_timeout: Duration::from_secs(common.header_timeout_s.max(1)),
+        max_connections: common.max_connections,
+    };
+    let serve = crate::listener::serve(listener, crate::app::app(state), limits, async move {
         let _ = graceful.wait_for(|s| *s).await;
     });
     // Live streams (SSE, WebSocket) never end on their own: give open requests a moment, then stop.

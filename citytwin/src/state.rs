@@ -59,6 +59,14 @@ pub struct AppState {
     pub cameras: Arc<twin_cameras::CameraRegistry>,
     /// The `[viewer]` section (wall layouts) served by `/api/viewer`.
     pub viewer: Arc<ViewerSettings>,
+    /// Accounts, tokens, tickets and the compiled grants.
+    pub auth: crate::auth::AuthLayer,
+    /// Where clients reach this server (`[city] public_url`): links are built from it.
+    pub public_url: Arc<str>,
+    /// Web origins allowed to open live sessions.
+    pub origins: Arc<[String]>,
+    /// The data directory (the log, for the audit trail).
+    pub data_dir: Arc<std::path::Path>,
 }
 
 /// The parts of [`AppState`] that are not the core.
@@ -73,11 +81,15 @@ pub struct Parts {
     #[cfg(feature = "cameras")]
     pub cameras: Arc<twin_cameras::CameraRegistry>,
     pub viewer: Arc<ViewerSettings>,
+    pub access: Arc<twin_auth::Access>,
+    pub public_url: String,
+    pub origins: Vec<String>,
+    pub data_dir: std::path::PathBuf,
 }
 
 impl Parts {
     /// Empty parts around a data directory (tests, tools): no layers, devices, cameras or walls.
-    pub fn empty(data_dir: &std::path::Path) -> Self {
+    pub fn empty(data_dir: &std::path::Path, access: Arc<twin_auth::Access>) -> Self {
         Self {
             layers: Arc::default(),
             city: City { name: "city".into(), bbox: BBox::WORLD },
@@ -89,6 +101,10 @@ impl Parts {
             #[cfg(feature = "cameras")]
             cameras: Arc::default(),
             viewer: Arc::default(),
+            access,
+            public_url: "http://localhost".into(),
+            origins: Vec::new(),
+            data_dir: data_dir.to_path_buf(),
         }
     }
 }
@@ -114,6 +130,10 @@ impl AppState {
             #[cfg(feature = "cameras")]
             cameras: parts.cameras,
             viewer: parts.viewer,
+            auth: crate::auth::AuthLayer::new(parts.access),
+            public_url: parts.public_url.trim_end_matches('/').into(),
+            origins: parts.origins.into(),
+            data_dir: parts.data_dir.into(),
         }
     }
 
@@ -143,6 +163,12 @@ impl FromRef<AppState> for Core {
 impl FromRef<AppState> for Arc<Metrics> {
     fn from_ref(st: &AppState) -> Self {
         st.metrics.clone()
+    }
+}
+
+impl FromRef<AppState> for crate::auth::AuthLayer {
+    fn from_ref(st: &AppState) -> Self {
+        st.auth.clone()
     }
 }
 

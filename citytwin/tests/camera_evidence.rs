@@ -1,6 +1,7 @@
 //! `GET /api/cameras/{id}/evidence[/{file}]` over a camera whose evidence folder holds saved
 //! alerts: listing newest first, the JPEG and its sidecar, and names that are not ours refused.
 
+#![cfg(feature = "cameras")]
 #![allow(clippy::unwrap_used)] // tests may unwrap
 
 mod common;

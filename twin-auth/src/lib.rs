@@ -35,6 +35,7 @@ pub mod oauth;
 pub mod oidc;
 pub mod policy;
 pub mod ratelimit;
+pub mod service;
 pub mod ticket;
 pub mod users;
 
@@ -44,10 +45,11 @@ pub use config::{
 pub use jwt::{parse_bearer, Claims, SigningKey, TokenError};
 pub use oauth::{parse_basic_auth, OAuthError, TokenRequest, TokenResponse, TokenService};
 pub use policy::{
-    authorize, property_filter, Action, Decision, Owner, Permissions, Policy, Principal, PropertyFilter, Resource,
+    authorize, can_read_entity, property_filter, redact_entity, with_entity_resource, Action, AGENCY_PROPERTY, Decision, Owner, Permissions, Policy, Principal, PropertyFilter, Resource,
     VisibilityClass,
 };
 pub use ratelimit::{LimiterConfig, LoginLimiter, RateLimited};
+pub use service::{Access, AccessError};
 pub use ticket::{parse_ticket, Ticket, TicketError, TicketStore};
 pub use users::{Account, UserError, UserStore};
 

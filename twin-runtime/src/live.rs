@@ -16,13 +16,40 @@ use crate::geojson::{alert_json, entity_feature};
 /// How often a session flushes its pending delta.
 pub const DELTA_INTERVAL: Duration = Duration::from_millis(100);
 
-/// An entity as published: what filtering needs plus its ready-made GeoJSON feature.
+/// An entity as published: the entity (without its track) and its ready-made GeoJSON feature.
 #[derive(Debug)]
 pub struct EntityView {
     pub id: EntityId,
     pub kind: EntityKind,
     pub position: Option<Position>,
+    pub entity: Entity,
     pub feature: Value,
+}
+
+/// What one session's caller may see, applied to every entity and alert before it is sent. The
+/// server implements it over its authorisation policy.
+pub trait Clip: Send + Sync {
+    /// Kinds the caller may read some of; a subscription is narrowed to them.
+    fn kinds(&self) -> KindFilter;
+    /// The entity as the caller may see it: `None` when not visible, a redacted copy when some
+    /// properties are hidden, the entity itself otherwise.
+    fn view<'a>(&self, e: &'a Entity) -> Option<std::borrow::Cow<'a, Entity>>;
+    /// Whether an alert about an entity of `kind` may be sent.
+    fn alert(&self, kind: EntityKind) -> bool {
+        self.kinds().contains(kind)
+    }
+}
+
+/// Sees everything (tools and tests that run without identities).
+pub struct Unclipped;
+
+impl Clip for Unclipped {
+    fn kinds(&self) -> KindFilter {
+        KindFilter::ALL
+    }
+    fn view<'a>(&self, e: &'a Entity) -> Option<std::borrow::Cow<'a, Entity>> {
+        Some(std::borrow::Cow::Borrowed(e))
+    }
 }
 
 #[derive(Debug)]
@@ -94,9 +121,10 @@ impl LiveHub {
         if !p.upserts.is_empty() || !p.removes.is_empty() {
             let upserts = p
                 .upserts
-                .iter()
+                .into_iter()
                 .map(|e| {
-                    Arc::new(EntityView { id: e.id, kind: e.kind, position: e.position, feature: entity_feature(e) })
+                    let feature = entity_feature(&e);
+                    Arc::new(EntityView { id: e.id, kind: e.kind, position: e.position, entity: e, feature })
                 })
                 .collect();
             let _ = self.tx.send(Arc::new(LiveEvent::Delta { seq: p.seq, upserts, removes: p.removes }));
@@ -253,14 +281,22 @@ impl ServerMsg {
 }
 
 /// Current entities matching `sub`, as features.
-pub fn snapshot(twin: &RwLock<Twin>, sub: &Subscription) -> (Vec<Value>, HashSet<EntityId>) {
+pub fn snapshot(twin: &RwLock<Twin>, sub: &Subscription, clip: &dyn Clip) -> (Vec<Value>, HashSet<EntityId>) {
     let twin = twin.read();
+    let kinds: KindFilter = sub.kinds.kinds().filter(|k| clip.kinds().contains(*k)).collect();
     let hits: Vec<_> = match sub.bbox {
-        Some(b) => twin.in_bbox(b, sub.kinds),
-        None => twin.entities().filter(|e| sub.kinds.contains(e.kind)).collect(),
+        Some(b) => twin.in_bbox(b, kinds),
+        None => twin.entities().filter(|e| kinds.contains(e.kind)).collect(),
     };
-    let ids = hits.iter().map(|e| e.id).collect();
-    (hits.into_iter().map(entity_feature).collect(), ids)
+    let mut ids = HashSet::new();
+    let mut features = Vec::with_capacity(hits.len());
+    for e in hits {
+        if let Some(v) = clip.view(e) {
+            ids.insert(e.id);
+            features.push(entity_feature(&v));
+        }
+    }
+    (features, ids)
 }
 
 /// One client's session: snapshot, then batched deltas and alerts until the client goes away.
@@ -271,9 +307,10 @@ pub async fn run_session(
     mut sub: Subscription,
     mut control: Option<mpsc::Receiver<Subscription>>,
     out: mpsc::Sender<ServerMsg>,
+    clip: Arc<dyn Clip>,
 ) {
     let mut rx = hub.subscribe();
-    let (features, mut known) = snapshot(&twin, &sub);
+    let (features, mut known) = snapshot(&twin, &sub, &*clip);
     if out.send(ServerMsg::Snapshot(features)).await.is_err() {
         return;
     }
@@ -294,10 +331,18 @@ pub async fn run_session(
                     LiveEvent::Delta { seq: s, upserts, removes } => {
                         seq = *s;
                         for v in upserts {
-                            if sub.matches(v.kind, v.position) {
+                            let seen = if sub.matches(v.kind, v.position) { clip.view(&v.entity) } else { None };
+                            if let Some(seen) = seen {
                                 known.insert(v.id);
                                 rm.remove(&v.id);
-                                up.insert(v.id, v.clone());
+                                let v = match seen {
+                                    std::borrow::Cow::Borrowed(_) => v.clone(),
+                                    std::borrow::Cow::Owned(e) => {
+                                        let feature = entity_feature(&e);
+                                        Arc::new(EntityView { id: e.id, kind: e.kind, position: e.position, entity: e, feature })
+                                    }
+                                };
+                                up.insert(v.id, v);
                             } else if known.remove(&v.id) {
                                 // Left the subscription (moved out of the box): the client drops it.
                                 up.remove(&v.id);
@@ -312,7 +357,7 @@ pub async fn run_session(
                         }
                     }
                     LiveEvent::Alert { kind, position, alert } => {
-                        if sub.kinds.contains(*kind) && (sub.bbox.is_none() || sub.matches(*kind, *position))
+                        if clip.alert(*kind) && sub.kinds.contains(*kind) && (sub.bbox.is_none() || sub.matches(*kind, *position))
                             && out.send(ServerMsg::Alert(alert.clone())).await.is_err()
                         {
                             return;
@@ -323,7 +368,7 @@ pub async fn run_session(
                     tracing::debug!(missed = n, "live client lagged; resending a snapshot");
                     up.clear();
                     rm.clear();
-                    let (features, ids) = snapshot(&twin, &sub);
+                    let (features, ids) = snapshot(&twin, &sub, &*clip);
                     known = ids;
                     if out.send(ServerMsg::Snapshot(features)).await.is_err() {
                         return;
@@ -336,7 +381,7 @@ pub async fn run_session(
                     sub = s;
                     up.clear();
                     rm.clear();
-                    let (features, ids) = snapshot(&twin, &sub);
+                    let (features, ids) = snapshot(&twin, &sub, &*clip);
                     known = ids;
                     if out.send(ServerMsg::Snapshot(features)).await.is_err() {
                         return;

@@ -54,6 +54,29 @@ fn max_zoom<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u8, D::Error> {
     Ok(z)
 }
 
+/// What a caller sees of the live layers: its visibility class keys the cache (one cache per
+/// class, not per user), the filter draws the tile. Reference layers are the same for everyone.
+#[derive(Clone)]
+pub struct TileView {
+    /// `None`: everything (the cache key is the layer name alone).
+    pub class: Option<String>,
+    pub filter: Arc<dyn twin_tiles::live::EntityFilter + Send>,
+}
+
+impl TileView {
+    /// Sees every entity.
+    pub fn all() -> Self {
+        Self { class: None, filter: Arc::new(twin_tiles::live::ShowAll) }
+    }
+
+    pub fn key<'a>(&self, layer: &'a TileLayer) -> std::borrow::Cow<'a, str> {
+        match (&self.class, layer.is_live()) {
+            (Some(c), true) => std::borrow::Cow::Owned(format!("{}@{c}", layer.name())),
+            _ => std::borrow::Cow::Borrowed(layer.name()),
+        }
+    }
+}
+
 /// Default highest zoom served; live tiles are tracked (so cached and announced to subscribers)
 /// up to it.
 pub const TRACKED_MAX_ZOOM: u8 = 18;
@@ -212,8 +235,16 @@ impl TileService {
     }
 
     /// The tile at `version` if the cache has it in the wanted encoding (cheap: no drawing, no gzip).
-    pub fn cached(&self, layer: &TileLayer, tile: TileCoord, version: u64, gzipped: bool) -> Option<Rendered> {
-        self.cached_named(layer.name(), tile, version, gzipped)
+    /// `view` keys the cache: one cache per visibility class of live tiles.
+    pub fn cached(
+        &self,
+        layer: &TileLayer,
+        tile: TileCoord,
+        version: u64,
+        gzipped: bool,
+        view: &TileView,
+    ) -> Option<Rendered> {
+        self.cached_named(&view.key(layer), tile, version, gzipped)
     }
 
     fn cached_named(&self, name: &str, tile: TileCoord, version: u64, gzipped: bool) -> Option<Rendered> {
@@ -236,20 +267,22 @@ impl TileService {
         version: u64,
         twin: &RwLock<Twin>,
         gzipped: bool,
+        view: &TileView,
     ) -> Result<Rendered, TileError> {
+        let key = view.key(layer);
         let variant = if gzipped { GZIP } else { PLAIN };
-        if let Some(bytes) = self.cache.get_variant(layer.name(), variant, tile, version) {
+        if let Some(bytes) = self.cache.get_variant(&key, variant, tile, version) {
             return Ok(Rendered { bytes, gzipped });
         }
-        let raw = match self.cache.get(layer.name(), tile, version) {
+        let raw = match self.cache.get(&key, tile, version) {
             Some(b) => b,
             None => {
                 let bytes = {
                     let twin = twin.read();
-                    self.renderer.render(layer, tile, &twin, now())?
+                    self.renderer.render_for(layer, tile, &twin, now(), view.filter.as_ref())?
                 };
                 let b = Arc::new(bytes);
-                self.cache.put(layer.name(), tile, version, b.clone());
+                self.cache.put(&key, tile, version, b.clone());
                 b
             }
         };
@@ -257,7 +290,7 @@ impl TileService {
             return Ok(Rendered { bytes: raw, gzipped: false });
         }
         let z = Arc::new(gzip(&raw));
-        self.cache.put_variant(layer.name(), GZIP, tile, version, z.clone());
+        self.cache.put_variant(&key, GZIP, tile, version, z.clone());
         Ok(Rendered { bytes: z, gzipped: true })
     }
 

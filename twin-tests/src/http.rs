@@ -30,9 +30,19 @@ impl Reply {
 }
 
 /// A client with generous timeouts (a loaded CI machine) that never turns statuses into errors.
+/// Which token a request carries.
+#[derive(Clone)]
+enum Credentials {
+    /// The harness's token for the URL's server (see [`crate::auth`]).
+    Harness,
+    Token(String),
+    None,
+}
+
 #[derive(Clone)]
 pub struct Client {
     agent: ureq::Agent,
+    credentials: Credentials,
 }
 
 impl Default for Client {
@@ -49,18 +59,55 @@ impl Client {
             .max_idle_connections_per_host(64)
             .build()
             .new_agent();
-        Self { agent }
+        Self { agent, credentials: Credentials::Harness }
+    }
+
+    /// The same client without any token.
+    pub fn anonymous(&self) -> Self {
+        Self { agent: self.agent.clone(), credentials: Credentials::None }
+    }
+
+    /// The same client with another account's token.
+    pub fn with_token(&self, token: &str) -> Self {
+        Self { agent: self.agent.clone(), credentials: Credentials::Token(token.to_owned()) }
+    }
+
+    fn bearer(&self, url: &str) -> Option<String> {
+        match &self.credentials {
+            Credentials::Harness => crate::auth::token_for(url),
+            Credentials::Token(t) => Some(t.clone()),
+            Credentials::None => None,
+        }
+        .map(|t| format!("Bearer {t}"))
     }
 
     pub fn get(&self, url: &str) -> Result<Reply, ureq::Error> {
-        let resp = self.agent.get(url).call()?;
-        into_reply(resp)
+        let mut req = self.agent.get(url);
+        if let Some(b) = self.bearer(url) {
+            req = req.header("authorization", &b);
+        }
+        into_reply(req.call()?)
+    }
+
+    /// GET with extra headers.
+    pub fn get_with(&self, url: &str, headers: &[(&str, &str)]) -> Result<Reply, ureq::Error> {
+        let mut req = self.agent.get(url);
+        if let Some(b) = self.bearer(url) {
+            req = req.header("authorization", &b);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        into_reply(req.call()?)
     }
 
     /// POST a body with a content type.
     pub fn post(&self, url: &str, content_type: &str, body: &[u8]) -> Result<Reply, ureq::Error> {
-        let resp = self.agent.post(url).header("content-type", content_type).send(body)?;
-        into_reply(resp)
+        let mut req = self.agent.post(url).header("content-type", content_type);
+        if let Some(b) = self.bearer(url) {
+            req = req.header("authorization", &b);
+        }
+        into_reply(req.send(body)?)
     }
 
     /// GET that must succeed with JSON; panics otherwise (test helper).

@@ -1,6 +1,7 @@
 //! End-to-end test support: a guard that runs the real `citytwin` binary, blocking HTTP, WebSocket
 //! and SSE clients, observation builders and a reader for the durable log's segment files.
 
+pub mod auth;
 pub mod http;
 pub mod live;
 pub mod loadgen;

@@ -18,6 +18,7 @@ pub struct WsSubscriber {
 impl WsSubscriber {
     /// Connects to `ws://addr/ws` and sends `{"type":"subscribe","bbox":…,"kinds":…}`.
     pub fn connect(ws_url: &str, bbox: [f64; 4], kinds: &[&str]) -> Self {
+        let ws_url = &crate::auth::with_ticket(ws_url);
         let host = ws_url.trim_start_matches("ws://").split('/').next().unwrap_or_default();
         let stream = TcpStream::connect(host).unwrap_or_else(|e| panic!("connect {host}: {e}"));
         let _ = stream.set_nodelay(true);
@@ -28,6 +29,28 @@ impl WsSubscriber {
         let sub = json!({"type": "subscribe", "bbox": bbox, "kinds": kinds});
         socket.send(Message::text(sub.to_string())).unwrap_or_else(|e| panic!("send subscription: {e}"));
         Self { socket }
+    }
+
+    /// Sends a raw text message; whether the server then closed the session (within 10 s).
+    pub fn send_raw(&mut self, text: &str) -> bool {
+        if self.socket.send(Message::text(text.to_owned())).is_err() {
+            return true;
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            let _ = self.socket.get_mut().set_read_timeout(Some(left.max(Duration::from_millis(1))));
+            match self.socket.read() {
+                Ok(Message::Close(_)) => return true,
+                Ok(_) => {}
+                Err(tungstenite::Error::Io(e))
+                    if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) =>
+                {
+                    return false;
+                }
+                Err(_) => return true,
+            }
+        }
+        false
     }
 
     /// The next JSON text message, or `None` once `deadline` passes. Pings are answered by the
@@ -88,6 +111,7 @@ pub struct SseStream {
 impl SseStream {
     /// Opens `url` (e.g. `http://addr/events`) and waits for the response head.
     pub fn open(url: &str) -> Self {
+        let url = &crate::auth::with_ticket(url);
         let agent = ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
         let resp =
             agent.get(url).header("accept", "text/event-stream").call().unwrap_or_else(|e| panic!("GET {url}: {e}"));

@@ -97,6 +97,13 @@ impl Server {
         let out = File::create(&stdout_path).unwrap_or_else(|e| panic!("create {stdout_path:?}: {e}"));
         let err = File::create(&stderr_path).unwrap_or_else(|e| panic!("create {stderr_path:?}: {e}"));
 
+        let args_str: Vec<&str> = args.iter().map(AsRef::as_ref).collect();
+        if args_str.first() == Some(&"serve") {
+            if let Some(dir) = args_str.iter().position(|a| *a == "--data-dir").and_then(|i| args_str.get(i + 1)) {
+                let _ = fs::create_dir_all(dir);
+                crate::auth::ensure_harness_admin(&binary_path(), Path::new(dir));
+            }
+        }
         let mut cmd = Command::new(binary_path());
         cmd.args(args.iter().map(AsRef::as_ref))
             .args(["--listen", "127.0.0.1:0"])
@@ -115,6 +122,7 @@ impl Server {
         loop {
             let stdout = read_lossy(&stdout_path);
             if let Some(addr) = parse_listen_addr(&stdout) {
+                sign_in_harness(addr, &args_str);
                 return Launch::Listening(Server {
                     child: Some(child),
                     base_url: format!("http://{addr}"),
@@ -221,6 +229,26 @@ impl Drop for Server {
         if thread::panicking() {
             eprintln!("{}", self.stderr_tail());
         }
+    }
+}
+
+/// Signs the harness in to a server that just started: its admin (serve) or the demo's admin.
+fn sign_in_harness(addr: SocketAddr, args: &[&str]) {
+    let (user, password) = match args.first() {
+        Some(&"demo") => {
+            let password = args
+                .iter()
+                .position(|a| *a == "--demo-password")
+                .and_then(|i| args.get(i + 1))
+                .copied()
+                .unwrap_or(crate::auth::DEMO_PASSWORD);
+            (crate::auth::DEMO_ADMIN, password)
+        }
+        _ => (crate::auth::HARNESS_USER, crate::auth::HARNESS_PASSWORD),
+    };
+    // A data dir without the account (a test's own) simply leaves the harness anonymous.
+    if let Ok(token) = crate::auth::sign_in(&format!("http://{addr}"), user, password) {
+        crate::auth::register(addr, token);
     }
 }
 

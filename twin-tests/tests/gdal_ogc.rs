@@ -13,8 +13,15 @@ use serde_json::Value;
 use twin_tests::http::Client;
 use twin_tests::server::{workspace_root, Server};
 
+/// Runs a GDAL tool; GDAL sends the harness's bearer token for the server it is pointed at, as
+/// QGIS and GDAL users configure it (`GDAL_HTTP_HEADERS`).
 fn gdal(tool: &str, args: &[&str]) -> Output {
-    Command::new(tool).args(args).output().unwrap_or_else(|e| {
+    let mut cmd = Command::new(tool);
+    let token = args.iter().find(|a| a.contains("http://")).and_then(|a| twin_tests::auth::token_for(&a[a.find("http://").unwrap_or(0)..]));
+    if let Some(t) = token {
+        cmd.env("GDAL_HTTP_HEADERS", format!("Authorization: Bearer {t}"));
+    }
+    cmd.args(args).output().unwrap_or_else(|e| {
         panic!("cannot run `{tool}` ({e}): install GDAL's command-line tools (`apt-get install -y gdal-bin`)")
     })
 }

@@ -3,7 +3,7 @@
 use twin_core::{EntityKind, KindFilter, Timestamp, Twin};
 
 use crate::coord::TileCoord;
-use crate::live::{live_layers, LiveOptions};
+use crate::live::{live_layers, EntityFilter, LiveOptions, ShowAll};
 use crate::mvt::{encode_tile, LayerBuilder};
 use crate::reference::ReferenceIndex;
 use crate::TileError;
@@ -77,7 +77,19 @@ impl TileRenderer {
         twin: &Twin,
         now: Timestamp,
     ) -> Result<Vec<u8>, TileError> {
-        let layers = self.layers(layer, tile, twin, now)?;
+        self.render_for(layer, tile, twin, now, &ShowAll)
+    }
+
+    /// The tile as a caller with these grants sees it.
+    pub fn render_for(
+        &self,
+        layer: &TileLayer,
+        tile: TileCoord,
+        twin: &Twin,
+        now: Timestamp,
+        filter: &dyn EntityFilter,
+    ) -> Result<Vec<u8>, TileError> {
+        let layers = self.layers(layer, tile, twin, now, filter)?;
         Ok(encode_tile(&layers))
     }
 
@@ -87,12 +99,13 @@ impl TileRenderer {
         tile: TileCoord,
         twin: &Twin,
         now: Timestamp,
+        filter: &dyn EntityFilter,
     ) -> Result<Vec<LayerBuilder>, TileError> {
         let eps = if tile.z() >= self.full_detail_zoom { 0.0 } else { self.simplify };
         let (extent, buffer) = (self.live.extent, self.live.buffer);
         Ok(match layer {
-            TileLayer::Live => live_layers(twin, tile, KindFilter::ALL, now, &self.live)?,
-            TileLayer::Kind(k) => live_layers(twin, tile, KindFilter::only(*k), now, &self.live)?,
+            TileLayer::Live => live_layers(twin, tile, KindFilter::ALL, now, &self.live, filter)?,
+            TileLayer::Kind(k) => live_layers(twin, tile, KindFilter::only(*k), now, &self.live, filter)?,
             TileLayer::Reference(name) => match self.reference.layer(name) {
                 Some(l) => vec![l.render(tile, extent, buffer, eps)],
                 None => return Err(TileError::UnknownLayer(name.clone())),

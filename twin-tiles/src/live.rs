@@ -48,16 +48,48 @@ pub fn is_stale(e: &Entity, now: Timestamp, opts: &LiveOptions) -> bool {
 }
 
 /// The live layers of one tile for the kinds in `kinds`.
+/// Which live entities a tile shows: a caller's grants (the server implements it over its
+/// policy). Hexagons aggregate, so they count only the kinds shown in full.
+pub trait EntityFilter: Sync {
+    /// Kinds of which some entities are shown.
+    fn kinds(&self) -> KindFilter;
+    /// Kinds whose every entity is shown.
+    fn whole_kinds(&self) -> KindFilter;
+    fn shows(&self, e: &Entity) -> bool;
+}
+
+/// Shows every entity.
+pub struct ShowAll;
+
+impl EntityFilter for ShowAll {
+    fn kinds(&self) -> KindFilter {
+        KindFilter::ALL
+    }
+    fn whole_kinds(&self) -> KindFilter {
+        KindFilter::ALL
+    }
+    fn shows(&self, _: &Entity) -> bool {
+        true
+    }
+}
+
+fn both(a: KindFilter, b: KindFilter) -> KindFilter {
+    a.kinds().filter(|k| b.contains(*k)).collect()
+}
+
 pub fn live_layers(
     twin: &Twin,
     tile: TileCoord,
     kinds: KindFilter,
     now: Timestamp,
     opts: &LiveOptions,
+    filter: &dyn EntityFilter,
 ) -> Result<Vec<LayerBuilder>, TileError> {
     if tile.z() <= opts.hexagon_max_zoom {
-        return Ok(hexagon_layer(twin, tile, kinds, opts)?.into_iter().collect());
+        return Ok(hexagon_layer(twin, tile, both(kinds, filter.whole_kinds()), opts)?.into_iter().collect());
     }
+    let kinds = both(kinds, filter.kinds());
+    let whole = filter.whole_kinds();
     let b = tile.buffered_bounds(opts.buffer, opts.extent);
     let bbox = to_bbox(b.west, b.south, b.east, b.north)?;
     let rect = ClipRect::buffered(opts.extent, opts.buffer);
@@ -67,6 +99,9 @@ pub fn live_layers(
     let per_layer = hits.len() / kinds.kinds().count().max(1);
     for e in hits {
         let Some(p) = e.position else { continue };
+        if !whole.contains(e.kind) && !filter.shows(e) {
+            continue;
+        }
         let (px, py) = tile.project(p.lon, p.lat, opts.extent);
         if !rect.contains((px, py)) {
             continue;

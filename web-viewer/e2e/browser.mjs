@@ -60,3 +60,31 @@ export async function canvasStats(page, selector) {
     return out;
   }, selector);
 }
+
+/**
+ * Signs every page of `ctx` in as `user` (the demo's admin by default): a password token from
+ * the server, put where the viewer keeps its session, so pages open signed in. Returns the
+ * token for the script's own API calls.
+ */
+export async function signIn(ctx, base, user = 'admin', password = 'demo') {
+  const r = await fetch(base + '/auth/token', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'password', username: user, password }),
+  });
+  if (!r.ok) throw new Error(`sign-in as ${user}: ${r.status} ${await r.text()}`);
+  const a = await r.json();
+  // No refresh token: pages would spend the same one in turn (it rotates). A run is shorter
+  // than the access token's lifetime.
+  const session = JSON.stringify({ access: a.access_token, expiresAt: Date.now() + a.expires_in * 1000, user });
+  await ctx.addInitScript((s) => {
+    if (!sessionStorage.getItem('citytwin.session')) sessionStorage.setItem('citytwin.session', s);
+  }, session);
+  return a.access_token;
+}
+
+/** `fetch` of a JSON document with the bearer token. */
+export function apiWith(base, token) {
+  return (p, init = {}) =>
+    fetch(base + p, { ...init, headers: { ...(init.headers ?? {}), Authorization: `Bearer ${token}` } }).then((r) => r.json());
+}

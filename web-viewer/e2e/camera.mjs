@@ -6,7 +6,7 @@
 //   DEADLINE_S  how long to wait for the first detection (default 240: the detector is slow in debug)
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { launch, watchRequests } from './browser.mjs';
+import { apiWith, launch, signIn, watchRequests } from './browser.mjs';
 
 const BASE = process.env.CITYTWIN_URL ?? 'http://127.0.0.1:8080';
 const OUT = resolve(process.env.E2E_OUT ?? '../target/viewer-e2e');
@@ -20,7 +20,9 @@ const check = (ok, what) => {
 const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
 
-const { cameras } = await fetch(BASE + '/api/cameras').then((r) => r.json());
+const ctx = await launch();
+const api = apiWith(BASE, await signIn(ctx, BASE));
+const { cameras } = await api('/api/cameras');
 const camera = cameras.find((c) => c.id === (process.env.CAMERA_ID ?? cameras[0]?.id));
 if (!camera) {
   console.log(`FAIL the server lists no camera (${JSON.stringify(cameras)}); run the demo without --no-cameras`);
@@ -28,7 +30,6 @@ if (!camera) {
 }
 check(camera.footprint?.type === 'Polygon', `/api/cameras lists ${camera.id} with a footprint polygon`);
 
-const ctx = await launch();
 try {
   const page = ctx.pages()[0] ?? await ctx.newPage();
   const problems = watchRequests(page, new URL(BASE).origin);

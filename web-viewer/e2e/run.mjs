@@ -2,7 +2,7 @@
 // Usage: CITYTWIN_URL=http://127.0.0.1:PORT node e2e/run.mjs  (screenshots into E2E_OUT, default ../target/viewer-e2e)
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { canvasStats, launch, watchRequests } from './browser.mjs';
+import { apiWith, canvasStats, launch, signIn, watchRequests } from './browser.mjs';
 
 const BASE = process.env.CITYTWIN_URL ?? 'http://127.0.0.1:8080';
 const OUT = resolve(process.env.E2E_OUT ?? '../target/viewer-e2e');
@@ -12,13 +12,16 @@ const check = (ok, what) => {
   console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
   if (!ok) failures.push(what);
 };
-const api = (p, init) => fetch(BASE + p, init).then((r) => r.json());
+let api;
+let token;
 
 async function waitFor(page, fn, arg, timeout = 30_000) {
   return page.waitForFunction(fn, arg, { timeout, polling: 100 });
 }
 
 const ctx = await launch();
+token = await signIn(ctx, BASE);
+api = apiWith(BASE, token);
 try {
   // ---- the viewer ----
   const page = ctx.pages()[0] ?? await ctx.newPage();
@@ -109,7 +112,7 @@ try {
     // A new observation moves its marker within a second. The unit is ours alone (the demo's feeds
     // keep updating their own entities and would race with the test), placed beside the clicked one.
     const post = (lon, lat) => fetch(BASE + '/ingest/observations', {
-      method: 'POST', headers: { 'content-type': 'application/json' },
+      method: 'POST', headers: { 'content-type': 'application/json', Authorization: `Bearer ${token}` },
       body: JSON.stringify([{ kind: 'police_unit', id: 'e2e-unit', time: new Date().toISOString(), lon, lat, heading: 45 }]),
     });
     const [lon, lat] = target.pos;

@@ -8,7 +8,9 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use crate::params::Params;
+use crate::auth::Caller;
 use crate::problem::Problem;
+use twin_auth::{Action, Owner, Resource};
 use crate::state::AppState;
 use twin_cameras::evidence::EvidenceName;
 
@@ -35,7 +37,9 @@ pub fn parse_lon_lat(raw: &str) -> Result<(f64, f64), String> {
     responses(
         (status = 200, description = "{cameras: [{id, name, position, heading, source, replay, footprint, status: {state, frames, fps, last_error, …}}]}"),
         (status = 400, body = Problem, content_type = "application/problem+json", description = "covering is not lon,lat")))]
-pub async fn list(State(st): State<AppState>, p: Params) -> Result<Json<Value>, Problem> {
+pub async fn list(State(st): State<AppState>, caller: Caller, p: Params) -> Result<Json<Value>, Problem> {
+    let cameras = Resource::Entity { kind: twin_core::EntityKind::Camera, class: None, owner: Owner::NONE };
+    caller.check(Action::Read, &cameras, "cameras")?;
     let covering =
         p.get("covering").map(|raw| parse_lon_lat(raw).map_err(|e| Problem::bad_param("covering", e))).transpose()?;
     let cameras: Vec<Value> = st
@@ -53,7 +57,13 @@ pub async fn list(State(st): State<AppState>, p: Params) -> Result<Json<Value>, 
     responses(
         (status = 200, content_type = "image/jpeg", description = "last analysed frame, faces pixelated"),
         (status = 404, body = Problem, content_type = "application/problem+json", description = "no such camera, or no frame yet")))]
-pub async fn snapshot(State(st): State<AppState>, Path(id): Path<String>) -> Result<impl IntoResponse, Problem> {
+pub async fn snapshot(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, Problem> {
+    // Frames show people: only for those granted them; others see no such camera.
+    caller.check(Action::Read, &Resource::CameraFrames(Owner::NONE), &format!("camera `{id}`"))?;
     let cam = st.cameras.get(&id).ok_or_else(|| Problem::not_found(format!("no camera `{id}`")))?;
     let jpeg = tokio::task::spawn_blocking(move || cam.snapshot_jpeg())
         .await
@@ -72,7 +82,12 @@ fn internal(slug: &str, detail: impl Into<String>) -> Problem {
     responses(
         (status = 200, description = "{camera, evidence: [{file, alert, time, url, sidecar, sidecar_url}]}, newest first"),
         (status = 404, body = Problem, content_type = "application/problem+json", description = "no such camera")))]
-pub async fn evidence_list(State(st): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
+pub async fn evidence_list(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, Problem> {
+    caller.check(Action::Read, &Resource::Evidence(Owner::NONE), &format!("camera `{id}`"))?;
     let cam = st.cameras.get(&id).ok_or_else(|| Problem::not_found(format!("no camera `{id}`")))?;
     let Some(store) = cam.evidence().cloned() else {
         return Ok(Json(json!({ "camera": id, "evidence": [] })));
@@ -94,8 +109,10 @@ pub async fn evidence_list(State(st): State<AppState>, Path(id): Path<String>) -
         (status = 404, body = Problem, content_type = "application/problem+json", description = "no such camera or file")))]
 pub async fn evidence_file(
     State(st): State<AppState>,
+    caller: Caller,
     Path((id, file)): Path<(String, String)>,
 ) -> Result<impl IntoResponse, Problem> {
+    caller.check(Action::Read, &Resource::Evidence(Owner::NONE), &format!("camera `{id}`"))?;
     let cam = st.cameras.get(&id).ok_or_else(|| Problem::not_found(format!("no camera `{id}`")))?;
     let name = EvidenceName::parse(&file).ok_or_else(|| {
         Problem::bad_param("file", format!("`{file}` is not an evidence file name (yyyymmddThhmmssZ-<alert>.jpg|json)"))

@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use twin_core::{Entity, EntityId, Position};
 use twin_runtime::live::without_track;
 
+use crate::auth::Caller;
 use crate::params::Params;
 use crate::problem::Problem;
 use crate::routes::docs::{Feature, FeatureCollection};
@@ -38,9 +39,9 @@ fn entity_id(raw: &str) -> Result<EntityId, Problem> {
         ("limit" = Option<usize>, Query, description = "most features returned (default 10000)"),
     ),
     responses((status = 200, body = FeatureCollection), (status = 400, body = Problem, content_type = "application/problem+json")))]
-pub async fn list(State(st): State<AppState>, p: Params) -> Result<Response, Problem> {
+pub async fn list(State(st): State<AppState>, caller: Caller, p: Params) -> Result<Response, Problem> {
     let bbox = p.bbox()?;
-    let kinds = p.kinds()?;
+    let kinds = caller.kinds(p.kinds()?);
     let limit = p.usize("limit", MAX_LIMIT)?.unwrap_or(DEFAULT_LIMIT);
     let twin = st.twin.clone();
     json_off_workers(GEOJSON, move || {
@@ -48,8 +49,13 @@ pub async fn list(State(st): State<AppState>, p: Params) -> Result<Response, Pro
         let copied: Vec<Entity> = {
             let twin = twin.read();
             match bbox {
-                Some(b) => twin.in_bbox(b, kinds).into_iter().take(limit).map(without_track).collect(),
-                None => twin.entities().filter(|e| kinds.contains(e.kind)).take(limit).map(without_track).collect(),
+                Some(b) => twin.in_bbox(b, kinds).into_iter().filter_map(|e| caller.view(e)).take(limit).collect(),
+                None => twin
+                    .entities()
+                    .filter(|e| kinds.contains(e.kind))
+                    .filter_map(|e| caller.view(e))
+                    .take(limit)
+                    .collect(),
             }
         };
         feature_collection(copied.iter().map(entity_feature).collect())
@@ -61,11 +67,12 @@ pub async fn list(State(st): State<AppState>, p: Params) -> Result<Response, Pro
 #[utoipa::path(get, path = "/api/entities/{id}", tag = "entities",
     params(("id" = u64, Path, description = "entity id")),
     responses((status = 200, body = Feature), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn one(State(st): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
+pub async fn one(State(st): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
     let id = entity_id(&id)?;
     let twin = st.twin.read();
-    let e = twin.get(id).ok_or_else(|| Problem::not_found(format!("no entity {id}")))?;
-    Ok(Json(entity_feature(e)))
+    // Not visible reads exactly like not there.
+    let e = twin.get(id).and_then(|e| caller.view(e)).ok_or_else(|| Problem::not_found(format!("no entity {id}")))?;
+    Ok(Json(entity_feature(&e)))
 }
 
 /// The entity's recent track as a LineString Feature with a `times` array (RFC 3339, one per vertex).
@@ -74,17 +81,22 @@ pub async fn one(State(st): State<AppState>, Path(id): Path<String>) -> Result<J
         ("from" = Option<String>, Query, description = "RFC 3339, inclusive"),
         ("to" = Option<String>, Query, description = "RFC 3339, inclusive")),
     responses((status = 200, body = Feature), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn track(State(st): State<AppState>, Path(id): Path<String>, p: Params) -> Result<Json<Value>, Problem> {
+pub async fn track(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    p: Params,
+) -> Result<Json<Value>, Problem> {
     let id = entity_id(&id)?;
     let from = p.time("from")?;
     let to = p.time("to")?;
     let twin = st.twin.read();
-    let e = twin.get(id).ok_or_else(|| Problem::not_found(format!("no entity {id}")))?;
+    let e = twin.get(id).filter(|e| caller.can_read(e)).ok_or_else(|| Problem::not_found(format!("no entity {id}")))?;
     let points: Vec<_> =
         e.track.iter().filter(|t| from.is_none_or(|f| t.time >= f) && to.is_none_or(|x| t.time <= x)).collect();
     let coords: Vec<[f64; 2]> = points.iter().map(|t| [t.position.lon, t.position.lat]).collect();
     let times: Vec<String> = points.iter().map(|t| rfc3339(t.time)).collect();
-    let mut f = entity_feature(e);
+    let mut f = entity_feature(&caller.view(e).unwrap_or_else(|| without_track(e)));
     f["geometry"] = json!({"type": "LineString", "coordinates": coords});
     f["properties"]["times"] = json!(times);
     Ok(Json(f))
@@ -96,7 +108,7 @@ pub async fn track(State(st): State<AppState>, Path(id): Path<String>, p: Params
         ("k" = Option<usize>, Query, description = "how many (default 10)"),
         ("kind" = Option<String>, Query, description = "comma list of kinds")),
     responses((status = 200, body = FeatureCollection), (status = 400, body = Problem, content_type = "application/problem+json")))]
-pub async fn nearest(State(st): State<AppState>, p: Params) -> Result<Json<Value>, Problem> {
+pub async fn nearest(State(st): State<AppState>, caller: Caller, p: Params) -> Result<Json<Value>, Problem> {
     let lon = p.required_f64("lon")?;
     let lat = p.required_f64("lat")?;
     let center = Position::new(lon, lat);
@@ -105,10 +117,24 @@ pub async fn nearest(State(st): State<AppState>, p: Params) -> Result<Json<Value
         return Err(Problem::bad_param(field, format!("({lon}, {lat}) is not a WGS84 position")));
     }
     let k = p.usize("k", MAX_K)?.unwrap_or(10);
-    let kinds = p.kinds()?;
+    let kinds = caller.kinds(p.kinds()?);
     let twin = st.twin.read();
-    let features =
-        twin.nearest(center, k, kinds).into_iter().map(|(e, d)| entity_feature_with_distance(e, d)).collect();
+    // Invisible entities of a readable kind (another agency's, a sensitive class) are skipped by
+    // asking the index for more; the kinds were narrowed first, so this is rare.
+    let mut want = k;
+    let features = loop {
+        let hits = twin.nearest(center, want, kinds);
+        let exhausted = hits.len() < want;
+        let visible: Vec<Value> = hits
+            .into_iter()
+            .filter_map(|(e, d)| caller.view(e).map(|v| entity_feature_with_distance(&v, d)))
+            .take(k)
+            .collect();
+        if visible.len() == k || exhausted || want >= MAX_K * 4 {
+            break visible;
+        }
+        want = (want * 4).min(MAX_K * 4);
+    };
     Ok(Json(feature_collection(features)))
 }
 
@@ -122,10 +148,11 @@ pub async fn nearest(State(st): State<AppState>, p: Params) -> Result<Json<Value
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn within(
     State(st): State<AppState>,
+    caller: Caller,
     p: Params,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
-    let kinds = p.kinds()?;
+    let kinds = caller.kinds(p.kinds()?);
     let body = body.map_err(|e| body_problem(&e, st.body_limit))?;
     let v: Value = serde_json::from_slice(&body).map_err(|e| {
         Problem::new(StatusCode::BAD_REQUEST, "malformed-json", format!("body is not JSON: {e}")).field("body")
@@ -136,7 +163,8 @@ pub async fn within(
     // The point-in-polygon pass is CPU work: off the async workers, under the read lock only while
     // it selects, then serialised after the lock is released.
     json_off_workers(GEOJSON, move || {
-        let copied: Vec<Entity> = twin.read().within_polygon(&area, kinds).into_iter().map(without_track).collect();
+        let copied: Vec<Entity> =
+            twin.read().within_polygon(&area, kinds).into_iter().filter_map(|e| caller.view(e)).collect();
         feature_collection(copied.iter().map(entity_feature).collect())
     })
     .await
@@ -148,8 +176,9 @@ pub async fn within(
         ("bbox" = Option<String>, Query, description = "default: the city bbox"),
         ("kind" = Option<String>, Query, description = "comma list of kinds")),
     responses((status = 200, body = FeatureCollection), (status = 400, body = Problem, content_type = "application/problem+json")))]
-pub async fn h3(State(st): State<AppState>, p: Params) -> Result<Json<Value>, Problem> {
-    let kinds = p.kinds()?;
+pub async fn h3(State(st): State<AppState>, caller: Caller, p: Params) -> Result<Json<Value>, Problem> {
+    // Counts reveal presence: only kinds whose every entity the caller may read are counted.
+    let kinds = caller.kinds(p.kinds()?).kinds().filter(|k| caller.principal().sees_every(*k)).collect();
     let bbox = p.bbox()?.unwrap_or(st.city_bbox);
     let twin = st.twin.read();
     let base = twin.config().h3_resolution;

@@ -14,15 +14,17 @@ use twin_feeds::feeds::Published;
 
 /// Every feed: counters (received, accepted, rejected by reason, throttled), last message, rate,
 /// stale flag and connection state, plus recent `feed_stale` alerts and the ingest queue depth.
-#[utoipa::path(get, path = "/api/feeds", tag = "ops", responses((status = 200, description = "feed health")))]
-pub async fn list(State(st): State<AppState>) -> Json<Value> {
+#[utoipa::path(get, path = "/api/feeds", tag = "ops", responses((status = 200, description = "feed health"),
+    (status = 403, body = Problem, content_type = "application/problem+json")))]
+pub async fn list(State(st): State<AppState>, caller: crate::auth::Caller) -> Result<Json<Value>, Problem> {
+    caller.check(twin_auth::Action::Read, &twin_auth::Resource::Metrics, "feed health")?;
     let stale: Vec<twin_core::Alert> =
         st.twin.read().alerts().iter().filter(|a| a.rule_kind == twin_core::RuleKind::FeedStale).cloned().collect();
-    Json(json!({
+    Ok(Json(json!({
         "feeds": st.feeds.snapshot(),
         "alerts": stale.iter().map(twin_runtime::geojson::alert_json).collect::<Vec<_>>(),
         "queue_depth": st.queue_depth(),
-    }))
+    })))
 }
 
 /// An HTTP-date (RFC 9110 IMF-fixdate) for Unix seconds.
@@ -47,7 +49,7 @@ pub fn not_modified(headers: &HeaderMap, version: &Published) -> bool {
 /// A GTFS-realtime feed the server publishes (`vehicle-positions.pb`: the demo's buses;
 /// `replay-*.pb`: replayed real captures). Answers 304 to a matching `If-None-Match` or a fresh
 /// `If-Modified-Since`.
-#[utoipa::path(get, path = "/demo/gtfs-rt/{file}", tag = "feeds",
+#[utoipa::path(get, path = "/demo/gtfs-rt/{file}", tag = "feeds", security(()),
     params(("file" = String, Path, description = "e.g. vehicle-positions.pb")),
     responses(
         (status = 200, content_type = "application/x-protobuf", description = "GTFS-realtime FeedMessage"),

@@ -24,7 +24,7 @@ fn font_problem(e: FontError) -> Problem {
 }
 
 /// A 256-code-point glyph range of a fontstack (comma list; the first served font is used).
-#[utoipa::path(get, path = "/fonts/{fontstack}/{range}.pbf", tag = "tiles",
+#[utoipa::path(get, path = "/fonts/{fontstack}/{range}.pbf", tag = "tiles", security(()),
     params(("fontstack" = String, Path, description = "e.g. `Noto Sans Regular`"),
         ("range" = String, Path, description = "e.g. `0-255`, `7680-7935`")),
     responses((status = 200, content_type = "application/x-protobuf", description = "glyph protobuf"),

@@ -12,6 +12,7 @@ use axum::Json;
 use serde_json::{json, Value};
 use twin_core::EntityId;
 
+use crate::auth::Caller;
 use crate::params::Params;
 use crate::problem::Problem;
 use crate::routes::json_off_workers;
@@ -28,10 +29,10 @@ const DEFAULT_WINDOW_MS: i64 = 2 * 3600 * 1000;
         ("kind" = Option<String>, Query, description = "comma list of kinds")),
     responses((status = 200, description = "tracks of every entity in the window"),
         (status = 400, body = Problem, content_type = "application/problem+json")))]
-pub async fn history(State(st): State<AppState>, p: Params) -> Result<Response, Problem> {
+pub async fn history(State(st): State<AppState>, caller: Caller, p: Params) -> Result<Response, Problem> {
     let to = p.time("to")?.unwrap_or_else(now);
     let from = p.time("from")?.unwrap_or_else(|| twin_core::Timestamp::from_millis(to.as_millis() - DEFAULT_WINDOW_MS));
-    let kinds = p.kinds()?;
+    let kinds = caller.kinds(p.kinds()?);
     let twin = st.twin.clone();
     json_off_workers("application/json", move || {
         // Under the read lock only the points in the window are copied; the JSON is built after.
@@ -39,7 +40,7 @@ pub async fn history(State(st): State<AppState>, p: Params) -> Result<Response, 
         let tracks: Vec<Track> = {
             let twin = twin.read();
             twin.entities()
-                .filter(|e| kinds.contains(e.kind))
+                .filter(|e| kinds.contains(e.kind) && caller.can_read(e))
                 .filter_map(|e| {
                     let pts: Vec<_> = e.track.iter().filter(|t| t.time >= from && t.time <= to).cloned().collect();
                     (!pts.is_empty()).then(|| (e.id.0, e.kind.as_str(), e.name().to_owned(), pts))
@@ -73,7 +74,12 @@ pub async fn history(State(st): State<AppState>, p: Params) -> Result<Response, 
     responses((status = 200, description = "the readings per numeric property, oldest first"),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn series(State(st): State<AppState>, Path(id): Path<String>, p: Params) -> Result<Json<Value>, Problem> {
+pub async fn series(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    p: Params,
+) -> Result<Json<Value>, Problem> {
     let id = id
         .parse::<u64>()
         .map(EntityId)
@@ -86,7 +92,7 @@ pub async fn series(State(st): State<AppState>, Path(id): Path<String>, p: Param
     let key = p.get("key");
     let (kind, name) = {
         let twin = st.twin.read();
-        let e = twin.get(id).ok_or_else(|| Problem::not_found(format!("no entity {id}")))?;
+        let e = twin.get(id).filter(|e| caller.can_read(e)).ok_or_else(|| Problem::not_found(format!("no entity {id}")))?;
         (e.kind, e.name().to_owned())
     };
     let series: serde_json::Map<String, Value> = st
@@ -124,7 +130,11 @@ mod tests {
     }
 
     async fn get(st: &AppState, uri: &str) -> (StatusCode, Value) {
-        let res = crate::app::app(st.clone()).oneshot(Request::get(uri).body(Body::empty()).unwrap()).await.unwrap();
+        let req = twin_auth::TokenRequest::Password { username: "admin".into(), password: "admin-password".into() };
+        let local = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+        let token = st.auth.access.token(&req, local, twin_runtime::clock::now()).unwrap().access_token;
+        let req = Request::get(uri).header("authorization", format!("Bearer {token}")).body(Body::empty()).unwrap();
+        let res = crate::app::app(st.clone()).oneshot(req).await.unwrap();
         let status = res.status();
         let body = http_body_util::BodyExt::collect(res.into_body()).await.unwrap().to_bytes();
         (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
@@ -133,6 +143,9 @@ mod tests {
     #[tokio::test]
     async fn series_route_returns_readings_since_the_router_was_built() {
         let dir = tempfile::tempdir().unwrap();
+        let mut users = twin_auth::UserStore::new();
+        users.add_user("admin", twin_auth::Role::Admin, None, "admin-password", &mut rand::rngs::OsRng).unwrap();
+        users.save(&dir.path().join(twin_auth::service::USERS_FILE)).unwrap();
         let running = boot::start(ServerOptions::new(dir.path()), Arc::new(ReferenceLayers::default())).unwrap();
         let st = running.state.clone();
         let now = chrono::Utc::now().timestamp_millis();

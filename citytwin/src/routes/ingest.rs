@@ -12,7 +12,12 @@ use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::auth::Caller;
 use crate::problem::{Problem, RejectedItem};
+use twin_auth::{Action, Resource};
+
+/// The ingest source a device account names to post here (`--source observations`).
+pub const SOURCE: &str = "observations";
 use crate::routes::body_problem;
 use crate::state::AppState;
 use twin_ingest::observations::{decode, ItemError};
@@ -40,14 +45,18 @@ fn rejected_item(e: &ItemError) -> RejectedItem {
     responses(
         (status = 200, body = IngestResponse, description = "durable; refused items listed"),
         (status = 400, body = Problem, content_type = "application/problem+json", description = "malformed JSON; names line (NDJSON) or byte offset"),
+        (status = 401, body = Problem, content_type = "application/problem+json", description = "no or invalid token"),
+        (status = 403, body = Problem, content_type = "application/problem+json", description = "the account may not write to this source"),
         (status = 413, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json", description = "every item invalid; names field and item/line"),
         (status = 503, body = Problem, content_type = "application/problem+json", description = "queue full (Retry-After) or log unavailable")))]
 pub async fn observations(
     State(st): State<AppState>,
+    caller: Caller,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<IngestResponse>, Problem> {
+    caller.check(Action::Write, &Resource::IngestSource(SOURCE), "ingest source")?;
     let body = body.map_err(|e| body_problem(&e, st.body_limit))?;
     let ndjson = headers
         .get(header::CONTENT_TYPE)
@@ -88,7 +97,7 @@ pub async fn observations(
         return Err(p);
     }
     let (positions, batch): (Vec<_>, Vec<_>) = decoded.items.into_iter().unzip();
-    let result = st.ingest.submit("http", batch).await?;
+    let result = st.ingest.submit_as(caller.actor(), "http", batch).await?;
     // The model may still refuse an observation it found invalid; map its index back to the body.
     for (i, reason) in result.rejected {
         if let Some(pos) = positions.get(i) {

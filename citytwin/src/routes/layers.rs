@@ -5,7 +5,9 @@ use axum::response::Response;
 use axum::Json;
 use serde_json::{json, Value};
 
+use crate::auth::Caller;
 use crate::params::Params;
+use twin_auth::{Action, Resource};
 use crate::problem::Problem;
 use crate::routes::docs::FeatureCollection;
 use crate::routes::json_off_workers;
@@ -13,9 +15,14 @@ use crate::state::AppState;
 
 /// The loaded reference layers and their feature counts.
 #[utoipa::path(get, path = "/api/layers", tag = "layers", responses((status = 200, description = "{layers: [{name, features}]}")))]
-pub async fn list(State(st): State<AppState>) -> Json<Value> {
-    let layers: Vec<Value> =
-        st.layers.layers.iter().map(|l| json!({"name": l.name, "features": l.features.len()})).collect();
+pub async fn list(State(st): State<AppState>, caller: Caller) -> Json<Value> {
+    let layers: Vec<Value> = st
+        .layers
+        .layers
+        .iter()
+        .filter(|l| caller.check(Action::Read, &Resource::Layer(&l.name), "").is_ok())
+        .map(|l| json!({"name": l.name, "features": l.features.len()}))
+        .collect();
     Json(json!({ "layers": layers }))
 }
 
@@ -23,10 +30,15 @@ pub async fn list(State(st): State<AppState>) -> Json<Value> {
 #[utoipa::path(get, path = "/api/layers/{name}", tag = "layers",
     params(("name" = String, Path), ("bbox" = Option<String>, Query), ("limit" = Option<usize>, Query)),
     responses((status = 200, body = FeatureCollection), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn one(State(st): State<AppState>, Path(name): Path<String>, p: Params) -> Result<Response, Problem> {
+pub async fn one(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    p: Params,
+) -> Result<Response, Problem> {
     let bbox = p.bbox()?;
     let limit = p.usize("limit", 10_000_000)?;
-    if st.layers.get(&name).is_none() {
+    if st.layers.get(&name).is_none() || caller.check(Action::Read, &Resource::Layer(&name), "").is_err() {
         return Err(Problem::not_found(format!("no reference layer `{name}`")));
     }
     // A whole buildings layer is tens of MB of JSON: built and written off the async workers.

@@ -2,6 +2,7 @@
 
 #[cfg(feature = "cameras")]
 pub mod cameras;
+pub mod audit;
 pub mod docs;
 pub mod entities;
 pub mod feeds;

@@ -11,7 +11,9 @@ use crate::ogc::{
     extent, html, layer_feature, live_candidates, queryables, select_entities, select_layer, title, Source,
     CONFORMANCE, CRS84,
 };
+use crate::auth::Caller;
 use crate::params::Params;
+use twin_auth::{Action, Resource};
 use crate::problem::Problem;
 use crate::routes::off_workers;
 use crate::state::AppState;
@@ -38,10 +40,9 @@ fn wants_html(p: &Params, headers: &HeaderMap) -> Result<bool, Problem> {
     }
 }
 
-/// `http://host/ogc`, from the Host header so links work behind any address.
-fn base(headers: &HeaderMap) -> String {
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("127.0.0.1");
-    format!("http://{host}/ogc")
+/// `<public url>/ogc`: links are built from the configured address, never from `Host`.
+fn base(st: &AppState) -> String {
+    format!("{}/ogc", st.public_url)
 }
 
 fn link(href: String, rel: &str, kind: &str, title: &str) -> Value {
@@ -58,15 +59,25 @@ fn html_response(body: String) -> Response {
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
 }
 
-fn find<'a>(st: &'a AppState, id: &str) -> Result<Source<'a>, Problem> {
-    Source::find(&st.layers, id).ok_or_else(|| Problem::not_found(format!("no collection `{id}`")))
+fn find<'a>(st: &'a AppState, caller: &Caller, id: &str) -> Result<Source<'a>, Problem> {
+    Source::find(&st.layers, id)
+        .filter(|s| visible(caller, s))
+        .ok_or_else(|| Problem::not_found(format!("no collection `{id}`")))
+}
+
+/// A collection the caller may read (some) features of.
+fn visible(caller: &Caller, src: &Source<'_>) -> bool {
+    match src {
+        Source::Layer(l) => caller.check(Action::Read, &Resource::Layer(&l.name), "").is_ok(),
+        Source::Live(kind) => caller.principal().entity_kinds().contains(*kind),
+    }
 }
 
 /// Landing page.
-#[utoipa::path(get, path = "/ogc", tag = "ogc", params(("f" = Option<String>, Query)),
+#[utoipa::path(get, path = "/ogc", tag = "ogc", security(()), params(("f" = Option<String>, Query)),
     responses((status = 200, description = "Landing page with links to conformance and collections")))]
 pub async fn landing(State(st): State<AppState>, headers: HeaderMap, p: Params) -> Result<Response, Problem> {
-    let b = base(&headers);
+    let b = base(&st);
     let host = b.trim_end_matches("/ogc");
     let doc = json!({
         "title": format!("CityTwin {}", st.city_name),
@@ -90,9 +101,9 @@ pub async fn landing(State(st): State<AppState>, headers: HeaderMap, p: Params) 
 
 /// An OpenAPI 3.0 description of the `/ogc` resources alone, with paths relative to `/ogc` as OGC
 /// clients expect (GDAL reads the `limit` maximum and the `filter-lang` values from it).
-#[utoipa::path(get, path = "/ogc/api", tag = "ogc", responses((status = 200, description = "OpenAPI 3.0 document")))]
-pub async fn api(headers: HeaderMap) -> Response {
-    let b = base(&headers);
+#[utoipa::path(get, path = "/ogc/api", tag = "ogc", security(()), responses((status = 200, description = "OpenAPI 3.0 document")))]
+pub async fn api(State(st): State<AppState>) -> Response {
+    let b = base(&st);
     let q = |name: &str, schema: Value| json!({"name": name, "in": "query", "required": false, "schema": schema});
     let id = json!({"name": "collectionId", "in": "path", "required": true, "schema": {"type": "string"}});
     let ok = |d: &str| json!({"200": {"description": d}});
@@ -125,7 +136,7 @@ pub async fn api(headers: HeaderMap) -> Response {
 }
 
 /// Conformance classes.
-#[utoipa::path(get, path = "/ogc/conformance", tag = "ogc", params(("f" = Option<String>, Query)),
+#[utoipa::path(get, path = "/ogc/conformance", tag = "ogc", security(()), params(("f" = Option<String>, Query)),
     responses((status = 200, description = "{conformsTo: [...]}")))]
 pub async fn conformance(headers: HeaderMap, p: Params) -> Result<Response, Problem> {
     let doc = json!({ "conformsTo": CONFORMANCE });
@@ -162,9 +173,15 @@ fn collection_doc(st: &AppState, src: &Source<'_>, b: &str) -> Value {
 /// Every reference layer and every live entity kind.
 #[utoipa::path(get, path = "/ogc/collections", tag = "ogc", params(("f" = Option<String>, Query)),
     responses((status = 200, description = "{collections: [...], links}")))]
-pub async fn collections(State(st): State<AppState>, headers: HeaderMap, p: Params) -> Result<Response, Problem> {
-    let b = base(&headers);
-    let list: Vec<Value> = Source::all(&st.layers).iter().map(|s| collection_doc(&st, s, &b)).collect();
+pub async fn collections(
+    State(st): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    p: Params,
+) -> Result<Response, Problem> {
+    let b = base(&st);
+    let list: Vec<Value> =
+        Source::all(&st.layers).iter().filter(|s| visible(&caller, s)).map(|s| collection_doc(&st, s, &b)).collect();
     let doc = json!({
         "collections": list,
         "links": [link(format!("{b}/collections"), "self", JSON, "Collections")],
@@ -181,12 +198,13 @@ pub async fn collections(State(st): State<AppState>, headers: HeaderMap, p: Para
     responses((status = 200, description = "Collection"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn collection(
     State(st): State<AppState>,
+    caller: Caller,
     Path(id): Path<String>,
     headers: HeaderMap,
     p: Params,
 ) -> Result<Response, Problem> {
-    let src = find(&st, &id)?;
-    let doc = collection_doc(&st, &src, &base(&headers));
+    let src = find(&st, &caller, &id)?;
+    let doc = collection_doc(&st, &src, &base(&st));
     if wants_html(&p, &headers)? {
         let body =
             format!("<p>{}</p>{}", html::escape(doc["description"].as_str().unwrap_or_default()), html::links(&doc));
@@ -201,10 +219,11 @@ pub async fn collection(
     responses((status = 200, description = "JSON Schema"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn queryables_doc(
     State(st): State<AppState>,
+    caller: Caller,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
-    let src = find(&st, &id)?;
+    let src = find(&st, &caller, &id)?;
     let props = queryables(&src);
     let list: Vec<Value> = props
         .iter()
@@ -212,7 +231,7 @@ pub async fn queryables_doc(
         .collect();
     let doc = json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": format!("{}/collections/{id}/queryables", base(&headers)),
+        "$id": format!("{}/collections/{id}/queryables", base(&st)),
         "type": "object",
         "title": id,
         "properties": props,
@@ -234,11 +253,12 @@ pub async fn queryables_doc(
         (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn items(
     State(st): State<AppState>,
+    caller: Caller,
     Path(id): Path<String>,
     headers: HeaderMap,
     p: Params,
 ) -> Result<Response, Problem> {
-    let live_kind = match find(&st, &id)? {
+    let live_kind = match find(&st, &caller, &id)? {
         Source::Layer(_) => None,
         Source::Live(kind) => Some(kind),
     };
@@ -250,7 +270,10 @@ pub async fn items(
     let (page, q) = off_workers(move || {
         let page = match live_kind {
             Some(kind) => {
-                let copied = live_candidates(&twin.read(), kind, &q);
+                let mut copied = live_candidates(&twin.read(), kind, &q);
+                if !caller.principal().reads_every(kind) {
+                    copied = copied.iter().filter_map(|e| caller.view(e)).collect();
+                }
                 select_entities(copied, &q)
             }
             None => layers.get(&layer_id).map(|l| select_layer(l, &q)).unwrap_or_default(),
@@ -258,11 +281,11 @@ pub async fn items(
         (page, q)
     })
     .await?;
-    let items_url = format!("{}/collections/{id}/items", base(&headers));
+    let items_url = format!("{}/collections/{id}/items", base(&st));
     let returned = page.features.len();
     let mut links = vec![
         link(format!("{items_url}?{}", with_page(&p, q.offset, q.limit)), "self", GEOJSON, "This page"),
-        link(format!("{}/collections/{id}", base(&headers)), "collection", JSON, "The collection"),
+        link(format!("{}/collections/{id}", base(&st)), "collection", JSON, "The collection"),
     ];
     if q.offset + returned < page.matched {
         let next = with_page(&p, q.offset + returned, q.limit);
@@ -293,11 +316,12 @@ pub async fn items(
     responses((status = 200, description = "GeoJSON Feature"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn item(
     State(st): State<AppState>,
+    caller: Caller,
     Path((id, fid)): Path<(String, String)>,
     headers: HeaderMap,
     p: Params,
 ) -> Result<Response, Problem> {
-    let src = find(&st, &id)?;
+    let src = find(&st, &caller, &id)?;
     let missing = || Problem::not_found(format!("no feature `{fid}` in collection `{id}`"));
     let n: u64 = fid.trim().parse().map_err(|_| missing())?;
     let mut feature = match &src {
@@ -305,10 +329,10 @@ pub async fn item(
         Source::Live(kind) => {
             let twin = st.twin.read();
             let e = twin.get(twin_core::EntityId(n)).filter(|e| e.kind == *kind).ok_or_else(missing)?;
-            entity_feature(e)
+            entity_feature(&caller.view(e).ok_or_else(missing)?)
         }
     };
-    let b = base(&headers);
+    let b = base(&st);
     feature["links"] = json!([
         link(format!("{b}/collections/{id}/items/{fid}"), "self", GEOJSON, "This feature"),
         link(format!("{b}/collections/{id}"), "collection", JSON, "The collection"),

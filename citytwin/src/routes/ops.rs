@@ -8,13 +8,14 @@ use serde::Serialize;
 use serde_json::{json, Map, Value};
 use utoipa::ToSchema;
 
+use crate::auth::Caller;
 use crate::params::Params;
 use crate::problem::Problem;
 use crate::state::AppState;
 use twin_runtime::geojson::alert_json;
 
 /// Liveness: the process answers and the writer accepts work.
-#[utoipa::path(get, path = "/healthz", tag = "ops", responses((status = 200, description = "ok")))]
+#[utoipa::path(get, path = "/healthz", tag = "ops", security(()), responses((status = 200, description = "ok")))]
 pub async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
@@ -34,17 +35,19 @@ pub struct Stats {
     pub queue_depth: usize,
 }
 
-/// Counts per kind, total, log sequence and uptime.
+/// Counts per kind (of the kinds the caller sees in full), total, log sequence and uptime.
 #[utoipa::path(get, path = "/api/stats", tag = "ops", responses((status = 200, body = Stats)))]
-pub async fn stats(State(st): State<AppState>) -> Json<Stats> {
+pub async fn stats(State(st): State<AppState>, caller: Caller) -> Json<Stats> {
     let (counts, alerts) = {
         let twin = st.twin.read();
-        (twin.counts(), twin.alerts().len())
+        (twin.counts(), twin.alerts().iter().filter(|a| caller.can_read_alert(a.entity_kind)).count())
     };
+    let visible: Vec<(twin_core::EntityKind, u64)> =
+        counts.iter().filter(|(k, _)| caller.principal().sees_every(*k)).map(|(k, n)| (k, u64::from(n))).collect();
     Json(Stats {
         city: st.city_name.clone(),
-        total: counts.total(),
-        counts: counts.iter().map(|(k, n)| (k.as_str().to_owned(), Value::from(n))).collect(),
+        total: visible.iter().map(|(_, n)| n).sum(),
+        counts: visible.iter().map(|(k, n)| (k.as_str().to_owned(), Value::from(*n))).collect(),
         log_seq: st.log_seq(),
         uptime_s: st.started.elapsed().as_secs_f64(),
         alerts,
@@ -57,21 +60,32 @@ pub async fn stats(State(st): State<AppState>) -> Json<Stats> {
 #[utoipa::path(get, path = "/api/alerts", tag = "ops",
     params(("limit" = Option<usize>, Query, description = "default 100")),
     responses((status = 200, body = crate::routes::docs::AlertList, description = "newest first"), (status = 400, body = Problem, content_type = "application/problem+json")))]
-pub async fn alerts(State(st): State<AppState>, p: Params) -> Result<Json<Value>, Problem> {
+pub async fn alerts(State(st): State<AppState>, caller: Caller, p: Params) -> Result<Json<Value>, Problem> {
     let limit = p.usize("limit", 100_000)?.unwrap_or(100);
     // Copied under the read lock, serialised after it.
-    let recent: Vec<twin_core::Alert> = st.twin.read().alerts().iter().rev().take(limit).cloned().collect();
+    let recent: Vec<twin_core::Alert> = st
+        .twin
+        .read()
+        .alerts()
+        .iter()
+        .rev()
+        .filter(|a| caller.can_read_alert(a.entity_kind))
+        .take(limit)
+        .cloned()
+        .collect();
     let list: Vec<Value> = recent.iter().map(alert_json).collect();
     Ok(Json(json!({ "alerts": list })))
 }
 
 /// Prometheus text exposition.
-#[utoipa::path(get, path = "/metrics", tag = "ops", responses((status = 200, content_type = "text/plain", description = "Prometheus text format")))]
-pub async fn metrics(State(st): State<AppState>) -> impl IntoResponse {
+#[utoipa::path(get, path = "/metrics", tag = "ops", responses((status = 200, content_type = "text/plain", description = "Prometheus text format"),
+    (status = 403, body = Problem, content_type = "application/problem+json")))]
+pub async fn metrics(State(st): State<AppState>, caller: Caller) -> Result<impl IntoResponse, Problem> {
+    caller.check(twin_auth::Action::Read, &twin_auth::Resource::Metrics, "metrics")?;
     let counts = st.twin.read().counts();
     let mut text = st.metrics.render(&counts, st.queue_depth(), st.log_seq(), st.started.elapsed());
     text.push_str(&twin_feeds::feeds::render_metrics(&st.feeds));
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text)
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text))
 }
 
 /// A plain page with counts per kind and links to the API, until the web viewer exists.

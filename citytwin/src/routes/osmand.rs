@@ -16,7 +16,9 @@ use serde::Serialize;
 use twin_ingest::osmand::{parse_json, parse_query, Fix, OsmandError};
 use utoipa::ToSchema;
 
+use crate::auth::{denied, Caller};
 use crate::problem::Problem;
+use twin_auth::{authorize, parse_basic_auth, Action, Decision, Principal, Resource};
 use crate::routes::body_problem;
 use crate::state::AppState;
 use twin_runtime::clock::now;
@@ -64,10 +66,43 @@ fn fixes(query: Option<&str>, headers: &HeaderMap, body: &[u8]) -> Result<Vec<Fi
     parse_query(text.trim()).map(|f| vec![f])
 }
 
+/// Who sends: a bearer token's account, else the device of Basic auth, else the device named by
+/// the report's `id` with its secret in `key=` (as Traccar users know it).
+fn tracker(
+    st: &AppState,
+    caller: &Caller,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    fixes: &[Fix],
+) -> Result<std::sync::Arc<Principal>, Problem> {
+    if !caller.principal().is_anonymous() {
+        return Ok(caller.0.clone());
+    }
+    let unauthenticated = || denied(Decision::Unauthenticated, "");
+    let basic = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).filter(|v| v.starts_with("Basic "));
+    let (name, secret) = match basic {
+        Some(v) => parse_basic_auth(v).map_err(|_| unauthenticated())?,
+        None => {
+            let key = query
+                .and_then(|q| form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "key").map(|(_, v)| v.into_owned()))
+                .ok_or_else(unauthenticated)?;
+            // One request, one device: its id names the account.
+            let id = fixes.first().map(|f| f.device_id.clone()).ok_or_else(unauthenticated)?;
+            if fixes.iter().any(|f| f.device_id != id) {
+                return Err(denied(Decision::Forbidden, ""));
+            }
+            (id, key)
+        }
+    };
+    st.auth.access.device(&name, &secret).map(std::sync::Arc::new).map_err(|_| unauthenticated())
+}
+
 /// Ingests tracker reports (OsmAnd query/form parameters or Traccar Client JSON).
 #[utoipa::path(post, path = "/ingest/osmand", tag = "ingest",
+    security(("bearer" = []), ("osmand_key" = []), ("basic" = [])),
     params(
         ("id" = Option<String>, Query, description = "device id (also `deviceid`)"),
+        ("key" = Option<String>, Query, description = "the device's secret (the account named by `id`), unless Basic auth or a bearer token is sent"),
         ("lat" = Option<f64>, Query, description = "WGS84 latitude"),
         ("lon" = Option<f64>, Query, description = "WGS84 longitude"),
         ("timestamp" = Option<String>, Query, description = "Unix seconds, Unix milliseconds or ISO 8601; default: receive time"),
@@ -81,11 +116,14 @@ fn fixes(query: Option<&str>, headers: &HeaderMap, body: &[u8]) -> Result<Vec<Fi
     responses(
         (status = 200, body = OsmandResponse, description = "durable"),
         (status = 400, body = Problem, content_type = "application/problem+json", description = "missing id/lat/lon, bad number, position or timestamp"),
+        (status = 401, body = Problem, content_type = "application/problem+json", description = "no or wrong key/credentials"),
+        (status = 403, body = Problem, content_type = "application/problem+json", description = "the account may not report for this device"),
         (status = 404, body = Problem, content_type = "application/problem+json", description = "device not in the registry"),
         (status = 422, body = Problem, content_type = "application/problem+json", description = "refused by the model"),
         (status = 503, body = Problem, content_type = "application/problem+json", description = "queue full (Retry-After)")))]
 pub async fn osmand(
     State(st): State<AppState>,
+    caller: Caller,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -95,6 +133,16 @@ pub async fn osmand(
         tracing::debug!(reason = e.reason(), error = %e, "osmand report refused");
         problem(&e)
     })?;
+    let device = tracker(&st, &caller, query.as_deref(), &headers, &fixes)?;
+    for f in &fixes {
+        let own = format!("{SOURCE}:{}", f.device_id);
+        let allowed = [own.as_str(), SOURCE]
+            .iter()
+            .any(|s| authorize(&device, Action::Write, &Resource::IngestSource(s)).is_allowed());
+        if !allowed {
+            return Err(denied(Decision::Forbidden, ""));
+        }
+    }
     let received = now();
     let batch = {
         let registry = &st.devices;
@@ -105,7 +153,7 @@ pub async fn osmand(
             .map_err(|e| problem(&e))?
     };
     let n = batch.len();
-    let result = st.ingest.submit(SOURCE, batch).await?;
+    let result = st.ingest.submit_as(device.actor(), SOURCE, batch).await?;
     if result.accepted == 0 && n > 0 {
         let reason = result.rejected.first().map(|(_, r)| r.clone()).unwrap_or_default();
         return Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-observation", reason));

@@ -18,7 +18,9 @@ use twin_ingest::reports::{
 };
 use utoipa::ToSchema;
 
+use crate::auth::Caller;
 use crate::problem::Problem;
+use twin_auth::{Action, Owner, Resource};
 use crate::state::AppState;
 use twin_feeds::reports::{ReportRecord, THUMB_EXT};
 use twin_runtime::clock::now;
@@ -178,8 +180,11 @@ fn media_url(sha256: &str, ext: &str) -> String {
         (status = 503, body = Problem, content_type = "application/problem+json", description = "queue full (Retry-After)")))]
 pub async fn create(
     State(st): State<AppState>,
+    caller: Caller,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<(StatusCode, [(header::HeaderName, String); 1], Json<ReportCreated>), Problem> {
+    // Filed by the citizen app, the hotline's operators or the web form's client account.
+    caller.check(Action::Write, &Resource::IngestSource(twin_feeds::feeds::REPORTS_FEED), "report source")?;
     let multipart = multipart.map_err(|e| {
         Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "not-multipart", e.body_text()).field("content-type")
     })?;
@@ -234,8 +239,11 @@ pub async fn create(
     .map_err(|e| internal("report storage task failed", e))?
     .map_err(|e| internal("cannot store the report", e))?;
 
-    let obs = observation(&id, position, location_source, channel, category, &description, &photos, received);
-    let result = st.ingest.submit(SOURCE, vec![obs]).await.map_err(Problem::from)?;
+    let mut obs = observation(&id, position, location_source, channel, category, &description, &photos, received);
+    if let Some(agency) = routed_agency(&st, category) {
+        obs.properties.insert(twin_auth::AGENCY_PROPERTY.into(), PropertyValue::Text(agency.to_owned()));
+    }
+    let result = st.ingest.submit_as(caller.actor(), SOURCE, vec![obs]).await.map_err(Problem::from)?;
     if result.accepted == 0 {
         let reason = result.rejected.first().map(|(_, r)| r.clone()).unwrap_or_default();
         return Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-observation", reason));
@@ -294,6 +302,66 @@ fn observation(
     }
 }
 
+/// The agency a report of `category` is routed to, when the city has it (issue-level routing
+/// rules with deadlines are the cases' job).
+fn routed_agency(st: &AppState, category: Category) -> Option<&'static str> {
+    let agency = match category {
+        Category::TrafficJam | Category::Infrastructure => "transport",
+        Category::Flooding | Category::Environment => "environment",
+        Category::Fire => "fire",
+        Category::Accident => "police",
+        Category::Other => return None,
+    };
+    st.auth.access.policy().has_agency(agency).then_some(agency)
+}
+
+/// The report's entity as the caller may see it: 404 when it does not exist or is not visible,
+/// 403 for a write the caller may not make.
+fn check_report(st: &AppState, caller: &Caller, id: &str, action: Action) -> Result<Option<String>, Problem> {
+    let twin = st.twin.read();
+    let what = format!("report `{id}`");
+    let e = twin
+        .id_of(EntityKind::CitizenReport, id)
+        .and_then(|eid| twin.get(eid))
+        .ok_or_else(|| Problem::not_found(format!("no {what}")).field("id"))?;
+    let agency = e.properties.get(twin_auth::AGENCY_PROPERTY).and_then(PropertyValue::as_str).map(str::to_owned);
+    twin_auth::with_entity_resource(e, |r| caller.check(action, r, &what))?;
+    Ok(agency)
+}
+
+/// One report with its private record; the reporter's contact only for those granted it (the
+/// agency the report is routed to, leaders).
+#[utoipa::path(get, path = "/api/reports/{id}", tag = "reports",
+    params(("id" = String, Path, description = "report id from POST /api/reports")),
+    responses((status = 200, description = "{id, received, channel, category, photos, agency_id?, reporter_contact?}"),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn one(State(st): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<serde_json::Value>, Problem> {
+    let agency = check_report(&st, &caller, &id, Action::Read)?;
+    let store = st.reports.clone();
+    let lookup = id.clone();
+    let record = tokio::task::spawn_blocking(move || store.record(&lookup))
+        .await
+        .map_err(|e| internal("report lookup task failed", e))?
+        .map_err(|e| internal("cannot read the report", e))?
+        .ok_or_else(|| Problem::not_found(format!("no report `{id}`")).field("id"))?;
+    let owner_agency = agency.map(twin_core::AgencyId);
+    let owner = Owner { agency: owner_agency.as_ref(), ..Owner::NONE };
+    let contact_resource = Resource::Property { kind: EntityKind::CitizenReport, name: "contact", owner };
+    let may_see_contact = twin_auth::authorize(caller.principal(), Action::Read, &contact_resource).is_allowed();
+    let mut doc = serde_json::json!({
+        "id": record.id,
+        "received": twin_runtime::clock::rfc3339(twin_core::Timestamp::from_millis(record.received_ms)),
+        "channel": record.channel,
+        "category": record.category,
+        "photos": record.photos,
+        "agency_id": owner_agency.as_ref().map(twin_core::AgencyId::as_str),
+    });
+    if may_see_contact {
+        doc["reporter_contact"] = serde_json::json!(record.reporter_contact);
+    }
+    Ok(Json(doc))
+}
+
 /// Moves a report through its workflow (new → acknowledged → dispatched → resolved).
 #[utoipa::path(patch, path = "/api/reports/{id}", tag = "reports",
     params(("id" = String, Path, description = "report id from POST /api/reports")),
@@ -305,9 +373,11 @@ fn observation(
         (status = 503, body = Problem, content_type = "application/problem+json", description = "queue full (Retry-After)")))]
 pub async fn update(
     State(st): State<AppState>,
+    caller: Caller,
     Path(id): Path<String>,
     update: Result<Json<StatusUpdate>, JsonRejection>,
 ) -> Result<Json<StatusUpdated>, Problem> {
+    check_report(&st, &caller, &id, Action::Write)?;
     let Json(update) =
         update.map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "invalid-body", e.body_text()).field("status"))?;
     let status: ReportStatus = update.status.parse().map_err(|e: ReportError| report_problem(&e))?;
@@ -331,7 +401,7 @@ pub async fn update(
         status: Some(status.as_str().to_owned()),
         properties: Properties::new(),
     };
-    let result = st.ingest.submit(SOURCE, vec![obs]).await.map_err(Problem::from)?;
+    let result = st.ingest.submit_as(caller.actor(), SOURCE, vec![obs]).await.map_err(Problem::from)?;
     if result.accepted == 0 {
         let reason = result.rejected.first().map(|(_, r)| r.clone()).unwrap_or_default();
         return Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-observation", reason));
@@ -345,8 +415,11 @@ pub async fn update(
     responses(
         (status = 200, description = "the image", content_type = "image/jpeg"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn media(State(st): State<AppState>, Path(file): Path<String>) -> Result<Response, Problem> {
+pub async fn media(State(st): State<AppState>, caller: Caller, Path(file): Path<String>) -> Result<Response, Problem> {
     let missing = || Problem::not_found(format!("no media `{file}`"));
+    // Photos are content-addressed, not tied to one report: readable by whoever reads reports.
+    let reports = Resource::Entity { kind: EntityKind::CitizenReport, class: None, owner: Owner::NONE };
+    caller.check(Action::Read, &reports, &format!("media `{file}`"))?;
     let (sha, ext) = file.split_once('.').ok_or_else(missing)?;
     let mime =
         if ext == THUMB_EXT { "image/jpeg" } else { PhotoFormat::from_extension(ext).ok_or_else(missing)?.mime() };
@@ -361,7 +434,7 @@ pub async fn media(State(st): State<AppState>, Path(file): Path<String>) -> Resu
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
     // Content-addressed: a name never changes its bytes.
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=31536000, immutable"));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     Ok(res)
 }

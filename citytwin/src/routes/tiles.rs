@@ -16,7 +16,9 @@ use twin_tiles::style::style;
 use twin_tiles::tilejson::{external_tilejson, terrain_tilejson, tilejson, TileJsonContext};
 use twin_tiles::{TileCoord, TileError, TileLayer};
 
+use crate::auth::Caller;
 use crate::problem::Problem;
+use twin_auth::{Action, Resource};
 use crate::state::AppState;
 use twin_runtime::tile_service::{ExternalLayer, Rendered};
 
@@ -30,8 +32,9 @@ impl AsRef<[u8]> for SharedBytes {
         self.0.as_slice()
     }
 }
-const LIVE_CACHE: &str = "public, max-age=2, must-revalidate";
-const STATIC_CACHE: &str = "public, max-age=3600";
+// Tiles depend on the caller's grants: private to the browser, varying with the token.
+const LIVE_CACHE: &str = "private, max-age=2, must-revalidate";
+const STATIC_CACHE: &str = "private, max-age=3600";
 const ATTRIBUTION: &str = "© OpenStreetMap contributors; SRTM: NASA/USGS";
 
 fn tile_problem(e: TileError) -> Problem {
@@ -76,11 +79,10 @@ pub(crate) fn matches_etag(h: &HeaderMap, etag: &str) -> bool {
     })
 }
 
-/// `http://host` as the client addressed us (for URLs inside TileJSON and styles).
-pub fn base_url(h: &HeaderMap) -> String {
-    let host = h.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("localhost");
-    let proto = h.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).unwrap_or("http");
-    format!("{proto}://{host}")
+/// The configured public address (for URLs inside TileJSON and styles), never the request's
+/// `Host`: a forged header must not point clients elsewhere.
+pub fn base_url(st: &AppState) -> &str {
+    &st.public_url
 }
 
 pub(crate) struct CacheControl(HeaderValue);
@@ -103,7 +105,7 @@ pub(crate) fn with_headers(mut res: Response, etag: &str, cache: impl Into<Cache
         h.insert(header::ETAG, v);
     }
     h.insert(header::CACHE_CONTROL, cache.into().0);
-    h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    h.insert(header::VARY, HeaderValue::from_static("accept-encoding, authorization"));
     h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
     res
 }
@@ -120,6 +122,7 @@ pub(crate) fn with_headers(mut res: Response, etag: &str, cache: impl Into<Cache
         (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn tile(
     State(st): State<AppState>,
+    caller: Caller,
     Path((layer, z, x, file)): Path<(String, String, String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
@@ -129,31 +132,52 @@ pub async fn tile(
     let layer = match TileLayer::parse(&layer, &st.tiles.renderer.reference) {
         Ok(l) => l,
         Err(e) => match st.tiles.external(&layer) {
-            Some(ext) => return external(st, ext, &z, &x, &file, &headers).await,
+            Some(ext) => {
+                caller.check(Action::Read, &Resource::Layer(ext.name()), "tile layer")?;
+                return external(st, ext, &z, &x, &file, &headers).await;
+            }
             None => return Err(tile_problem(e)),
         },
     };
+    check_layer(&st, &caller, &layer)?;
+    let view = caller.tile_view();
     let tile = parse_tile(&z, &x, &file, ".mvt", st.tiles.max_zoom())?;
     let gz = accepts_gzip(&headers);
     let cache = if layer.is_live() { LIVE_CACHE } else { STATIC_CACHE };
     // The version is read before the model so a concurrent change can only make this answer stale.
     let version = st.tiles.current_version(&layer, tile, &st.twin);
-    let etag = st.tiles.etag(layer.name(), tile, version, gz);
+    let etag = st.tiles.etag(&view.key(&layer), tile, version, gz);
     if matches_etag(&headers, &etag) {
         return Ok(with_headers(StatusCode::NOT_MODIFIED.into_response(), &etag, cache));
     }
     // Cache hits are answered here; drawing (and gzip) runs on the blocking pool.
-    let rendered = match st.tiles.cached(&layer, tile, version, gz) {
+    let rendered = match st.tiles.cached(&layer, tile, version, gz, &view) {
         Some(r) => r,
         None => {
             let (svc, twin) = (st.tiles.clone(), st.twin.clone());
-            tokio::task::spawn_blocking(move || svc.tile(&layer, tile, version, &twin, gz))
+            tokio::task::spawn_blocking(move || svc.tile(&layer, tile, version, &twin, gz, &view))
                 .await
                 .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "tile-error", e.to_string()))?
                 .map_err(tile_problem)?
         }
     };
     Ok(mvt_response(rendered, &etag, cache))
+}
+
+/// Reference layers need a read grant (the basemap: of every one); live layers are filtered
+/// per entity instead.
+fn check_layer(st: &AppState, caller: &Caller, layer: &TileLayer) -> Result<(), Problem> {
+    match layer {
+        TileLayer::Reference(name) => caller.check(Action::Read, &Resource::Layer(name), "tile layer"),
+        TileLayer::Basemap => st
+            .tiles
+            .renderer
+            .reference
+            .layers
+            .iter()
+            .try_for_each(|l| caller.check(Action::Read, &Resource::Layer(&l.name), "tile layer")),
+        TileLayer::Live | TileLayer::Kind(_) => Ok(()),
+    }
 }
 
 /// A rendered vector tile as served: 204 when empty, else the MVT body (gzip-encoded if it was).
@@ -237,10 +261,9 @@ fn context<'a>(st: &AppState, base: &'a str) -> TileJsonContext<'a> {
 pub async fn tilejson_doc(
     State(st): State<AppState>,
     Path(file): Path<String>,
-    headers: HeaderMap,
 ) -> Result<Response, Problem> {
     let name = file.strip_suffix(".json").ok_or_else(|| Problem::not_found(format!("no tile resource {file}")))?;
-    let base = base_url(&headers);
+    let base = base_url(&st).to_owned();
     let mut ctx = context(&st, &base);
     let doc = if name == "terrain" {
         let dem = st.tiles.dem().ok_or_else(|| Problem::not_found("no DEM is configured"))?;
@@ -270,12 +293,11 @@ pub async fn tilejson_doc(
 pub async fn style_doc(
     State(st): State<AppState>,
     Path(file): Path<String>,
-    headers: HeaderMap,
 ) -> Result<Response, Problem> {
     let name = file.strip_suffix(".json").ok_or_else(|| Problem::not_found(format!("no style {file}")))?;
     let b = st.city_bbox;
     let center = [(b.min_lon + b.max_lon) / 2.0, (b.min_lat + b.max_lat) / 2.0];
-    let doc = style(name, &base_url(&headers), &st.city_name, center).map_err(tile_problem)?;
+    let doc = style(name, base_url(&st), &st.city_name, center).map_err(tile_problem)?;
     let mut res = Json(doc).into_response();
     res.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
     Ok(res)

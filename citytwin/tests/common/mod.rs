@@ -20,7 +20,13 @@ pub struct TestServer {
     pub running: Option<Running>,
     pub state: AppState,
     pub dir: tempfile::TempDir,
+    /// An admin's access token: `app()` sends it unless a request carries its own.
+    pub token: String,
 }
+
+/// The test admin, added to every test server's data dir.
+pub const ADMIN: &str = "test-admin";
+pub const ADMIN_PASSWORD: &str = "test-admin-password";
 
 impl TestServer {
     pub fn start() -> Self {
@@ -33,11 +39,29 @@ impl TestServer {
 
     pub fn start_full(f: impl FnOnce(&mut ServerOptions), layers: ReferenceLayers) -> Self {
         let dir = tempfile::tempdir().unwrap();
+        let mut users = twin_auth::UserStore::new();
+        users.add_user(ADMIN, twin_auth::Role::Admin, None, ADMIN_PASSWORD, &mut rand::rngs::OsRng).unwrap();
+        users.save(&dir.path().join(twin_auth::service::USERS_FILE)).unwrap();
         let mut opts = ServerOptions::new(dir.path());
         f(&mut opts);
         let running = boot::start(opts, Arc::new(layers)).unwrap();
         let state = running.state.clone();
-        Self { running: Some(running), state, dir }
+        let token = sign_in(&state, ADMIN, ADMIN_PASSWORD);
+        Self { running: Some(running), state, dir, token }
+    }
+
+    /// Adds a person to the data dir and signs them in; the access token.
+    pub fn add_user(&self, name: &str, role: twin_auth::Role, agency: Option<&str>) -> String {
+        let path = self.dir.path().join(twin_auth::service::USERS_FILE);
+        let mut users = twin_auth::UserStore::load(&path).unwrap();
+        let agency = agency.map(|a| twin_core::AgencyId(a.into()));
+        users.add_user(name, role, agency, "a-long-password", &mut rand::rngs::OsRng).unwrap();
+        users.save(&path).unwrap();
+        // The server rereads the file when its modification time moves.
+        let f = std::fs::File::options().append(true).open(&path).unwrap();
+        f.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(5)).unwrap();
+        self.state.auth.access.reload_if_changed().unwrap();
+        sign_in(&self.state, name, "a-long-password")
     }
 
     /// The runtime core under the state (what feeds and connectors start from).
@@ -45,7 +69,22 @@ impl TestServer {
         axum::extract::FromRef::from_ref(&self.state)
     }
 
+    /// The router, signed in as the test admin (a request's own `authorization` header wins).
     pub fn app(&self) -> Router {
+        let bearer = format!("Bearer {}", self.token);
+        citytwin::app::app(self.state.clone()).layer(axum::middleware::map_request(move |mut req: Request<Body>| {
+            let bearer = bearer.clone();
+            async move {
+                if !req.headers().contains_key("authorization") {
+                    req.headers_mut().insert("authorization", bearer.parse().unwrap());
+                }
+                req
+            }
+        }))
+    }
+
+    /// The router as an anonymous caller sees it.
+    pub fn app_anonymous(&self) -> Router {
         citytwin::app::app(self.state.clone())
     }
 
@@ -72,6 +111,13 @@ impl Drop for TestServer {
             r.shutdown();
         }
     }
+}
+
+/// A password sign-in through the server's access service (what `POST /auth/token` does).
+pub fn sign_in(state: &AppState, name: &str, password: &str) -> String {
+    let req = twin_auth::TokenRequest::Password { username: name.into(), password: password.into() };
+    let local = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+    state.auth.access.token(&req, local, twin_runtime::clock::now()).unwrap().access_token
 }
 
 /// (status, content type, JSON body or Null)

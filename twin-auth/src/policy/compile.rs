@@ -46,6 +46,11 @@ impl Policy {
         Ok(Self { compiled, agencies: cfg.agencies.iter().map(|a| a.id.clone()).collect() })
     }
 
+    /// Whether an agency of this id is configured.
+    pub fn has_agency(&self, id: &str) -> bool {
+        self.agencies.iter().any(|a| a.as_str() == id)
+    }
+
     /// The caller without credentials: may read [`Resource::Public`](super::Resource::Public) only.
     pub fn anonymous(&self) -> Principal {
         let sensitive = self.compiled.values().next().map(|p| p.sensitive.clone()).unwrap_or_default();

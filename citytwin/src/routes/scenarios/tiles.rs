@@ -166,7 +166,7 @@ fn json_response(doc: Value) -> Response {
 /// TileJSON 3.0.0 of the congestion layer.
 #[utoipa::path(get, path = "/tiles/congestion.json", tag = "tiles",
     responses((status = 200, description = "TileJSON 3.0.0"), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn congestion_tilejson(State(st): State<AppState>, headers: HeaderMap) -> Result<Response, Problem> {
+pub async fn congestion_tilejson(State(st): State<AppState>) -> Result<Response, Problem> {
     if st.layers.get("roads").is_none() {
         return Err(Problem::not_found("no `roads` layer"));
     }
@@ -184,7 +184,7 @@ pub async fn congestion_tilejson(State(st): State<AppState>, headers: HeaderMap)
     );
     let mut extra = Map::new();
     extra.insert("vector_layers".into(), json!([layer]));
-    let url = format!("{}/tiles/congestion/{{z}}/{{x}}/{{y}}.mvt", base_url(&headers));
+    let url = format!("{}/tiles/congestion/{{z}}/{{x}}/{{y}}.mvt", base_url(&st));
     Ok(json_response(tilejson_doc("congestion", url, [b.min_lon, b.min_lat, b.max_lon, b.max_lat], maxzoom, extra)))
 }
 
@@ -242,7 +242,6 @@ pub async fn result_tile(
 pub async fn result_tilejson(
     State(st): State<AppState>,
     Path((id, file)): Path<(String, String)>,
-    headers: HeaderMap,
 ) -> Result<Response, Problem> {
     let job = job_of(&st, &id)?;
     let name = file.strip_suffix(".json").ok_or_else(|| Problem::not_found(format!("no tile resource {file}")))?;
@@ -250,7 +249,7 @@ pub async fn result_tilejson(
         let s = job.state.lock();
         (s.rasters.get(name).cloned(), s.vector_tiles.get(name).cloned())
     };
-    let base = format!("{}/api/scenarios/{}/tiles/{name}", base_url(&headers), job.id);
+    let base = format!("{}/api/scenarios/{}/tiles/{name}", base_url(&st), job.id);
     let maxzoom = st.tiles.max_zoom();
     let mut extra = Map::new();
     let doc = if let Some(r) = raster {
