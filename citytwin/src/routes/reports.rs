@@ -73,12 +73,18 @@ pub struct StatusUpdated {
 fn report_problem(e: &ReportError) -> Problem {
     let status = match e {
         ReportError::UnsupportedType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        ReportError::PhotoTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        ReportError::PhotoTooLarge { .. } | ReportError::PhotoTooManyPixels { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        ReportError::DecoderBusy { .. } => StatusCode::SERVICE_UNAVAILABLE,
         ReportError::Undecodable { .. } | ReportError::NoLocation => StatusCode::UNPROCESSABLE_ENTITY,
         ReportError::Thumbnail(_) => StatusCode::INTERNAL_SERVER_ERROR,
         _ => StatusCode::BAD_REQUEST,
     };
-    Problem::new(status, e.reason(), e.to_string()).field(e.field())
+    let mut p = Problem::new(status, e.reason(), e.to_string()).field(e.field());
+    if matches!(e, ReportError::DecoderBusy { .. }) {
+        // Decodes take a fraction of a second: the slot is free again shortly.
+        p.retry_after = Some(1);
+    }
+    p
 }
 
 fn multipart_problem(e: MultipartError) -> Problem {

@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 
 use crate::problem::Problem;
 use crate::state::AppState;
-use twin_scenarios::jobs::{CityInputs, ScenarioRequest};
+use twin_scenarios::jobs::{CityInputs, JobError, ScenarioRequest};
 
 /// The scenario and congestion routes (merged into the app's router).
 pub fn router() -> axum::Router<AppState> {
@@ -33,7 +33,8 @@ pub fn router() -> axum::Router<AppState> {
 
 /// Starts a scenario job; answers 202 with its id and where to poll.
 #[utoipa::path(post, path = "/api/scenarios", tag = "scenarios", request_body = ScenarioRequest,
-    responses((status = 202, description = "{id, status, href}"), (status = 400, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 202, description = "{id, status, href}"), (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 429, body = Problem, content_type = "application/problem+json", description = "too many running scenarios (Retry-After)")))]
 pub async fn create(State(st): State<AppState>, body: Bytes) -> Result<impl IntoResponse, Problem> {
     let req: ScenarioRequest = serde_json::from_slice(&body)
         .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "invalid-scenario", e.to_string()).field("body"))?;
@@ -49,7 +50,8 @@ pub async fn create(State(st): State<AppState>, body: Bytes) -> Result<impl Into
         );
     }
     let inputs = CityInputs { layers: st.layers.clone(), dem: st.tiles.dem() };
-    let job = st.scenarios.start(req, inputs);
+    // The caller's identity is passed in by the auth layer once it is wired here.
+    let job = st.scenarios.start("anonymous", req, inputs, twin_runtime::clock::now()).map_err(job_problem)?;
     tracing::info!(job = job.id, kind = ?job.kind, "scenario started");
     let href = format!("/api/scenarios/{}", job.id);
     Ok((
@@ -64,6 +66,21 @@ pub async fn create(State(st): State<AppState>, body: Bytes) -> Result<impl Into
 pub async fn list(State(st): State<AppState>) -> Json<Value> {
     let jobs: Vec<Value> = st.scenarios.list().iter().map(|j| j.view()).collect();
     Json(json!({ "scenarios": jobs }))
+}
+
+/// A refused start: 429 with Retry-After when the actor or the server runs as many jobs as
+/// allowed, 400 naming the field for a request over a limit.
+fn job_problem(e: JobError) -> Problem {
+    if e.is_busy() {
+        let mut p = Problem::new(StatusCode::TOO_MANY_REQUESTS, "too-many-scenarios", e.to_string());
+        p.retry_after = Some(twin_scenarios::jobs::RETRY_AFTER_S);
+        return p;
+    }
+    let p = Problem::new(StatusCode::BAD_REQUEST, "invalid-scenario", e.to_string());
+    match e.request_field() {
+        Some(f) => p.field(f),
+        None => p,
+    }
 }
 
 fn job_id(raw: &str) -> Result<u64, Problem> {

@@ -8,7 +8,10 @@ pub mod photo;
 
 pub use exif::{gps_position, ExifError};
 pub use fields::{parse_contact, parse_coordinate, parse_description, parse_location, Category, Channel, ReportStatus};
-pub use photo::{process_photo, sniff, PhotoFormat, ProcessedPhoto};
+pub use photo::{
+    decode_slots, photo_dimensions, process_photo, process_photo_in, sniff, DecodeSlot, DecodeSlots, PhotoFormat,
+    ProcessedPhoto,
+};
 
 /// Most photos one report may carry.
 pub const MAX_PHOTOS: usize = 5;
@@ -20,6 +23,15 @@ pub const MAX_DESCRIPTION_CHARS: usize = 2000;
 pub const MAX_CONTACT_CHARS: usize = 200;
 /// Longest edge of a thumbnail, in pixels.
 pub const THUMBNAIL_EDGE: u32 = 256;
+/// Longest edge of a photo, in pixels, read from its header before it is decoded.
+pub const MAX_PHOTO_EDGE: u32 = 16_384;
+/// Most pixels of a photo (50 MP, what the best phone cameras take), read from its header: a small
+/// file that claims a huge image (a decompression bomb) is refused before anything is allocated.
+pub const MAX_PHOTO_PIXELS: u64 = 50_000_000;
+/// Largest buffer one decode may allocate: a photo at the pixel cap in 8-bit RGBA fits.
+pub const MAX_DECODE_ALLOC: u64 = 256 << 20;
+/// Photos decoded at once in this process; with [`MAX_DECODE_ALLOC`] this bounds decoding memory.
+pub const MAX_CONCURRENT_DECODES: usize = 2;
 
 /// Why a report or one of its fields was refused. `field()` names the offending form field.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -50,6 +62,14 @@ pub enum ReportError {
     PhotoTooLarge { max: usize },
     #[error("at most {max} photos per report")]
     TooManyPhotos { max: usize },
+    #[error(
+        "photo is {width} x {height} pixels; at most {edge} per edge and {pixels} in all",
+        edge = MAX_PHOTO_EDGE,
+        pixels = MAX_PHOTO_PIXELS
+    )]
+    PhotoTooManyPixels { width: u32, height: u32 },
+    #[error("{max} photos are being decoded already; retry shortly")]
+    DecoderBusy { max: usize },
     #[error("photo does not decode as {format}: {reason}")]
     Undecodable { format: &'static str, reason: String },
     #[error("no location: give `lon` and `lat`, or attach a photo with EXIF GPS")]
@@ -74,6 +94,8 @@ impl ReportError {
             ReportError::UnsupportedType
             | ReportError::PhotoTooLarge { .. }
             | ReportError::TooManyPhotos { .. }
+            | ReportError::PhotoTooManyPixels { .. }
+            | ReportError::DecoderBusy { .. }
             | ReportError::Undecodable { .. }
             | ReportError::Thumbnail(_) => "photo",
         }
@@ -94,6 +116,8 @@ impl ReportError {
             ReportError::UnsupportedType => "unsupported-media-type",
             ReportError::PhotoTooLarge { .. } => "photo-too-large",
             ReportError::TooManyPhotos { .. } => "too-many-photos",
+            ReportError::PhotoTooManyPixels { .. } => "photo-too-many-pixels",
+            ReportError::DecoderBusy { .. } => "photo-decoder-busy",
             ReportError::Undecodable { .. } => "undecodable-photo",
             ReportError::NoLocation => "no-location",
             ReportError::Thumbnail(_) => "thumbnail-failed",

@@ -8,6 +8,9 @@ pub enum FloodError {
     /// An ESRI ASCII grid could not be parsed; `line` is 1-based.
     #[error("ASCII grid, line {line}: {message}")]
     GridParse { line: usize, message: String },
+    /// A grid header asks for more than [`super::MAX_GRID_CELLS`] cells (or an overflowing count).
+    #[error("grid of {ncols} x {nrows} cells is larger than the {max} cells allowed")]
+    GridTooLarge { ncols: usize, nrows: usize, max: usize },
     /// A `time_s,value` series could not be parsed; `line` is 1-based.
     #[error("series CSV, line {line}: {message}")]
     SeriesParse { line: usize, message: String },

@@ -11,6 +11,10 @@ use super::error::FloodError;
 /// NODATA value written to files when a grid has missing cells.
 pub const DEFAULT_NODATA: f64 = -9999.0;
 
+/// Most cells a grid read from text (or cut from the city DEM) may have: 2000 × 2000. The solver
+/// keeps about a dozen `f64` arrays of this size, ~400 MB at the cap.
+pub const MAX_GRID_CELLS: usize = 4_000_000;
+
 /// A regular raster with square cells.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Grid {
@@ -77,43 +81,28 @@ impl Grid {
         (x, y)
     }
 
+    /// Reads only the header of ESRI ASCII grid text: the size a grid would have, checked against
+    /// [`MAX_GRID_CELLS`] without allocating anything.
+    pub fn parse_asc_header(text: &str) -> Result<AscHeader, FloodError> {
+        Ok(split_asc(text)?.0)
+    }
+
     /// Parses ESRI ASCII grid text. Values may wrap over lines in any way; the count must match.
     pub fn parse_asc(text: &str) -> Result<Self, FloodError> {
         let err = |line: usize, message: String| FloodError::GridParse { line, message };
-        let mut header = Header::default();
-        let mut lines = text.lines().enumerate().peekable();
-        // Header lines start with a keyword; the first line starting with a number begins the data.
-        while let Some(&(idx, line)) = lines.peek() {
-            let trimmed = line.trim();
-            if trimmed.is_empty() {
-                lines.next();
-                continue;
-            }
-            let mut parts = trimmed.split_ascii_whitespace();
-            let key = parts.next().unwrap_or_default().to_ascii_lowercase();
-            if !key.starts_with(|c: char| c.is_ascii_alphabetic()) || key == "nan" || key == "inf" {
-                break;
-            }
-            let value = parts.next().ok_or_else(|| err(idx + 1, format!("header key '{key}' has no value")))?;
-            if parts.next().is_some() {
-                return Err(err(idx + 1, format!("header line '{trimmed}' has more than one value")));
-            }
-            header.set(&key, value).map_err(|e| err(idx + 1, e.to_string()))?;
-            lines.next();
-        }
-        let last_header_line = lines.peek().map_or(text.lines().count(), |&(i, _)| i);
-        let (ncols, nrows, cellsize, xll, yll) =
-            header.finish().map_err(|e| err(last_header_line.max(1), e.to_string()))?;
-
-        let expected = ncols * nrows;
-        let mut data = Vec::with_capacity(expected);
+        let (header, lines) = split_asc(text)?;
+        let AscHeader { ncols, nrows, cellsize, xll, yll, nodata } = header;
+        let expected = header.cells();
+        // The header is only a claim: reserve no more than the text can hold (a value and a
+        // separator take at least two bytes), so a lying header cannot ask for a huge buffer.
+        let mut data = Vec::with_capacity(expected.min(text.len() / 2 + 1));
         for (idx, line) in lines {
             for token in line.split_ascii_whitespace() {
                 if data.len() == expected {
                     return Err(err(idx + 1, format!("more than ncols x nrows = {expected} values")));
                 }
                 let v: f64 = token.parse().map_err(|_| err(idx + 1, format!("'{token}' is not a number")))?;
-                let missing = header.nodata.is_some_and(|nd| v == nd) || v.is_nan();
+                let missing = nodata.is_some_and(|nd| v == nd) || v.is_nan();
                 data.push(if missing { f64::NAN } else { v });
             }
         }
@@ -161,6 +150,60 @@ impl Grid {
     }
 }
 
+/// The header of an ESRI ASCII grid, checked: positive sizes whose product is at most
+/// [`MAX_GRID_CELLS`], a positive finite cell size, finite origin and NODATA value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AscHeader {
+    pub ncols: usize,
+    pub nrows: usize,
+    pub cellsize: f64,
+    /// Lower-left corner of the lower-left cell (a "center" origin already shifted).
+    pub xll: f64,
+    pub yll: f64,
+    pub nodata: Option<f64>,
+}
+
+impl AscHeader {
+    /// `ncols × nrows` (checked against overflow when the header was read).
+    pub fn cells(&self) -> usize {
+        self.ncols * self.nrows
+    }
+}
+
+type Lines<'a> = std::iter::Peekable<std::iter::Enumerate<std::str::Lines<'a>>>;
+
+/// The checked header and the lines after it.
+fn split_asc(text: &str) -> Result<(AscHeader, Lines<'_>), FloodError> {
+    let err = |line: usize, message: String| FloodError::GridParse { line, message };
+    let mut header = Header::default();
+    let mut lines = text.lines().enumerate().peekable();
+    // Header lines start with a keyword; the first line starting with a number begins the data.
+    while let Some(&(idx, line)) = lines.peek() {
+        let trimmed = line.trim();
+        if trimmed.is_empty() {
+            lines.next();
+            continue;
+        }
+        let mut parts = trimmed.split_ascii_whitespace();
+        let key = parts.next().unwrap_or_default().to_ascii_lowercase();
+        if !key.starts_with(|c: char| c.is_ascii_alphabetic()) || key == "nan" || key == "inf" {
+            break;
+        }
+        let value = parts.next().ok_or_else(|| err(idx + 1, format!("header key '{key}' has no value")))?;
+        if parts.next().is_some() {
+            return Err(err(idx + 1, format!("header line '{trimmed}' has more than one value")));
+        }
+        header.set(&key, value).map_err(|e| err(idx + 1, e.to_string()))?;
+        lines.next();
+    }
+    let last_header_line = lines.peek().map_or(text.lines().count(), |&(i, _)| i);
+    let checked = header.finish().map_err(|e| match e {
+        HeaderError::TooLarge { ncols, nrows } => FloodError::GridTooLarge { ncols, nrows, max: MAX_GRID_CELLS },
+        e => err(last_header_line.max(1), e.to_string()),
+    })?;
+    Ok((checked, lines))
+}
+
 /// Why an ASCII grid header was refused; [`Grid::parse_asc`] adds the line number.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 enum HeaderError {
@@ -178,6 +221,10 @@ enum HeaderError {
     CellSizeForm,
     #[error("cellsize must be positive, got {0}")]
     CellSize(f64),
+    #[error("'{0}' must be finite")]
+    NotFinite(&'static str),
+    #[error("{ncols} x {nrows} cells is too large")]
+    TooLarge { ncols: usize, nrows: usize },
 }
 
 /// Header fields collected while parsing.
@@ -217,9 +264,13 @@ impl Header {
         Ok(())
     }
 
-    fn finish(&self) -> Result<(usize, usize, f64, f64, f64), HeaderError> {
+    fn finish(&self) -> Result<AscHeader, HeaderError> {
         let ncols = self.ncols.ok_or(HeaderError::Missing("ncols"))?;
         let nrows = self.nrows.ok_or(HeaderError::Missing("nrows"))?;
+        // Before anything is sized from them: the product must not overflow nor pass the cap.
+        if ncols.checked_mul(nrows).is_none_or(|cells| cells > MAX_GRID_CELLS) {
+            return Err(HeaderError::TooLarge { ncols, nrows });
+        }
         let cellsize = match (self.cellsize, self.dx, self.dy) {
             (Some(c), None, None) => c,
             (None, Some(dx), Some(dy)) if dx == dy => dx,
@@ -232,9 +283,26 @@ impl Header {
         }
         let (x, xc) = self.x.ok_or(HeaderError::Missing("xllcorner/xllcenter"))?;
         let (y, yc) = self.y.ok_or(HeaderError::Missing("yllcorner/yllcenter"))?;
+        if !x.is_finite() {
+            return Err(HeaderError::NotFinite("xllcorner/xllcenter"));
+        }
+        if !y.is_finite() {
+            return Err(HeaderError::NotFinite("yllcorner/yllcenter"));
+        }
+        // A NaN NODATA would never match a value; an infinite one is a broken header.
+        if self.nodata.is_some_and(|nd| !nd.is_finite()) {
+            return Err(HeaderError::NotFinite("nodata_value"));
+        }
         // A "center" origin refers to the middle of the lower-left cell.
         let half = 0.5 * cellsize;
-        Ok((ncols, nrows, cellsize, if xc { x - half } else { x }, if yc { y - half } else { y }))
+        Ok(AscHeader {
+            ncols,
+            nrows,
+            cellsize,
+            xll: if xc { x - half } else { x },
+            yll: if yc { y - half } else { y },
+            nodata: self.nodata,
+        })
     }
 }
 
@@ -321,5 +389,56 @@ mod tests {
         let (line, msg) = parse_error_line(&SMALL.replace("cellsize 10", "pixelsize 10"));
         assert_eq!(line, 5);
         assert!(msg.contains("unknown header key"), "{msg}");
+    }
+
+    #[test]
+    fn lying_headers_are_refused_before_allocating() {
+        let too_large = |text: &str| match Grid::parse_asc(text) {
+            Err(FloodError::GridTooLarge { ncols, nrows, max }) => {
+                assert_eq!(max, MAX_GRID_CELLS);
+                (ncols, nrows)
+            }
+            other => panic!("expected GridTooLarge, got {other:?}"),
+        };
+        // 3.6 billion cells claimed over six values.
+        assert_eq!(
+            too_large(&SMALL.replace("ncols 3", "ncols 60000").replace("nrows 2", "nrows 60000")),
+            (60000, 60000)
+        );
+        // A product that overflows usize.
+        let max = usize::MAX;
+        assert_eq!(too_large(&SMALL.replace("ncols 3", &format!("ncols {max}"))), (max, 2));
+        // One cell over the cap.
+        let over = format!("ncols {}\nnrows 1\n", MAX_GRID_CELLS + 1);
+        assert_eq!(too_large(&SMALL.replace("ncols 3\nnrows 2\n", &over)), (MAX_GRID_CELLS + 1, 1));
+        // The header-only read gives the same answer without touching the values.
+        assert!(matches!(
+            Grid::parse_asc_header(&SMALL.replace("nrows 2", "nrows 99999999")),
+            Err(FloodError::GridTooLarge { .. })
+        ));
+        // At the cap the header is accepted; the missing values are reported, not allocated.
+        let at_cap = SMALL.replace("ncols 3\nnrows 2\n", &format!("ncols {MAX_GRID_CELLS}\nnrows 1\n"));
+        assert_eq!(Grid::parse_asc_header(&at_cap).unwrap().cells(), MAX_GRID_CELLS);
+        let (_, msg) = parse_error_line(&at_cap);
+        assert!(msg.contains("found 6 values"), "{msg}");
+        // Counts beyond any integer are not numbers at all.
+        let (line, _) = parse_error_line(&SMALL.replace("ncols 3", "ncols 1e30"));
+        assert_eq!(line, 1);
+    }
+
+    #[test]
+    fn non_finite_header_values_are_refused() {
+        for (from, to, what) in [
+            ("NODATA_value -9999", "NODATA_value inf", "nodata_value"),
+            ("NODATA_value -9999", "NODATA_value NaN", "nodata_value"),
+            ("xllcorner 100", "xllcorner -inf", "xllcorner"),
+            ("yllcorner 200", "yllcorner NaN", "yllcorner"),
+        ] {
+            let (line, msg) = parse_error_line(&SMALL.replace(from, to));
+            assert!(msg.contains(what) && msg.contains("finite"), "{to}: {msg}");
+            assert!(line >= 6, "{to}: line {line}");
+        }
+        let (_, msg) = parse_error_line(&SMALL.replace("cellsize 10", "cellsize 0"));
+        assert!(msg.contains("cellsize must be positive"), "{msg}");
     }
 }

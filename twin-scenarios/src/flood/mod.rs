@@ -30,7 +30,7 @@ mod sweep;
 pub use boundary::{Boundaries, Boundary};
 pub use error::FloodError;
 pub use forcing::{Inflow, Series};
-pub use grid::{Grid, DEFAULT_NODATA};
+pub use grid::{AscHeader, Grid, DEFAULT_NODATA, MAX_GRID_CELLS};
 pub use outputs::{Progress, Summary, Volumes};
 pub use setup::{FloodSetup, InitialWater, Manning, SetupError, SolverConfig};
 pub use solver::Simulation;

@@ -10,6 +10,8 @@ use super::grid::Grid;
 pub enum SetupError {
     #[error("DEM has {values} values for {ncols} x {nrows} cells")]
     DemSize { values: usize, ncols: usize, nrows: usize },
+    #[error("DEM has {cells} cells, at most {max} are allowed")]
+    TooManyCells { cells: usize, max: usize },
     #[error("cell size must be positive")]
     CellSize,
     #[error("DEM has infinite elevations")]
@@ -151,7 +153,11 @@ impl FloodSetup {
 
     /// Checks sizes and values; returns a message naming the first problem.
     pub(crate) fn validate(&self) -> Result<(), SetupError> {
-        let cells = self.dem.ncols * self.dem.nrows;
+        // Checked before the solver sizes its arrays from the grid.
+        let cells = self.dem.ncols.saturating_mul(self.dem.nrows);
+        if cells > super::grid::MAX_GRID_CELLS {
+            return Err(SetupError::TooManyCells { cells, max: super::grid::MAX_GRID_CELLS });
+        }
         if cells == 0 || self.dem.data.len() != cells {
             return Err(SetupError::DemSize {
                 values: self.dem.data.len(),

@@ -57,10 +57,8 @@ pub(super) fn run_flood(
     if let Some(z) = req.initial_level {
         setup.initial = crate::flood::InitialWater::Level(z);
     }
+    // In (0, MAX_HOURS]: checked with the request.
     let hours = req.hours.unwrap_or(3.0);
-    if !(hours > 0.0 && hours <= 72.0) {
-        return Err(JobError::Invalid("hours must be in (0, 72]".into()));
-    }
     let mut sim = Simulation::new(setup, SolverConfig::default()).map_err(JobError::engine)?;
     job.update(|s| s.stage = "flood".into());
     let summary = sim

@@ -1,6 +1,6 @@
 //! Georeferencing: the city DEM (degrees) as a metric grid for the flood solver, and back.
 
-use crate::flood::Grid;
+use crate::flood::{Grid, MAX_GRID_CELLS};
 use twin_layers::Layer;
 use twin_tiles::terrain::Dem;
 
@@ -30,6 +30,12 @@ impl GeoRef {
 /// the two differ by ~4 %); the returned [`GeoRef`] maps back exactly by cell index.
 pub fn dem_to_grid(dem: &Dem, bbox: Option<[f64; 4]>) -> Result<(Grid, GeoRef), JobError> {
     let [w, s, e, n] = bbox.unwrap_or(dem.bounds());
+    if ![w, s, e, n].iter().all(|v| v.is_finite()) || w >= e || s >= n {
+        return Err(JobError::field(
+            "bbox",
+            "must be finite [west, south, east, north] with west < east, south < north",
+        ));
+    }
     let c0 = (((w - dem.west) / dem.dx).floor().max(0.0)) as usize;
     let c1 = (((e - dem.west) / dem.dx).ceil() as usize).min(dem.width);
     let r0 = (((dem.north - n) / dem.dy).floor().max(0.0)) as usize;
@@ -38,6 +44,15 @@ pub fn dem_to_grid(dem: &Dem, bbox: Option<[f64; 4]>) -> Result<(Grid, GeoRef), 
         return Err(JobError::Invalid("the area does not overlap the DEM".into()));
     }
     let (ncols, nrows) = (c1 - c0, r1 - r0);
+    // The crop is sized before it is filled: a fine city DEM must not become a huge grid.
+    if ncols.checked_mul(nrows).is_none_or(|cells| cells > MAX_GRID_CELLS) {
+        return Err(JobError::field(
+            "bbox",
+            format!(
+                "the area is {ncols} x {nrows} DEM cells, at most {MAX_GRID_CELLS} are allowed; choose a smaller bbox"
+            ),
+        ));
+    }
     let lat = dem.north - (r0 + r1) as f64 * 0.5 * dem.dy;
     let cellsize = (dem.dx * 111_320.0 * lat.to_radians().cos() * dem.dy * 110_574.0).sqrt();
     let mut data = Vec::with_capacity(ncols * nrows);

@@ -4,31 +4,62 @@
 mod congestion;
 mod flood;
 mod georef;
+mod limits;
 mod traffic;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Instant;
 
 use crate::flood::Grid;
 use crate::traffic::AssignmentConfig;
-use parking_lot::Mutex;
+use parking_lot::{Condvar, Mutex};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use twin_core::Timestamp;
 use twin_layers::{Layer, ReferenceLayers};
 use twin_tiles::reference::ReferenceIndex;
 use twin_tiles::terrain::Dem;
 
 pub use congestion::{samples_version, CongestionCache, CongestionSnapshot, SpeedSample};
 pub use georef::{dem_to_grid, GeoRef};
+pub use limits::{
+    MAX_BOUNDARY_CHARS, MAX_CELLSIZE_M, MAX_CLOSED_EDGES, MAX_DEM_ASC_BYTES, MAX_DEPTH_THRESHOLD_M, MAX_HOURS,
+    MAX_LEVEL_M, MAX_MANNING, MAX_PEAK_HOUR_TRIPS, MAX_PHASE_MINUTES, MAX_RAIN_MM_H, MIN_CELLSIZE_M, MIN_TARGET_GAP,
+};
 pub use traffic::stations;
 
-/// Why a scenario job failed; the message is shown to the client as the job's `error`.
+/// Scenario jobs one actor may have running at once.
+pub const MAX_RUNNING_PER_ACTOR: usize = 2;
+/// Scenario jobs running at once on this server: each is a thread of long CPU work.
+pub const MAX_RUNNING: usize = 4;
+/// Jobs kept with their results, running or finished; the oldest finished make room first.
+pub const MAX_KEPT: usize = 64;
+/// How long a finished job's results are kept (ms): one hour.
+pub const RETENTION_MS: i64 = 60 * 60 * 1000;
+/// What a refused client is told to wait before trying again (s).
+pub const RETRY_AFTER_S: u32 = 30;
+
+// Finished jobs must always be able to make room for a new one.
+const _: () = assert!(MAX_RUNNING < MAX_KEPT && MAX_RUNNING_PER_ACTOR <= MAX_RUNNING);
+
+/// Why a scenario job was refused or failed; the message is shown to the client (as the job's
+/// `error` once it runs).
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {
     /// A request value out of range or inconsistent; the message names the field.
     #[error("{0}")]
     Invalid(String),
+    /// A request field over its limit or unusable, refused before the job starts.
+    #[error("`{field}`: {message}")]
+    Field { field: &'static str, message: String },
+    /// The actor already runs [`MAX_RUNNING_PER_ACTOR`] jobs.
+    #[error("at most {max} scenario jobs may run at once per user; wait for one to finish or cancel one")]
+    TooManyForActor { max: usize },
+    /// The server already runs [`MAX_RUNNING`] jobs.
+    #[error("the server already runs {max} scenario jobs; try again later")]
+    TooMany { max: usize },
     /// A solver refused its inputs or stopped (cancelled, diverged).
     #[error("{0}")]
     Engine(String),
@@ -41,6 +72,23 @@ pub enum JobError {
 impl JobError {
     fn engine(e: impl std::fmt::Display) -> Self {
         Self::Engine(e.to_string())
+    }
+
+    pub(crate) fn field(field: &'static str, message: impl Into<String>) -> Self {
+        Self::Field { field, message: message.into() }
+    }
+
+    /// The request field the error is about, where there is one.
+    pub fn request_field(&self) -> Option<&'static str> {
+        match self {
+            Self::Field { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
+    /// Whether the job was refused for lack of room (try again later) rather than for its request.
+    pub fn is_busy(&self) -> bool {
+        matches!(self, Self::TooManyForActor { .. } | Self::TooMany { .. })
     }
 }
 
@@ -119,6 +167,9 @@ pub struct JobState {
     pub stage: String,
     pub error: Option<String>,
     pub summary: Option<Value>,
+    /// When the job ended (its start plus its run time); `None` while it runs.
+    #[serde(skip)]
+    pub finished_at: Option<Timestamp>,
     #[serde(skip)]
     pub layers: BTreeMap<String, Arc<Value>>,
     /// Result grids on the map (depth rasters), by tile name.
@@ -182,11 +233,98 @@ pub struct Job {
     pub kind: ScenarioKind,
     pub cancel: AtomicBool,
     pub state: Mutex<JobState>,
+    /// Who started it.
+    actor: String,
+    started_at: Timestamp,
+    /// Signalled when the job leaves `Running`.
+    ended: Condvar,
 }
 
 impl Job {
+    fn new(id: u64, kind: ScenarioKind, actor: &str, now: Timestamp) -> Self {
+        Self {
+            id,
+            kind,
+            cancel: AtomicBool::new(false),
+            state: Mutex::new(JobState {
+                status: JobStatus::Running,
+                percent: 0.0,
+                simulated_s: 0.0,
+                cells_per_s: 0.0,
+                stage: "starting".into(),
+                error: None,
+                summary: None,
+                finished_at: None,
+                layers: BTreeMap::new(),
+                rasters: BTreeMap::new(),
+                vector_tiles: BTreeMap::new(),
+            }),
+            actor: actor.to_owned(),
+            started_at: now,
+            ended: Condvar::new(),
+        }
+    }
+
     fn update(&self, f: impl FnOnce(&mut JobState)) {
         f(&mut self.state.lock());
+    }
+
+    /// Who started the job (so the HTTP layer can show each actor its own jobs).
+    pub fn actor(&self) -> &str {
+        &self.actor
+    }
+
+    /// When the job was started.
+    pub fn started_at(&self) -> Timestamp {
+        self.started_at
+    }
+
+    pub fn status(&self) -> JobStatus {
+        self.state.lock().status
+    }
+
+    /// Blocks until the job has ended (done, failed or cancelled) and returns how.
+    pub fn wait(&self) -> JobStatus {
+        let mut s = self.state.lock();
+        while s.status == JobStatus::Running {
+            self.ended.wait(&mut s);
+        }
+        s.status
+    }
+
+    /// Records how the job ended and wakes those waiting on it.
+    fn finish(&self, outcome: Result<(), JobError>, run_time: std::time::Duration) {
+        let cancelled = self.cancel.load(Ordering::Relaxed);
+        let run_ms = i64::try_from(run_time.as_millis()).unwrap_or(i64::MAX);
+        self.update(|s| {
+            match outcome {
+                Ok(()) => {
+                    s.status = JobStatus::Done;
+                    s.percent = 100.0;
+                    s.stage = "done".into();
+                }
+                Err(e) => {
+                    s.status = if cancelled { JobStatus::Cancelled } else { JobStatus::Failed };
+                    tracing::warn!(job = self.id, error = %e, "scenario ended early");
+                    s.error = Some(e.to_string());
+                }
+            }
+            s.finished_at = Some(self.started_at.plus_millis(run_ms));
+        });
+        self.ended.notify_all();
+    }
+
+    /// Runs `work` as the job's body: whatever it returns, or a panic in it, ends the job, so a
+    /// solver bug never leaves it "running" for ever.
+    fn run_guarded(&self, work: impl FnOnce() -> Result<(), JobError>) {
+        let started = Instant::now();
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or(Err(JobError::Panicked));
+        self.finish(outcome, started.elapsed());
+    }
+
+    /// Ended more than [`RETENTION_MS`] before `now`.
+    fn expired(&self, now: Timestamp) -> bool {
+        self.state.lock().finished_at.is_some_and(|t| now.as_millis().saturating_sub(t.as_millis()) > RETENTION_MS)
     }
 
     /// The public view: progress, summary and layer links.
@@ -244,54 +382,59 @@ impl ScenarioJobs {
         v
     }
 
-    /// Registers a job and starts it on a thread of its own.
-    pub fn start(&self, req: ScenarioRequest, inputs: CityInputs) -> Arc<Job> {
-        let id = self.next.fetch_add(1, Ordering::Relaxed) + 1;
-        let job = Arc::new(Job {
-            id,
-            kind: req.kind,
-            cancel: AtomicBool::new(false),
-            state: Mutex::new(JobState {
-                status: JobStatus::Running,
-                percent: 0.0,
-                simulated_s: 0.0,
-                cells_per_s: 0.0,
-                stage: "starting".into(),
-                error: None,
-                summary: None,
-                layers: BTreeMap::new(),
-                rasters: BTreeMap::new(),
-                vector_tiles: BTreeMap::new(),
-            }),
-        });
-        self.jobs.lock().insert(id, job.clone());
+    /// Forgets jobs that ended more than [`RETENTION_MS`] before `now`; returns how many.
+    /// [`start`](Self::start) does this too, so the store stays bounded without a timer.
+    pub fn expire(&self, now: Timestamp) -> usize {
+        let mut jobs = self.jobs.lock();
+        let before = jobs.len();
+        jobs.retain(|_, j| !j.expired(now));
+        before - jobs.len()
+    }
+
+    /// Checks the request, then registers a job for `actor` and starts it on a thread of its own.
+    /// Refused with [`JobError::Field`] for a request over a limit, [`JobError::TooManyForActor`]
+    /// or [`JobError::TooMany`] when the actor or the server runs as many jobs as allowed.
+    pub fn start(
+        &self,
+        actor: &str,
+        req: ScenarioRequest,
+        inputs: CityInputs,
+        now: Timestamp,
+    ) -> Result<Arc<Job>, JobError> {
+        req.validate()?;
+        let job = {
+            // One lock from the count to the insert: concurrent starts cannot both take the last slot.
+            let mut jobs = self.jobs.lock();
+            jobs.retain(|_, j| !j.expired(now));
+            let running: Vec<&Arc<Job>> = jobs.values().filter(|j| j.status() == JobStatus::Running).collect();
+            if running.iter().filter(|j| j.actor == actor).count() >= MAX_RUNNING_PER_ACTOR {
+                return Err(JobError::TooManyForActor { max: MAX_RUNNING_PER_ACTOR });
+            }
+            if running.len() >= MAX_RUNNING {
+                return Err(JobError::TooMany { max: MAX_RUNNING });
+            }
+            // Room for one more: the oldest finished jobs go (at most MAX_RUNNING run, fewer than MAX_KEPT).
+            while jobs.len() >= MAX_KEPT {
+                let oldest = jobs.values().filter(|j| j.status() != JobStatus::Running).map(|j| j.id).min();
+                match oldest {
+                    Some(id) => jobs.remove(&id),
+                    None => return Err(JobError::TooMany { max: MAX_RUNNING }),
+                };
+            }
+            let id = self.next.fetch_add(1, Ordering::Relaxed) + 1;
+            let job = Arc::new(Job::new(id, req.kind, actor, now));
+            jobs.insert(id, job.clone());
+            job
+        };
         let worker = job.clone();
         // A job is long CPU work (rayon inside): its own thread, not an async worker's.
-        let spawned = std::thread::Builder::new().name(format!("scenario-{id}")).spawn(move || {
-            // A solver bug must not leave the job "running" for ever.
-            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&req, &inputs, &worker)))
-                .unwrap_or(Err(JobError::Panicked));
-            let cancelled = worker.cancel.load(Ordering::Relaxed);
-            worker.update(|s| match outcome {
-                Ok(()) => {
-                    s.status = JobStatus::Done;
-                    s.percent = 100.0;
-                    s.stage = "done".into();
-                }
-                Err(e) => {
-                    s.status = if cancelled { JobStatus::Cancelled } else { JobStatus::Failed };
-                    tracing::warn!(job = worker.id, error = %e, "scenario ended early");
-                    s.error = Some(e.to_string());
-                }
-            });
-        });
+        let spawned = std::thread::Builder::new()
+            .name(format!("scenario-{}", job.id))
+            .spawn(move || worker.run_guarded(|| run(&req, &inputs, &worker)));
         if let Err(e) = spawned {
-            job.update(|s| {
-                s.status = JobStatus::Failed;
-                s.error = Some(JobError::Thread(e).to_string());
-            });
+            job.finish(Err(JobError::Thread(e)), std::time::Duration::ZERO);
         }
-        job
+        Ok(job)
     }
 }
 
@@ -302,5 +445,31 @@ fn run(req: &ScenarioRequest, inputs: &CityInputs, job: &Job) -> Result<(), JobE
         ScenarioKind::Traffic => traffic::run_traffic(req, inputs, job, &assignment),
         ScenarioKind::Incident => traffic::run_incident_job(req, inputs, job, &assignment),
         ScenarioKind::FloodTraffic => traffic::run_flood_traffic(req, inputs, job, assignment),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_solver_ends_the_job_as_failed() {
+        let job = Job::new(1, ScenarioKind::Flood, "someone", Timestamp::from_millis(1_000));
+        job.run_guarded(|| panic!("solver bug"));
+        assert_eq!(job.wait(), JobStatus::Failed);
+        let s = job.state.lock().clone();
+        assert_eq!(s.error.as_deref(), Some("the solver failed unexpectedly"));
+        assert!(s.finished_at.is_some_and(|t| t.as_millis() >= 1_000));
+        // Its start time anchors its retention.
+        assert!(!job.expired(Timestamp::from_millis(1_000 + RETENTION_MS)));
+        assert!(job.expired(Timestamp::from_millis(1_000 + 2 * RETENTION_MS + 1)));
+    }
+
+    #[test]
+    fn a_running_job_never_expires() {
+        let job = Job::new(1, ScenarioKind::Traffic, "someone", Timestamp::from_millis(0));
+        assert!(!job.expired(Timestamp::from_millis(i64::MAX)));
+        assert_eq!(job.actor(), "someone");
     }
 }

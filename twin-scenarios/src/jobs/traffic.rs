@@ -32,6 +32,7 @@ pub fn stations(layers: &ReferenceLayers) -> Vec<Station> {
 
 /// Network links modelling the road-graph edges `edges`.
 fn links_of_edges(net: &Network, edges: &[u32]) -> Vec<u32> {
+    let edges: std::collections::HashSet<u32> = edges.iter().copied().collect();
     (0..net.link_count() as u32).filter(|l| net.link(*l).edge.is_some_and(|x| edges.contains(&x.0))).collect()
 }
 
@@ -142,23 +143,12 @@ pub(super) fn run_incident_job(
         &job.cancel,
     )
     .map_err(JobError::engine)?;
-    let minutes = |v: Option<f64>, default: f64, name: &str| {
-        let m = v.unwrap_or(default);
-        if m.is_finite() && (0.0..=24.0 * 60.0).contains(&m) {
-            Ok(m * 60.0)
-        } else {
-            Err(JobError::Invalid(format!("{name} must be between 0 and 1440 minutes")))
-        }
-    };
-    let factor = req.capacity_factor.unwrap_or(0.0);
-    if !(0.0..=1.0).contains(&factor) {
-        return Err(JobError::Invalid("capacity_factor must be in [0, 1]".into()));
-    }
+    // Phases and capacity factor are in range: checked with the request.
     let cfg = IncidentConfig {
-        warmup_s: minutes(req.warmup_minutes, 15.0, "warmup_minutes")?,
-        incident_s: minutes(req.incident_minutes, 20.0, "incident_minutes")?,
-        recovery_s: minutes(req.recovery_minutes, 30.0, "recovery_minutes")?,
-        capacity_factor: factor,
+        warmup_s: req.warmup_minutes.unwrap_or(15.0) * 60.0,
+        incident_s: req.incident_minutes.unwrap_or(20.0) * 60.0,
+        recovery_s: req.recovery_minutes.unwrap_or(30.0) * 60.0,
+        capacity_factor: req.capacity_factor.unwrap_or(0.0),
         ..IncidentConfig::default()
     };
     job.update(|s| s.stage = "cell transmission".into());
