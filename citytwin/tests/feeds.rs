@@ -84,7 +84,9 @@ async fn ais_tcp_feed_fills_the_model_and_garbage_neither_stops_it_nor_other_fee
     let bad = serve_once(garbage);
     let sections = [ais_tcp(&bad, "ais:bad"), ais_tcp(&good, "ais:good")];
     let _started =
-        feeds::start(&s.core(), &s.state.feeds, None, no_devices(), &sections, &[], std::path::Path::new(".")).await.unwrap();
+        feeds::start(&s.core(), &s.state.feeds, None, no_devices(), &sections, &[], std::path::Path::new("."))
+            .await
+            .unwrap();
 
     eventually("gpsd vessels in the model", || GPSD_MMSIS.iter().all(|m| has_vessel(&s, m))).await;
     eventually("all garbage counted", || {
@@ -122,7 +124,9 @@ async fn ais_udp_datagrams_are_decoded() {
         rate_limit: None,
     }];
     let started =
-        feeds::start(&s.core(), &s.state.feeds, None, no_devices(), &sections, &[], std::path::Path::new(".")).await.unwrap();
+        feeds::start(&s.core(), &s.state.feeds, None, no_devices(), &sections, &[], std::path::Path::new("."))
+            .await
+            .unwrap();
     let addr = started.udp_addrs[0];
     let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     sock.send_to(b"!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4A\r\nnot nmea\r\n", addr).unwrap();
@@ -153,7 +157,9 @@ async fn ais_file_replay_reaches_the_model() {
         source: None,
         rate_limit: None,
     }];
-    let _st = feeds::start(&s.core(), &s.state.feeds, None, no_devices(), &sections, &[], std::path::Path::new(".")).await.unwrap();
+    let _st = feeds::start(&s.core(), &s.state.feeds, None, no_devices(), &sections, &[], std::path::Path::new("."))
+        .await
+        .unwrap();
     eventually("replayed vessel", || has_vessel(&s, "371798000")).await;
     eventually("both lines", || {
         s.state.feeds.snapshot().iter().any(|f| f.source == "replay:ais:cap" && f.received == 2)

@@ -134,7 +134,8 @@ fn police_units_patrol_central_hai_chau_on_roads() {
     let mut fleet = police_fleet(&cfg, graph(&l), T0).unwrap();
     let [min_lon, min_lat, max_lon, max_lat] = cfg.police_area;
     // Shortest paths between junctions of the area may cut a corner outside it.
-    let near_area = BBox { min_lon: min_lon - 0.005, min_lat: min_lat - 0.005, max_lon: max_lon + 0.005, max_lat: max_lat + 0.005 };
+    let near_area =
+        BBox { min_lon: min_lon - 0.005, min_lat: min_lat - 0.005, max_lon: max_lon + 0.005, max_lat: max_lat + 0.005 };
     let first = fleet.step(T0);
     let ids: std::collections::HashSet<_> = first.iter().map(|o| o.external_id.clone()).collect();
     assert!(ids.len() >= 5, "{} police units", ids.len());

@@ -43,6 +43,8 @@ impl BrokerAuth for NoDevices {
 /// User name of the internal credential. `$` cannot start an account name, so no device account
 /// can shadow it.
 pub const INTERNAL_USERNAME: &str = "$citytwin-internal";
+/// Characters of a refused user name that go into the log.
+const LOGGED_NAME_CHARS: usize = 64;
 /// Random bytes in the internal password (hex-encoded).
 const INTERNAL_SECRET_BYTES: usize = 32;
 
@@ -76,6 +78,11 @@ fn same_secret(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// A client's user name as it goes into the log.
+fn logged_name(username: &str) -> String {
+    username.chars().take(LOGGED_NAME_CHARS).collect()
+}
+
 /// The login decision: the internal credential, else (any other name) the device accounts.
 fn admits(internal: &Credentials, auth: &dyn BrokerAuth, username: &str, password: &str) -> bool {
     let ok = if username == internal.username {
@@ -84,8 +91,9 @@ fn admits(internal: &Credentials, auth: &dyn BrokerAuth, username: &str, passwor
         auth.check(username, password)
     };
     if !ok {
-        // rumqttd drops the connection without a reason; say who was turned away.
-        tracing::info!(username, "embedded MQTT broker refused a login");
+        // rumqttd drops the connection without a reason; say who was turned away (the name is
+        // the client's, so only its start).
+        tracing::info!(username = %logged_name(username), "embedded MQTT broker refused a login");
     }
     ok
 }
@@ -165,4 +173,33 @@ fn wait_listening(addr: SocketAddr) {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     tracing::warn!(%addr, "embedded MQTT broker not accepting yet");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logged_names_are_cut_at_the_limit() {
+        let long = "é".repeat(LOGGED_NAME_CHARS + 10);
+        assert_eq!(logged_name(&long).chars().count(), LOGGED_NAME_CHARS);
+        assert_eq!(logged_name("fs-7"), "fs-7");
+    }
+
+    #[test]
+    fn the_internal_name_is_reserved() {
+        let internal = Credentials { username: INTERNAL_USERNAME.into(), password: "p".repeat(64) };
+        let lenient = |_: &str, _: &str| true;
+        // A device account cannot answer for the internal name, even if the store would say yes.
+        assert!(!admits(&internal, &lenient, INTERNAL_USERNAME, "guess"));
+        assert!(admits(&internal, &NoDevices, INTERNAL_USERNAME, &internal.password));
+        assert!(!admits(&internal, &NoDevices, "fs-7", "secret"));
+        assert!(admits(&internal, &lenient, "fs-7", "secret"));
+    }
+
+    #[test]
+    fn secrets_compare_whole() {
+        assert!(same_secret("abc", "abc"));
+        assert!(!same_secret("abc", "ab") && !same_secret("abc", "abd") && !same_secret("", "a"));
+    }
 }

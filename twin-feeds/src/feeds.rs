@@ -7,6 +7,7 @@
 //!
 //! [mqtt]                                   # MQTT sensors (twin_ingest::mqtt documents the payload)
 //! url = "mqtt://127.0.0.1:1883"            # external broker; without `url` an embedded broker starts
+//!                                          # (it admits device accounts and the server's own clients only)
 //! username = "citytwin"                    # login at the external broker (default: anonymous)
 //! password_env = "CITYTWIN_MQTT_PASSWORD"  # its password from this variable, or `password = "…"`
 //! embedded_port = 1883                     # embedded broker's port (default 1883; a free one if taken)
@@ -117,7 +118,9 @@ impl MqttSection {
         let password = match (&self.password, &self.password_env) {
             (Some(_), Some(_)) => return Err(FeedError::Login("mqtt.password, mqtt.password_env: give one, not both")),
             (Some(p), None) => p.clone(),
-            (None, Some(var)) => std::env::var(var).map_err(|e| FeedError::PasswordEnv { var: var.clone(), source: e })?,
+            (None, Some(var)) => {
+                std::env::var(var).map_err(|e| FeedError::PasswordEnv { var: var.clone(), source: e })?
+            }
             // MQTT allows a user name without a password.
             (None, None) => String::new(),
         };

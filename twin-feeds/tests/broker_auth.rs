@@ -192,11 +192,20 @@ fn bad_login_config_names_the_field() {
     let cases = [
         (MqttSection { password: Some("pw".into()), ..base.clone() }, "mqtt.password"),
         (
-            MqttSection { username: Some("u".into()), password: Some("p".into()), password_env: Some("V".into()), ..base.clone() },
+            MqttSection {
+                username: Some("u".into()),
+                password: Some("p".into()),
+                password_env: Some("V".into()),
+                ..base.clone()
+            },
             "mqtt.password, mqtt.password_env",
         ),
         (
-            MqttSection { username: Some("u".into()), password_env: Some("CITYTWIN_TEST_UNSET_VARIABLE".into()), ..base.clone() },
+            MqttSection {
+                username: Some("u".into()),
+                password_env: Some("CITYTWIN_TEST_UNSET_VARIABLE".into()),
+                ..base.clone()
+            },
             "mqtt.password_env",
         ),
         (MqttSection { username: Some(String::new()), ..base.clone() }, "mqtt.username"),
