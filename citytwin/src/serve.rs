@@ -123,8 +123,11 @@ pub async fn run(config_path: PathBuf, common: CommonArgs, demo_password: Option
         twin_feeds::connectors::start(&core, &feeds, raw.gtfs.as_ref(), &raw.gpx_replay, &config.base_dir);
     // The demo's sensors publish over MQTT: to the configured broker, else to an embedded one.
     let mqtt = raw.mqtt.clone().or_else(|| demo.then(Default::default));
+    // Device logins at the embedded broker: none yet (the server's own clients have their own).
+    let broker_auth: Arc<dyn twin_feeds::broker::BrokerAuth> = Arc::new(|_user: &str, _secret: &str| false);
     let started =
-        twin_feeds::feeds::start(&core, &feeds, mqtt.as_ref(), &raw.ais, &raw.sensors, &config.base_dir).await?;
+        twin_feeds::feeds::start(&core, &feeds, mqtt.as_ref(), broker_auth, &raw.ais, &raw.sensors, &config.base_dir)
+            .await?;
 
     #[cfg(feature = "cameras")]
     let cameras = Arc::new(twin_cameras::CameraRegistry::default());

@@ -23,6 +23,10 @@ const GPSD_SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../twin-ingest/t
 /// MMSIs of type 1–3 reports in gpsd's own decode of the sample (sample.aivdm.js.chk).
 const GPSD_MMSIS: [&str; 4] = ["371798000", "440348000", "356302000", "563808000"];
 
+fn no_devices() -> std::sync::Arc<dyn twin_feeds::broker::BrokerAuth> {
+    std::sync::Arc::new(twin_feeds::broker::NoDevices)
+}
+
 fn ais_tcp(addr: &str, source: &str) -> AisSection {
     AisSection {
         tcp: Some(addr.into()),
@@ -80,7 +84,9 @@ async fn ais_tcp_feed_fills_the_model_and_garbage_neither_stops_it_nor_other_fee
     let bad = serve_once(garbage);
     let sections = [ais_tcp(&bad, "ais:bad"), ais_tcp(&good, "ais:good")];
     let _started =
-        feeds::start(&s.core(), &s.state.feeds, None, &sections, &[], std::path::Path::new(".")).await.unwrap();
+        feeds::start(&s.core(), &s.state.feeds, None, no_devices(), &sections, &[], std::path::Path::new("."))
+            .await
+            .unwrap();
 
     eventually("gpsd vessels in the model", || GPSD_MMSIS.iter().all(|m| has_vessel(&s, m))).await;
     eventually("all garbage counted", || {
@@ -118,7 +124,9 @@ async fn ais_udp_datagrams_are_decoded() {
         rate_limit: None,
     }];
     let started =
-        feeds::start(&s.core(), &s.state.feeds, None, &sections, &[], std::path::Path::new(".")).await.unwrap();
+        feeds::start(&s.core(), &s.state.feeds, None, no_devices(), &sections, &[], std::path::Path::new("."))
+            .await
+            .unwrap();
     let addr = started.udp_addrs[0];
     let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     sock.send_to(b"!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4A\r\nnot nmea\r\n", addr).unwrap();
@@ -149,7 +157,9 @@ async fn ais_file_replay_reaches_the_model() {
         source: None,
         rate_limit: None,
     }];
-    let _st = feeds::start(&s.core(), &s.state.feeds, None, &sections, &[], std::path::Path::new(".")).await.unwrap();
+    let _st = feeds::start(&s.core(), &s.state.feeds, None, no_devices(), &sections, &[], std::path::Path::new("."))
+        .await
+        .unwrap();
     eventually("replayed vessel", || has_vessel(&s, "371798000")).await;
     eventually("both lines", || {
         s.state.feeds.snapshot().iter().any(|f| f.source == "replay:ais:cap" && f.received == 2)
@@ -208,9 +218,11 @@ async fn embedded_broker_carries_sensor_messages_into_the_model() {
         ..Default::default()
     };
     let started =
-        feeds::start(&s.core(), &s.state.feeds, Some(&mqtt), &[], &[], std::path::Path::new(".")).await.unwrap();
+        feeds::start(&s.core(), &s.state.feeds, Some(&mqtt), no_devices(), &[], &[], std::path::Path::new("."))
+            .await
+            .unwrap();
     let url = started.mqtt_url.clone().unwrap();
-    let (publisher, _task) = Publisher::connect(&url, "test-sensor-pub").unwrap();
+    let (publisher, _task) = Publisher::connect_as(&url, "test-sensor-pub", started.mqtt_login.as_ref()).unwrap();
     let payloads = [
         ("city/flood/fs-1", r#"{"value": 35, "unit": "cm", "lat": 16.06, "lon": 108.22}"#),
         ("city/air/aq-1", r#"{"value": 55.0, "lat": 16.07, "lon": 108.22}"#),

@@ -1,15 +1,23 @@
-//! Simulated ambulances and fire trucks: each is based at a station on the road graph and repeats a
-//! mission cycle: standby at base (available) → drive to a random incident (en_route) → work there
-//! (on_scene) → drive back (available, task "returning").
+//! Simulated ambulances, fire trucks and police patrols on the road graph.
+//!
+//! Ambulances and fire trucks are based at a station and repeat a mission cycle: standby at base
+//! (available) → drive to a random incident (en_route) → work there (on_scene) → drive back
+//! (available, task "returning"). Police units patrol an area instead of returning: a short stop
+//! (available) → drive to a random junction of the area (patrolling), or now and then to an
+//! incident there (en_route, then on_scene) → the next stop from where they are.
 
 use std::collections::VecDeque;
 
-use twin_core::{EntityKind, Observation, Position, PropertyValue, Timestamp};
+use twin_core::{BBox, EntityKind, Observation, Position, PropertyValue, Timestamp};
 use twin_layers::roads::{Metric, NodeId, RoadGraph};
 
 use super::track::{Rng, Track};
 
 pub const SOURCE: &str = "demo:emergency";
+/// Source of the police patrols (a fleet of their own: not reported as trackers).
+pub const POLICE_SOURCE: &str = "demo:police";
+/// One patrol leg in this many is an incident response instead.
+const POLICE_INCIDENT_EVERY: usize = 4;
 
 /// Where a unit is based.
 #[derive(Debug, Clone)]
@@ -43,6 +51,8 @@ struct Unit {
     base_name: String,
     base_assumed: bool,
     base: NodeId,
+    /// Where the next mission starts (the base, for units that return to it).
+    at: NodeId,
     legs: VecDeque<Leg>,
     rng: Rng,
 }
@@ -60,6 +70,10 @@ fn profile(kind: EntityKind) -> Profile {
         EntityKind::FireTruck => {
             Profile { en_route_mps: 11.0, return_mps: 8.0, standby_s: (20.0, 60.0), on_scene_s: (120.0, 240.0) }
         }
+        // return_mps: the patrol speed (patrols do not return).
+        EntityKind::PoliceUnit => {
+            Profile { en_route_mps: 12.0, return_mps: 7.0, standby_s: (10.0, 40.0), on_scene_s: (60.0, 180.0) }
+        }
         _ => Profile { en_route_mps: 13.0, return_mps: 9.0, standby_s: (15.0, 45.0), on_scene_s: (45.0, 120.0) },
     }
 }
@@ -68,7 +82,11 @@ fn profile(kind: EntityKind) -> Profile {
 #[derive(Debug, Clone)]
 pub struct EmergencyFleet {
     graph: std::sync::Arc<RoadGraph>,
-    main: Vec<NodeId>,
+    /// Where incidents (and patrol legs) lead: junctions of the main component.
+    targets: Vec<NodeId>,
+    /// Patrol instead of returning to base (the police fleet).
+    patrol: bool,
+    source: &'static str,
     units: Vec<Unit>,
 }
 
@@ -85,41 +103,79 @@ impl EmergencyFleet {
         start: Timestamp,
     ) -> Self {
         let main = graph.largest_component();
-        let mut units = Vec::new();
-        let mut rng = Rng::new(seed);
         let plans = [
             (EntityKind::Ambulance, hospitals, ambulances, "115"),
             (EntityKind::FireTruck, fire_stations, fire_trucks, "114"),
         ];
-        for (kind, bases, count, prefix) in plans {
+        let mut fleet = Self { graph, targets: Vec::new(), patrol: false, source: SOURCE, units: Vec::new() };
+        fleet.add_units(&plans, &main, seed);
+        fleet.targets = main;
+        fleet.start(start);
+        fleet
+    }
+
+    /// `count` police units spread over `stations`, patrolling the junctions of the main component
+    /// inside `area` (the whole component if none is there). Missions start at `start`.
+    pub fn police(
+        graph: std::sync::Arc<RoadGraph>,
+        stations: &[Base],
+        count: usize,
+        area: BBox,
+        seed: u64,
+        start: Timestamp,
+    ) -> Self {
+        let main = graph.largest_component();
+        let inside: Vec<NodeId> = main
+            .iter()
+            .copied()
+            .filter(|n| {
+                let c = graph.node(*n);
+                area.contains(Position::new(c.x, c.y))
+            })
+            .collect();
+        let targets = if inside.is_empty() { main } else { inside };
+        let mut fleet = Self { graph, targets: Vec::new(), patrol: true, source: POLICE_SOURCE, units: Vec::new() };
+        fleet.add_units(&[(EntityKind::PoliceUnit, stations, count, "113")], &targets, seed);
+        fleet.targets = targets;
+        fleet.start(start);
+        fleet
+    }
+
+    /// `count` units of each kind spread over its bases, snapped to the nearest of `nodes`.
+    fn add_units(&mut self, plans: &[(EntityKind, &[Base], usize, &str)], nodes: &[NodeId], seed: u64) {
+        let mut rng = Rng::new(seed);
+        for &(kind, bases, count, prefix) in plans {
             if bases.is_empty() {
                 continue;
             }
             for i in 0..count {
                 let base = &bases[i % bases.len()];
-                let Some(node) = graph.nearest_node(base.position, Some(&main)) else { continue };
+                let Some(node) = self.graph.nearest_node(base.position, Some(nodes)) else { continue };
                 let agency = match kind {
                     EntityKind::FireTruck => "Cảnh sát PCCC&CNCH – Công an TP. Đà Nẵng".to_owned(),
+                    EntityKind::PoliceUnit => format!("Công an TP. Đà Nẵng – {}", base.name),
                     _ => format!("Cấp cứu 115 – {}", base.name),
                 };
-                units.push(Unit {
+                self.units.push(Unit {
                     kind,
-                    // 115 / 114 are Vietnam's ambulance and fire numbers.
+                    // 115 / 114 / 113 are Vietnam's ambulance, fire and police numbers.
                     call_sign: format!("{prefix}-{:02}", i + 1),
                     agency,
                     base_name: base.name.clone(),
                     base_assumed: base.assumed,
                     base: node,
+                    at: node,
                     legs: VecDeque::new(),
                     rng: Rng::new(rng.next_u64()),
                 });
             }
         }
-        let mut fleet = Self { graph, main, units };
-        for i in 0..fleet.units.len() {
-            fleet.plan_mission(i, start.as_millis());
+    }
+
+    fn start(&mut self, start: Timestamp) {
+        for i in 0..self.units.len() {
+            self.plan_mission(i, start.as_millis());
         }
-        fleet
     }
 
     pub fn len(&self) -> usize {
@@ -139,40 +195,58 @@ impl EmergencyFleet {
         Position::new(c.x, c.y)
     }
 
-    /// Appends standby → en_route → on_scene → return legs starting at `t_ms`.
+    fn track(&self, from: NodeId, to: NodeId) -> Option<Track> {
+        let route = self.graph.shortest_path(from, to, Metric::Time)?;
+        Track::new(self.graph.route_polyline(&route).0)
+    }
+
+    /// Appends the next mission's legs starting at `t_ms`: standby → en_route → on_scene → return
+    /// for units with a base, stop → patrol (or en_route → on_scene) for patrols.
     fn plan_mission(&mut self, i: usize, t_ms: i64) {
         let p = profile(self.units[i].kind);
-        let base = self.units[i].base;
-        let base_pos = self.node_pos(base);
+        let (from, base) = (self.units[i].at, self.units[i].base);
+        let from_pos = self.node_pos(from);
         let u = &mut self.units[i];
         let standby = (u.rng.range(p.standby_s.0, p.standby_s.1) * 1000.0) as i64;
         let on_scene = (u.rng.range(p.on_scene_s.0, p.on_scene_s.1) * 1000.0) as i64;
-        let target = self.main[u.rng.below(self.main.len())];
+        let target = self.targets[u.rng.below(self.targets.len())];
+        let incident = !self.patrol || u.rng.below(POLICE_INCIDENT_EVERY) == 0;
+        let stop = if self.patrol { "stop" } else { "standby" };
         let mut t = t_ms + standby;
-        u.legs.push_back(Leg::Wait { until_ms: t, at: base_pos, status: "available", task: "standby" });
-        let out = self.graph.shortest_path(base, target, Metric::Time);
-        let back = self.graph.shortest_path(target, base, Metric::Time);
-        let (Some(out), Some(back)) = (out, back) else { return };
-        let (Some(out), Some(back)) =
-            (Track::new(self.graph.route_polyline(&out).0), Track::new(self.graph.route_polyline(&back).0))
-        else {
-            return; // incident at the base itself: just stand by again
+        u.legs.push_back(Leg::Wait { until_ms: t, at: from_pos, status: "available", task: stop });
+        // None: the target is where the unit stands (or unreachable); it just stops again.
+        let Some(out) = self.track(from, target) else { return };
+        let back = if self.patrol {
+            None
+        } else {
+            let Some(back) = self.track(target, base) else { return };
+            Some(back)
         };
-        let go =
-            Leg::Drive { track: out, start_ms: t, speed_mps: p.en_route_mps, status: "en_route", task: "incident" };
+        let scene = self.node_pos(target);
+        let u = &mut self.units[i];
+        let go = if incident {
+            Leg::Drive { track: out, start_ms: t, speed_mps: p.en_route_mps, status: "en_route", task: "incident" }
+        } else {
+            Leg::Drive { track: out, start_ms: t, speed_mps: p.return_mps, status: "patrolling", task: "patrol" }
+        };
         t = go.end_ms();
         u.legs.push_back(go);
-        let c = self.graph.node(target);
-        let scene = Position::new(c.x, c.y);
-        t += on_scene;
-        u.legs.push_back(Leg::Wait { until_ms: t, at: scene, status: "on_scene", task: "incident" });
-        u.legs.push_back(Leg::Drive {
-            track: back,
-            start_ms: t,
-            speed_mps: p.return_mps,
-            status: "available",
-            task: "returning",
-        });
+        if self.patrol {
+            u.at = target;
+        }
+        if incident {
+            t += on_scene;
+            u.legs.push_back(Leg::Wait { until_ms: t, at: scene, status: "on_scene", task: "incident" });
+        }
+        if let Some(back) = back {
+            u.legs.push_back(Leg::Drive {
+                track: back,
+                start_ms: t,
+                speed_mps: p.return_mps,
+                status: "available",
+                task: "returning",
+            });
+        }
     }
 
     /// One observation per unit at `now` (which should not go backwards).
@@ -196,7 +270,7 @@ impl EmergencyFleet {
                 }
             };
             let mut o = Observation::new(u.kind, u.call_sign.clone(), now).at(p.lon, p.lat);
-            o.source = SOURCE.to_owned();
+            o.source = self.source.to_owned();
             o.heading = heading;
             o.speed = Some(speed);
             o.status = Some(status.to_owned());

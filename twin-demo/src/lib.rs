@@ -4,7 +4,7 @@
 //! tokio tasks. In `citytwin demo` every fleet goes through a real protocol into the server's
 //! connectors (buses: GTFS-realtime over HTTP; ambulances and fire trucks: OsmAnd requests;
 //! vessels: AIVDM; sensors: MQTT); without those transports (in-process tests) they submit to the
-//! ingest queue directly.
+//! ingest queue directly, as the police patrols always do (`demo:police`).
 
 pub mod buses;
 pub mod emergency;
@@ -50,6 +50,7 @@ pub struct DemoConfig {
     pub buses: usize,
     pub ambulances: usize,
     pub fire_trucks: usize,
+    pub police_units: usize,
     pub vessels: usize,
     pub fishing_boats: usize,
     pub flood_sensors: usize,
@@ -68,6 +69,11 @@ pub struct DemoConfig {
     /// Fire-truck bases. The OSM extract has no fire_station object, so the shipped config names
     /// an assumed one.
     pub fire_stations: Vec<StationConfig>,
+    /// Police units' stations. The OSM extract has no police object either: the default is an
+    /// assumed one.
+    pub police_stations: Vec<StationConfig>,
+    /// The police patrol area `[min_lon, min_lat, max_lon, max_lat]` (default: central Hải Châu).
+    pub police_area: [f64; 4],
     /// A real AIS capture replayed at its own location as `replay:ais-gpsd-sample` (relative to
     /// the config file; a missing file only logs a warning).
     pub ais_replay: Option<PathBuf>,
@@ -84,6 +90,7 @@ impl Default for DemoConfig {
             buses: 40,
             ambulances: 6,
             fire_trucks: 3,
+            police_units: 6,
             vessels: 26,
             fishing_boats: 24,
             flood_sensors: 24,
@@ -101,6 +108,13 @@ impl Default for DemoConfig {
                 lat: 16.0520,
                 assumed: true,
             }],
+            police_stations: vec![StationConfig {
+                name: "Assumed police station, Hải Châu".into(),
+                lon: 108.2205,
+                lat: 16.0680,
+                assumed: true,
+            }],
+            police_area: [108.2080, 16.0520, 108.2280, 16.0750],
             ais_replay: Some("ais/gpsd-ais-nmea-type6-fid55.log".into()),
             gtfs_rt_replay: Some("gtfs/usf_bullrunner_vehicle_positions.pb".into()),
         }
@@ -131,6 +145,27 @@ pub fn hospitals(layers: &ReferenceLayers) -> Vec<Base> {
             _ => None,
         })
         .collect()
+}
+
+/// `demo.police_area` is not a WGS84 box.
+#[derive(Debug, thiserror::Error)]
+#[error("demo.police_area: {0}")]
+pub struct PoliceAreaError(twin_core::Error);
+
+/// The police patrols of `[demo]`.
+pub fn police_fleet(
+    cfg: &DemoConfig,
+    graph: Arc<RoadGraph>,
+    start: Timestamp,
+) -> Result<emergency::EmergencyFleet, PoliceAreaError> {
+    let [min_lon, min_lat, max_lon, max_lat] = cfg.police_area;
+    let area = BBox::new(min_lon, min_lat, max_lon, max_lat).map_err(PoliceAreaError)?;
+    let stations: Vec<Base> = cfg
+        .police_stations
+        .iter()
+        .map(|s| Base { name: s.name.clone(), position: Position::new(s.lon, s.lat), assumed: s.assumed })
+        .collect();
+    Ok(emergency::EmergencyFleet::police(graph, &stations, cfg.police_units, area, cfg.seed.wrapping_add(4), start))
 }
 
 fn now() -> Timestamp {
@@ -191,8 +226,16 @@ pub async fn run_with(cfg: DemoConfig, ctx: DemoContext, transports: transport::
                 }),
                 None => spawn_feed(emergency::SOURCE, vehicle_every, ctx.ingest.clone(), bbox, move |t| fleet.step(t)),
             }
+            match police_fleet(&cfg, graph.clone(), start) {
+                Ok(mut police) => {
+                    tracing::info!(units = police.len(), "demo police patrols");
+                    let ingest = ctx.ingest.clone();
+                    spawn_feed(emergency::POLICE_SOURCE, vehicle_every, ingest, bbox, move |t| police.step(t));
+                }
+                Err(e) => tracing::warn!(error = %e, "demo police disabled"),
+            }
         }
-        None => tracing::warn!("no roads layer: the demo runs without buses and emergency vehicles"),
+        None => tracing::warn!("no roads layer: the demo runs without buses, emergency vehicles and police"),
     }
 
     let vessels = vessels::VesselFleet::new(cfg.vessels, cfg.fishing_boats, cfg.seed.wrapping_add(2));
@@ -233,7 +276,7 @@ pub async fn run_with(cfg: DemoConfig, ctx: DemoContext, transports: transport::
             tracing::info!(flood, gauges, aq, "demo sensors");
             let every = Duration::from_millis(cfg.sensor_interval_ms.max(100));
             match transports.mqtt.clone() {
-                Some((url, pattern)) => transport::spawn_sensors_over_mqtt(every, url, pattern, move |t| net.step(t)),
+                Some(mqtt) => transport::spawn_sensors_over_mqtt(every, mqtt, move |t| net.step(t)),
                 None => spawn_feed(sensors::SOURCE, every, ctx.ingest.clone(), bbox, move |t| net.step(t)),
             }
         }

@@ -127,6 +127,56 @@ fn emergency_units_start_at_their_bases_and_run_missions_on_roads() {
     }
 }
 
+#[test]
+fn police_units_patrol_central_hai_chau_on_roads() {
+    let l = layers(false);
+    let cfg = DemoConfig::default();
+    let mut fleet = police_fleet(&cfg, graph(&l), T0).unwrap();
+    let [min_lon, min_lat, max_lon, max_lat] = cfg.police_area;
+    // Shortest paths between junctions of the area may cut a corner outside it.
+    let near_area =
+        BBox { min_lon: min_lon - 0.005, min_lat: min_lat - 0.005, max_lon: max_lon + 0.005, max_lat: max_lat + 0.005 };
+    let first = fleet.step(T0);
+    let ids: std::collections::HashSet<_> = first.iter().map(|o| o.external_id.clone()).collect();
+    assert!(ids.len() >= 5, "{} police units", ids.len());
+    assert_eq!(fleet.count(EntityKind::PoliceUnit), first.len());
+    for o in &first {
+        assert_eq!((o.kind, o.source.as_str()), (EntityKind::PoliceUnit, emergency::POLICE_SOURCE));
+        assert!(simulated(o));
+        assert_eq!(o.properties.get("call_sign"), Some(&PropertyValue::Text(o.external_id.clone())));
+        assert!(o.external_id.starts_with("113-"), "{}", o.external_id);
+    }
+    let mut moved = std::collections::HashSet::new();
+    let mut statuses = std::collections::HashSet::new();
+    for s in 1..=1_800 {
+        let obs = fleet.step(T0.plus_millis(s * 1_000));
+        assert_eq!(obs.len(), first.len());
+        for (o, start) in obs.iter().zip(&first) {
+            assert_eq!(o.external_id, start.external_id);
+            statuses.insert(o.status.clone().unwrap());
+            if distance_m(pos(o), pos(start)) > 100.0 {
+                moved.insert(o.external_id.clone());
+            }
+            if s % 120 == 0 {
+                assert!(metres_to_road(&l, pos(o)) < 1.0, "{} left the roads", o.external_id);
+                assert!(near_area.contains(pos(o)), "{} left central Hải Châu: {:?}", o.external_id, pos(o));
+            }
+        }
+    }
+    assert_eq!(moved, ids, "every unit drives off");
+    for s in ["available", "patrolling", "en_route", "on_scene"] {
+        assert!(statuses.contains(s), "never saw {s}: {statuses:?}");
+    }
+}
+
+#[test]
+fn police_area_must_be_a_box() {
+    let l = layers(false);
+    let cfg = DemoConfig { police_area: [108.23, 16.05, 108.20, 16.07], ..DemoConfig::default() };
+    let err = police_fleet(&cfg, graph(&l), T0).err().unwrap();
+    assert!(err.to_string().starts_with("demo.police_area: "), "{err}");
+}
+
 /// Land: the level-2 districts (without the offshore Hoàng Sa district) and every land-use polygon
 /// that is not water, bucketed in a 0.01° grid.
 struct Land {
@@ -316,6 +366,8 @@ fn shipped_config_builds_at_least_the_required_fleets() {
         3,
     );
     let (flood, gauges, aq) = net.counts();
+    let police = police_fleet(&demo, g.clone(), T0).unwrap();
+    assert!(police.count(EntityKind::PoliceUnit) >= 5);
     assert!(buses.len() >= 20 && em.count(EntityKind::Ambulance) >= 5 && em.count(EntityKind::FireTruck) >= 3);
     assert!(vessels.len() >= 30 && flood >= 20 && gauges >= 5 && aq >= 10);
     assert!(buses.len() + em.len() + vessels.len() + flood + gauges + aq >= 90);

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::{json, Map, Value};
 use twin_core::{EntityKind, Observation, PropertyValue, Timestamp};
 use twin_feeds::ais::{LineFeed, Timing};
-use twin_feeds::mqtt::Publisher;
+use twin_feeds::mqtt::{Credentials, Publisher};
 use twin_feeds::sink::{ObservationSink, SinkError, SinkOutcome};
 use twin_ingest::ais::encode::{self, Identity, Motion};
 use twin_ingest::health::FeedRegistry;
@@ -23,11 +23,20 @@ const KNOT_MPS: f64 = 1852.0 / 3600.0;
 /// Static reports (types 5 / 24) go out every this many position rounds, as real ships repeat them.
 const STATIC_EVERY: u64 = 30;
 
+/// Where the demo's sensors publish.
+#[derive(Clone, Debug)]
+pub struct MqttTransport {
+    pub url: String,
+    pub pattern: TopicPattern,
+    /// Login at the broker: a device account, or the server's own (None: anonymous).
+    pub login: Option<Credentials>,
+}
+
 /// Which protocols the demo uses; the default sends everything straight to the ingest queue.
 #[derive(Clone, Default)]
 pub struct Transports {
-    /// Broker url and topic pattern for the sensors.
-    pub mqtt: Option<(String, TopicPattern)>,
+    /// Broker and topic pattern for the sensors.
+    pub mqtt: Option<MqttTransport>,
     /// Feed health for the in-process AIS receiver (vessels go over AIVDM when set).
     pub ais_health: Option<Arc<FeedRegistry>>,
     /// The server's own HTTP address: buses go out as a published GTFS-realtime feed polled back,
@@ -38,10 +47,23 @@ pub struct Transports {
 impl Transports {
     pub fn new(started: &twin_feeds::feeds::Started, feeds: &Arc<Feeds>) -> Self {
         Self {
-            mqtt: started.mqtt_url.clone().zip(started.topic.clone()),
+            mqtt: started.mqtt_url.clone().zip(started.topic.clone()).map(|(url, pattern)| MqttTransport {
+                url,
+                pattern,
+                login: started.mqtt_login.clone(),
+            }),
             ais_health: Some(feeds.registry.clone()),
             http: None,
         }
+    }
+
+    /// The sensors log in to the broker as `login` (e.g. a device account) instead of with the
+    /// server's own login.
+    pub fn mqtt_login(mut self, login: Credentials) -> Self {
+        if let Some(m) = &mut self.mqtt {
+            m.login = Some(login);
+        }
+        self
     }
 
     /// Sends the HTTP feeds to the server listening on `addr` (a wildcard address is reached on
@@ -188,19 +210,20 @@ pub fn sensor_payload(o: &Observation) -> Option<Value> {
 }
 
 /// Runs the sensor simulator as an MQTT publisher.
-pub fn spawn_sensors_over_mqtt<F>(period: Duration, url: String, pattern: TopicPattern, mut step: F)
+pub fn spawn_sensors_over_mqtt<F>(period: Duration, mqtt: MqttTransport, mut step: F)
 where
     F: FnMut(Timestamp) -> Vec<Observation> + Send + 'static,
 {
     tokio::spawn(async move {
-        let publisher = match Publisher::connect(&url, "citytwin-demo-sensors") {
+        let MqttTransport { url, pattern, login } = mqtt;
+        let publisher = match Publisher::connect_as(&url, "citytwin-demo-sensors", login.as_ref()) {
             Ok((p, _task)) => p,
             Err(e) => {
                 tracing::error!(error = %e, "demo sensors cannot reach the MQTT broker");
                 return;
             }
         };
-        tracing::info!(%url, "demo sensors publish over MQTT");
+        tracing::info!(%url, user = login.as_ref().map(|l| l.username.as_str()), "demo sensors publish over MQTT");
         let mut tick = tokio::time::interval(period);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         loop {

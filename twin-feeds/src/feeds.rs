@@ -7,6 +7,9 @@
 //!
 //! [mqtt]                                   # MQTT sensors (twin_ingest::mqtt documents the payload)
 //! url = "mqtt://127.0.0.1:1883"            # external broker; without `url` an embedded broker starts
+//!                                          # (it admits device accounts and the server's own clients only)
+//! username = "citytwin"                    # login at the external broker (default: anonymous)
+//! password_env = "CITYTWIN_MQTT_PASSWORD"  # its password from this variable, or `password = "…"`
 //! embedded_port = 1883                     # embedded broker's port (default 1883; a free one if taken)
 //! topic = "city/{kind}/{sensor_id}"        # (default)
 //! client_id = "citytwin"                   # persistent session name (default "citytwin-ingest")
@@ -44,7 +47,8 @@ use twin_runtime::metrics::escape_label;
 use twin_runtime::Core;
 
 use crate::ais::{self as ais_conn, LineFeed, Replay, Timing};
-use crate::mqtt::{self as mqtt_conn, MqttConfig};
+use crate::broker::BrokerAuth;
+use crate::mqtt::{self as mqtt_conn, Credentials, MqttConfig};
 use crate::sink::now_ms;
 
 /// `[feeds]` of the city config.
@@ -62,14 +66,66 @@ impl Default for FeedsSection {
 }
 
 /// `[mqtt]` of the city config.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MqttSection {
     pub url: Option<String>,
+    /// Login at the external broker (`url`); the embedded broker has its own.
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// Environment variable holding the password (keeps it out of the config file).
+    pub password_env: Option<String>,
     pub embedded_port: Option<u16>,
     pub topic: Option<String>,
     pub client_id: Option<String>,
     pub rate_limit: Option<f64>,
+}
+
+impl std::fmt::Debug for MqttSection {
+    // A logged config must not carry the password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MqttSection")
+            .field("url", &self.url)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("password_env", &self.password_env)
+            .field("embedded_port", &self.embedded_port)
+            .field("topic", &self.topic)
+            .field("client_id", &self.client_id)
+            .field("rate_limit", &self.rate_limit)
+            .finish()
+    }
+}
+
+impl MqttSection {
+    /// The configured login at the external broker, with its password read from `password_env`
+    /// when given that way. None: anonymous.
+    pub fn login(&self) -> Result<Option<Credentials>, FeedError> {
+        let Some(username) = &self.username else {
+            if self.password.is_some() || self.password_env.is_some() {
+                return Err(FeedError::Login("mqtt.password: needs mqtt.username"));
+            }
+            return Ok(None);
+        };
+        if self.url.is_none() {
+            return Err(FeedError::Login(
+                "mqtt.username: only for an external broker (mqtt.url); the embedded broker makes its own",
+            ));
+        }
+        if username.is_empty() {
+            return Err(FeedError::Login("mqtt.username: empty"));
+        }
+        let password = match (&self.password, &self.password_env) {
+            (Some(_), Some(_)) => return Err(FeedError::Login("mqtt.password, mqtt.password_env: give one, not both")),
+            (Some(p), None) => p.clone(),
+            (None, Some(var)) => {
+                std::env::var(var).map_err(|e| FeedError::PasswordEnv { var: var.clone(), source: e })?
+            }
+            // MQTT allows a user name without a password.
+            (None, None) => String::new(),
+        };
+        Ok(Some(Credentials { username: username.clone(), password }))
+    }
 }
 
 /// One `[[ais]]` of the city config.
@@ -101,6 +157,10 @@ pub enum FeedError {
     Topic(#[from] twin_ingest::mqtt::TopicPatternError),
     #[error("mqtt.url: {0}")]
     Url(#[from] mqtt_conn::MqttUrlError),
+    #[error("{0}")]
+    Login(&'static str),
+    #[error("mqtt.password_env: environment variable {var}: {source}")]
+    PasswordEnv { var: String, source: std::env::VarError },
     #[error("embedded MQTT broker: {0}")]
     Broker(#[from] crate::broker::BrokerError),
 }
@@ -291,16 +351,21 @@ pub async fn raise_alerts(core: &Core, alerts: Vec<RaiseAlert>) {
 pub struct Started {
     pub tasks: Vec<tokio::task::JoinHandle<()>>,
     pub mqtt_url: Option<String>,
+    /// The login the server's own MQTT clients use there: the embedded broker's internal
+    /// credential, or the configured one of an external broker.
+    pub mqtt_login: Option<Credentials>,
     pub topic: Option<TopicPattern>,
     pub udp_addrs: Vec<std::net::SocketAddr>,
 }
 
-/// Starts the MQTT connector (`mqtt`; an embedded broker when it has no `url`), the `[[ais]]`
-/// connectors and the stale-feed monitor. Call inside a runtime.
+/// Starts the MQTT connector (`mqtt`; an embedded broker when it has no `url`, admitting the
+/// devices `broker_auth` accepts), the `[[ais]]` connectors and the stale-feed monitor. Call
+/// inside a runtime.
 pub async fn start(
     core: &Core,
     feeds: &Arc<Feeds>,
     mqtt: Option<&MqttSection>,
+    broker_auth: Arc<dyn BrokerAuth>,
     ais: &[AisSection],
     sensors: &[SensorConfig],
     base_dir: &Path,
@@ -311,14 +376,16 @@ pub async fn start(
             Some(t) => TopicPattern::parse(t).map_err(FeedError::Topic)?,
             None => TopicPattern::default(),
         };
-        let url = match &m.url {
-            Some(u) => u.clone(),
+        let login = m.login()?;
+        let (url, login) = match &m.url {
+            Some(u) => (u.clone(), login),
             None => {
-                let addr = crate::broker::start(m.embedded_port.unwrap_or(1883))?;
-                format!("mqtt://{addr}")
+                let broker = crate::broker::start(m.embedded_port.unwrap_or(1883), broker_auth)?;
+                (format!("mqtt://{}", broker.addr), Some(broker.internal))
             }
         };
         let mut cfg = MqttConfig::new(url.clone());
+        cfg.login = login.clone();
         cfg.pattern = pattern.clone();
         cfg.sensors = Arc::new(SensorRegistry::new(sensors.iter().cloned()));
         cfg.rate_limit = m.rate_limit;
@@ -328,6 +395,7 @@ pub async fn start(
         tracing::info!(%url, topic = %pattern.subscription(), "MQTT sensors connector");
         started.tasks.push(mqtt_conn::spawn(cfg, core.ingest.clone(), feeds.registry.clone())?);
         started.mqtt_url = Some(url);
+        started.mqtt_login = login;
         started.topic = Some(pattern);
     }
     for (i, a) in ais.iter().enumerate() {

@@ -17,6 +17,20 @@ use crate::sink::{now_ms, submit_with_backpressure, ObservationSink, Pacer};
 use twin_ingest::health::FeedRegistry;
 use twin_ingest::mqtt::{decode, SensorRegistry, TopicPattern};
 
+/// A broker login: MQTT user name and password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub username: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    // Logs and panics must not carry the password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials").field("username", &self.username).field("password", &"<redacted>").finish()
+    }
+}
+
 /// Connection settings and decoding context of one MQTT feed.
 #[derive(Debug, Clone)]
 pub struct MqttConfig {
@@ -24,6 +38,8 @@ pub struct MqttConfig {
     pub url: String,
     /// Stable id: the broker keeps the session (subscriptions, unacked messages) under it.
     pub client_id: String,
+    /// Login at the broker (None: anonymous).
+    pub login: Option<Credentials>,
     pub pattern: TopicPattern,
     pub sensors: Arc<SensorRegistry>,
     /// Feed name in health counters and on observations.
@@ -38,6 +54,7 @@ impl MqttConfig {
         Self {
             url: url.into(),
             client_id: "citytwin-ingest".into(),
+            login: None,
             pattern: TopicPattern::default(),
             sensors: Arc::new(SensorRegistry::default()),
             source: "mqtt".into(),
@@ -67,9 +84,18 @@ pub fn parse_url(url: &str) -> Result<(String, u16), MqttUrlError> {
     Ok((host.trim_start_matches('[').trim_end_matches(']').to_owned(), port))
 }
 
+/// Client options for `url`, logged in as `login` when given.
+fn client_options(url: &str, client_id: &str, login: Option<&Credentials>) -> Result<MqttOptions, MqttUrlError> {
+    let (host, port) = parse_url(url)?;
+    let mut opts = MqttOptions::new(client_id, host, port);
+    if let Some(l) = login {
+        opts.set_credentials(l.username.clone(), l.password.clone());
+    }
+    Ok(opts)
+}
+
 fn options(cfg: &MqttConfig) -> Result<MqttOptions, MqttUrlError> {
-    let (host, port) = parse_url(&cfg.url)?;
-    let mut opts = MqttOptions::new(cfg.client_id.clone(), host, port);
+    let mut opts = client_options(&cfg.url, &cfg.client_id, cfg.login.as_ref())?;
     opts.set_clean_session(false);
     opts.set_manual_acks(true);
     opts.set_keep_alive(cfg.keep_alive.max(Duration::from_secs(5)));
@@ -221,9 +247,18 @@ pub struct Publisher {
 }
 
 impl Publisher {
+    /// Connects anonymously.
     pub fn connect(url: &str, client_id: &str) -> Result<(Self, JoinHandle<()>), MqttUrlError> {
-        let (host, port) = parse_url(url)?;
-        let mut opts = MqttOptions::new(client_id, host, port);
+        Self::connect_as(url, client_id, None)
+    }
+
+    /// Connects logged in as `login` (None: anonymously).
+    pub fn connect_as(
+        url: &str,
+        client_id: &str,
+        login: Option<&Credentials>,
+    ) -> Result<(Self, JoinHandle<()>), MqttUrlError> {
+        let mut opts = client_options(url, client_id, login)?;
         opts.set_keep_alive(Duration::from_secs(30));
         let (client, mut eventloop) = AsyncClient::new(opts, 1024);
         let task = tokio::spawn(async move {
