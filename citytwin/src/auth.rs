@@ -55,10 +55,14 @@ impl Caller {
         }
     }
 
-    /// The requested kinds narrowed to those the caller may read some of.
-    pub fn kinds(&self, requested: KindFilter) -> KindFilter {
+    /// The requested kinds narrowed to those the caller may read some of; 403 for an account that
+    /// reads no entities at all (a device).
+    pub fn kinds(&self, requested: KindFilter) -> Result<KindFilter, Problem> {
+        if self.0.role() == Some(twin_auth::Role::Device) {
+            return Err(denied(Decision::Forbidden, ""));
+        }
         let readable = self.0.entity_kinds();
-        requested.kinds().filter(|k| readable.contains(*k)).collect()
+        Ok(requested.kinds().filter(|k| readable.contains(*k)).collect())
     }
 
     /// May the caller read this entity?

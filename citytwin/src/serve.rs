@@ -66,7 +66,7 @@ fn prepare_accounts(
     common: &CommonArgs,
     demo_password: Option<&str>,
     access: &twin_auth::Access,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<twin_feeds::mqtt::Credentials>> {
     let loopback = common.listen.ip().is_loopback();
     if let Some(password) = demo_password {
         if !loopback && password == DEMO_PASSWORD {
@@ -76,15 +76,17 @@ fn prepare_accounts(
                 common.listen
             );
         }
-        let created = crate::users_cli::demo_accounts(&common.data_dir, &config.raw.agencies, password)?;
+        let demo = crate::users_cli::demo_accounts(&common.data_dir, &config.raw.agencies, password)?;
         access.reload_if_changed()?;
-        if !created.is_empty() {
-            tracing::info!(accounts = %created.join(", "), "demo accounts created");
+        if !demo.created.is_empty() {
+            tracing::info!(accounts = %demo.created.join(", "), "demo accounts created");
         }
         let mut names = vec!["admin".to_owned(), "leader".to_owned()];
         names.extend(config.raw.agencies.iter().map(|a| a.id.as_str().to_owned()));
         let shown = if password == DEMO_PASSWORD { password } else { "(the --demo-password you gave)" };
         println!("sign in as {} with the password {shown}", names.join(", "));
+        let trackers = crate::users_cli::DEMO_TRACKERS.to_owned();
+        return Ok(Some(twin_feeds::mqtt::Credentials { username: trackers, password: demo.trackers_secret }));
     } else if !loopback && access.admins() == 0 {
         anyhow::bail!(
             "--listen {}: no admin account in {}; add one first: citytwin users add NAME --role admin --data-dir {}",
@@ -93,8 +95,11 @@ fn prepare_accounts(
             common.data_dir.display()
         );
     }
-    Ok(())
+    Ok(None)
 }
+
+/// The ingest source a device account names to log in to the embedded MQTT broker.
+pub const MQTT_SOURCE: &str = "mqtt";
 
 /// The demo's default password (loopback only).
 pub const DEMO_PASSWORD: &str = "demo";
@@ -109,7 +114,7 @@ pub async fn run(config_path: PathBuf, common: CommonArgs, demo_password: Option
     let data_dir = opts.data_dir.clone();
     std::fs::create_dir_all(&data_dir).with_context(|| format!("cannot create data dir {}", data_dir.display()))?;
     let access = Arc::new(twin_auth::Access::open(&data_dir, config.policy.clone(), config.raw.auth.clone())?);
-    prepare_accounts(&config, &common, demo_password.as_deref(), &access)?;
+    let tracker_login = prepare_accounts(&config, &common, demo_password.as_deref(), &access)?;
     let running = {
         let layers = layers.clone();
         tokio::task::spawn_blocking(move || twin_runtime::start(opts, &layers)).await??
@@ -123,8 +128,15 @@ pub async fn run(config_path: PathBuf, common: CommonArgs, demo_password: Option
         twin_feeds::connectors::start(&core, &feeds, raw.gtfs.as_ref(), &raw.gpx_replay, &config.base_dir);
     // The demo's sensors publish over MQTT: to the configured broker, else to an embedded one.
     let mqtt = raw.mqtt.clone().or_else(|| demo.then(Default::default));
-    // Device logins at the embedded broker: none yet (the server's own clients have their own).
-    let broker_auth: Arc<dyn twin_feeds::broker::BrokerAuth> = Arc::new(|_user: &str, _secret: &str| false);
+    // Device logins at the embedded broker: accounts granted the `mqtt` source (the server's own
+    // clients have their own login).
+    let broker_access = access.clone();
+    let broker_auth: Arc<dyn twin_feeds::broker::BrokerAuth> = Arc::new(move |user: &str, secret: &str| {
+        broker_access.device(user, secret).is_ok_and(|p| {
+            let source = twin_auth::Resource::IngestSource(MQTT_SOURCE);
+            twin_auth::authorize(&p, twin_auth::Action::Write, &source).is_allowed()
+        })
+    });
     let started =
         twin_feeds::feeds::start(&core, &feeds, mqtt.as_ref(), broker_auth, &raw.ais, &raw.sensors, &config.base_dir)
             .await?;
@@ -191,7 +203,10 @@ pub async fn run(config_path: PathBuf, common: CommonArgs, demo_password: Option
             base_dir: config.base_dir.clone(),
             city_bbox: config.bbox,
         };
-        let transports = twin_demo::transport::Transports::new(&started, &feeds).over_http(addr, &feeds);
+        let mut transports = twin_demo::transport::Transports::new(&started, &feeds).over_http(addr, &feeds);
+        if let Some(login) = tracker_login {
+            transports = transports.tracker_login(login);
+        }
         tokio::spawn(twin_demo::run_with(raw.demo.clone(), ctx, transports));
     }
     // Tests and scripts parse this line.

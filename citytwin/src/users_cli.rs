@@ -133,9 +133,20 @@ fn save(store: &UserStore, path: &Path) -> anyhow::Result<()> {
     store.save(path).with_context(|| format!("writing {}", path.display()))
 }
 
+/// The device account the demo's simulated trackers report as.
+pub const DEMO_TRACKERS: &str = "demo-trackers";
+
+/// What [`demo_accounts`] set up.
+pub struct DemoAccounts {
+    /// People created now (existing ones are kept as they are).
+    pub created: Vec<String>,
+    /// A fresh secret of [`DEMO_TRACKERS`] (rotated at every start; only its hash is stored).
+    pub trackers_secret: String,
+}
+
 /// The demo's accounts: `admin`, `leader` and one operator per agency of the config, each with
-/// `password`; existing accounts are kept. Returns the names created.
-pub fn demo_accounts(data_dir: &Path, agencies: &[twin_auth::Agency], password: &str) -> anyhow::Result<Vec<String>> {
+/// `password`, and the trackers' device account.
+pub fn demo_accounts(data_dir: &Path, agencies: &[twin_auth::Agency], password: &str) -> anyhow::Result<DemoAccounts> {
     let path = data_dir.join(USERS_FILE);
     let mut store = UserStore::load(&path).with_context(|| format!("reading {}", path.display()))?;
     let mut wanted = vec![("admin".to_owned(), Role::Admin, None), ("leader".to_owned(), Role::Leader, None)];
@@ -147,8 +158,11 @@ pub fn demo_accounts(data_dir: &Path, agencies: &[twin_auth::Agency], password: 
             created.push(name);
         }
     }
-    if !created.is_empty() {
-        save(&store, &path)?;
-    }
-    Ok(created)
+    let trackers_secret = if store.get(DEMO_TRACKERS).is_some() {
+        store.rotate_secret(DEMO_TRACKERS, &mut OsRng)?
+    } else {
+        store.add_client(DEMO_TRACKERS, Role::Device, None, vec!["osmand".into()], &mut OsRng)?
+    };
+    save(&store, &path)?;
+    Ok(DemoAccounts { created, trackers_secret })
 }

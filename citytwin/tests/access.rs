@@ -143,7 +143,7 @@ async fn every_protected_route_in_the_openapi_document_needs_a_token() {
 async fn fleet(s: &TestServer) {
     let mut unit = obs(EntityKind::PoliceUnit, "CA-01", twin_runtime::clock::now().as_millis(), LON, LAT);
     unit.properties.insert("callsign".into(), PropertyValue::Text("CA-01".into()));
-    let bus = obs(EntityKind::Bus, "43B-001", twin_runtime::clock::now().as_millis(), LON + 0.001, LAT);
+    let bus = obs(EntityKind::Bus, "43B-001", twin_runtime::clock::now().as_millis(), LON + 0.0001, LAT);
     s.submit(vec![unit, bus]).await;
 }
 
@@ -178,7 +178,7 @@ async fn police_units_reach_only_police_and_leaders_on_every_rest_channel() {
         let (_, within) = as_token(&s, token, "POST", "/api/within", Some(square)).await;
         assert_eq!(ids(&within).contains(&"CA-01".to_owned()), sees, "{who} within: {within}");
 
-        let (_, h3) = as_token(&s, token, "GET", "/api/h3?bbox=108.2,16.05,108.25,16.07&res=7", None).await;
+        let (_, h3) = as_token(&s, token, "GET", "/api/h3?bbox=108.0,15.9,108.4,16.2&res=7", None).await;
         let police_units: u64 = h3["features"].as_array().unwrap().iter().filter_map(|f| f["properties"]["police_unit"].as_u64()).sum();
         assert_eq!(police_units > 0, sees, "{who} h3: {h3}");
 

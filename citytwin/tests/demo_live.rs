@@ -99,8 +99,18 @@ async fn demo_feeds_reach_the_model_through_gtfs_rt_and_osmand() {
     (demo.flood_sensors, demo.rain_gauges, demo.air_quality_stations, demo.vessels, demo.fishing_boats) =
         (0, 0, 0, 0, 0);
     demo.ais_replay = None;
+    // The trackers report as a device account granted the OsmAnd source.
+    let users_path = dir.path().join(twin_auth::service::USERS_FILE);
+    let mut users = twin_auth::UserStore::load(&users_path).unwrap();
+    let secret = users
+        .add_client("demo-trackers", twin_auth::Role::Device, None, vec!["osmand".into()], &mut rand::rngs::OsRng)
+        .unwrap();
+    users.save(&users_path).unwrap();
+    state.auth.access.reload_if_changed().unwrap();
+    let login = twin_feeds::mqtt::Credentials { username: "demo-trackers".into(), password: secret };
     let transports = Transports { ais_health: Some(state.feeds.registry.clone()), ..Default::default() }
-        .over_http(addr, &state.feeds);
+        .over_http(addr, &state.feeds)
+        .tracker_login(login);
     let ctx = DemoContext { ingest: state.ingest.clone(), layers, base_dir: cfg.base_dir.clone(), city_bbox: cfg.bbox };
     run_with(demo.clone(), ctx, transports).await;
 

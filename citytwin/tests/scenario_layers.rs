@@ -135,7 +135,7 @@ async fn congestion_tile_from_posted_bus_speeds() {
     assert_eq!(status, StatusCode::OK);
     let tj: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(tj["tilejson"], "3.0.0");
-    assert_eq!(tj["tiles"][0], "http://tiles.example:8080/tiles/congestion/{z}/{x}/{y}.mvt");
+    assert_eq!(tj["tiles"][0], "http://localhost/tiles/congestion/{z}/{x}/{y}.mvt");
     let vl = &tj["vector_layers"][0];
     assert_eq!(vl["id"], "congestion");
     for f in ["congestion", "speed_ratio", "samples"] {
@@ -248,7 +248,7 @@ async fn flood_depth_and_flooded_area_tiles() {
     assert_eq!(tj["vector_layers"][0]["id"], "flooded");
     assert_eq!(
         tj["tiles"][0],
-        format!("http://tiles.example:8080/api/scenarios/{id}/tiles/flooded/{{z}}/{{x}}/{{y}}.mvt")
+        format!("http://localhost/api/scenarios/{id}/tiles/flooded/{{z}}/{{x}}/{{y}}.mvt")
     );
     let b = tj["bounds"].as_array().unwrap();
     assert!(b[0].as_f64().unwrap() <= pit.0 && pit.0 <= b[2].as_f64().unwrap());

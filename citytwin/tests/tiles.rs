@@ -142,11 +142,13 @@ async fn json(s: &TestServer, u: &str) -> Value {
 }
 
 #[tokio::test]
-async fn tilejson_and_styles_point_at_the_host_the_client_used() {
+/// Links come from the configured public URL (`http://localhost` in tests), never from the `Host`
+/// header the request carried (`tiles.example:8080`, see `common::fetch`).
+async fn tilejson_and_styles_point_at_the_public_url_not_the_host_header() {
     let s = TestServer::start_full(|_| {}, layers());
     let live = json(&s, "/tiles/live.json").await;
     assert_eq!(live["tilejson"], "3.0.0");
-    assert_eq!(live["tiles"][0], "http://tiles.example:8080/tiles/live/{z}/{x}/{y}.mvt");
+    assert_eq!(live["tiles"][0], "http://localhost/tiles/live/{z}/{x}/{y}.mvt");
     let ids: Vec<&str> = live["vector_layers"].as_array().unwrap().iter().map(|l| l["id"].as_str().unwrap()).collect();
     assert!(ids.contains(&"bus") && ids.contains(&"hexagons") && ids.contains(&"vessel"));
     assert_eq!(live["vector_layers"][1]["fields"]["stale"], "Boolean");
@@ -158,8 +160,8 @@ async fn tilejson_and_styles_point_at_the_host_the_client_used() {
     for name in ["operations", "planning"] {
         let st = json(&s, &format!("/styles/{name}.json")).await;
         assert_eq!(st["version"], 8);
-        assert_eq!(st["sources"]["basemap"]["url"], "http://tiles.example:8080/tiles/basemap.json");
-        assert_eq!(st["glyphs"], "http://tiles.example:8080/fonts/{fontstack}/{range}.pbf");
+        assert_eq!(st["sources"]["basemap"]["url"], "http://localhost/tiles/basemap.json");
+        assert_eq!(st["glyphs"], "http://localhost/fonts/{fontstack}/{range}.pbf");
     }
 }
 

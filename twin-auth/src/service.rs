@@ -215,6 +215,13 @@ impl Access {
         Some(claims.exp - jwt::unix_seconds(now))
     }
 
+    /// The agency of the account behind an actor (`user:NAME`, `device:NAME`), as configured now.
+    pub fn agency_of_actor(&self, actor: &str) -> Option<twin_core::AgencyId> {
+        let name = actor.split_once(':').map_or(actor, |(_, n)| n);
+        let users = self.users.read().unwrap_or_else(PoisonError::into_inner);
+        users.store.get(name).and_then(|a| a.agency.clone())
+    }
+
     /// A device or client by its secret (OsmAnd `key=`, Basic auth, MQTT login).
     pub fn device(&self, name: &str, secret: &str) -> Result<Principal, UserError> {
         let users = self.users.read().unwrap_or_else(PoisonError::into_inner);

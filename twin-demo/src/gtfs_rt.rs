@@ -88,6 +88,8 @@ pub struct HttpTransport {
     /// `http://127.0.0.1:PORT`, no trailing slash.
     pub base_url: String,
     pub feeds: Arc<Feeds>,
+    /// The device account the simulated trackers report as (Basic auth, as a Traccar client can).
+    pub tracker_login: Option<twin_feeds::mqtt::Credentials>,
 }
 
 impl HttpTransport {

@@ -219,7 +219,7 @@ pub async fn run_with(cfg: DemoConfig, ctx: DemoContext, transports: transport::
             );
             tracing::info!(units = fleet.len(), "demo emergency units");
             match transports.http.clone() {
-                Some(http) => osmand::spawn_units(vehicle_every, http.base_url, move |t| {
+                Some(http) => osmand::spawn_units(vehicle_every, http.base_url, http.tracker_login, move |t| {
                     let mut b = fleet.step(t);
                     b.retain(|o| o.position.is_none_or(|p| bbox.contains(p)));
                     b

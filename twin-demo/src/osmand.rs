@@ -50,7 +50,7 @@ pub fn query(o: &Observation) -> Option<String> {
 }
 
 /// Runs the emergency fleet as trackers posting to `{base_url}/ingest/osmand` every `period`.
-pub fn spawn_units<F>(period: Duration, base_url: String, mut step: F)
+pub fn spawn_units<F>(period: Duration, base_url: String, login: Option<twin_feeds::mqtt::Credentials>, mut step: F)
 where
     F: FnMut(Timestamp) -> Vec<Observation> + Send + 'static,
 {
@@ -61,6 +61,11 @@ where
             .build();
         let agent = ureq::Agent::new_with_config(config);
         let url = format!("{base_url}/ingest/osmand");
+        let authorization = login.map(|c| {
+            use base64::Engine as _;
+            let pair = format!("{}:{}", c.username, c.password);
+            format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair))
+        });
         tracing::info!(%url, "demo emergency units report as OsmAnd trackers");
         let mut tick = tokio::time::interval(period);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -69,13 +74,17 @@ where
             tick.tick().await;
             let reports: Vec<(String, String)> =
                 step(super::now()).iter().filter_map(|o| Some((o.external_id.clone(), query(o)?))).collect();
-            let (agent, url) = (agent.clone(), url.clone());
+            let (agent, url, authorization) = (agent.clone(), url.clone(), authorization.clone());
             // One blocking worker per tick sends the units' requests in turn over a kept-alive connection.
             let answers = tokio::task::spawn_blocking(move || {
                 reports
                     .into_iter()
                     .map(|(id, q)| {
-                        let status = agent.post(&format!("{url}?{q}")).send_empty().map(|r| r.status().as_u16());
+                        let mut req = agent.post(&format!("{url}?{q}"));
+                        if let Some(a) = &authorization {
+                            req = req.header("authorization", a);
+                        }
+                        let status = req.send_empty().map(|r| r.status().as_u16());
                         (id, status.map_err(|e| e.to_string()))
                     })
                     .collect::<Vec<_>>()
@@ -85,6 +94,11 @@ where
             for (id, answer) in answers {
                 match answer {
                     Ok(200) => {}
+                    Ok(401 | 403) => {
+                        if refused.insert(id.clone()) {
+                            tracing::warn!(device = %id, "demo unit's reports are refused: its tracker account may not report");
+                        }
+                    }
                     Ok(404) => {
                         if refused.insert(id.clone()) {
                             tracing::warn!(device = %id, "demo unit is not in [[devices]] of the city config: its reports are refused");

@@ -75,7 +75,15 @@ impl Transports {
             ip => ip,
         };
         let base_url = format!("http://{}", std::net::SocketAddr::new(ip, addr.port()));
-        self.http = Some(super::gtfs_rt::HttpTransport { base_url, feeds: feeds.clone() });
+        self.http = Some(super::gtfs_rt::HttpTransport { base_url, feeds: feeds.clone(), tracker_login: None });
+        self
+    }
+
+    /// The simulated trackers report as this device account (call after [`Self::over_http`]).
+    pub fn tracker_login(mut self, login: Credentials) -> Self {
+        if let Some(h) = &mut self.http {
+            h.tracker_login = Some(login);
+        }
         self
     }
 }

@@ -41,7 +41,7 @@ fn entity_id(raw: &str) -> Result<EntityId, Problem> {
     responses((status = 200, body = FeatureCollection), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn list(State(st): State<AppState>, caller: Caller, p: Params) -> Result<Response, Problem> {
     let bbox = p.bbox()?;
-    let kinds = caller.kinds(p.kinds()?);
+    let kinds = caller.kinds(p.kinds()?)?;
     let limit = p.usize("limit", MAX_LIMIT)?.unwrap_or(DEFAULT_LIMIT);
     let twin = st.twin.clone();
     json_off_workers(GEOJSON, move || {
@@ -117,7 +117,7 @@ pub async fn nearest(State(st): State<AppState>, caller: Caller, p: Params) -> R
         return Err(Problem::bad_param(field, format!("({lon}, {lat}) is not a WGS84 position")));
     }
     let k = p.usize("k", MAX_K)?.unwrap_or(10);
-    let kinds = caller.kinds(p.kinds()?);
+    let kinds = caller.kinds(p.kinds()?)?;
     let twin = st.twin.read();
     // Invisible entities of a readable kind (another agency's, a sensitive class) are skipped by
     // asking the index for more; the kinds were narrowed first, so this is rare.
@@ -152,7 +152,7 @@ pub async fn within(
     p: Params,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
-    let kinds = caller.kinds(p.kinds()?);
+    let kinds = caller.kinds(p.kinds()?)?;
     let body = body.map_err(|e| body_problem(&e, st.body_limit))?;
     let v: Value = serde_json::from_slice(&body).map_err(|e| {
         Problem::new(StatusCode::BAD_REQUEST, "malformed-json", format!("body is not JSON: {e}")).field("body")
@@ -178,7 +178,7 @@ pub async fn within(
     responses((status = 200, body = FeatureCollection), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn h3(State(st): State<AppState>, caller: Caller, p: Params) -> Result<Json<Value>, Problem> {
     // Counts reveal presence: only kinds whose every entity the caller may read are counted.
-    let kinds = caller.kinds(p.kinds()?).kinds().filter(|k| caller.principal().sees_every(*k)).collect();
+    let kinds = caller.kinds(p.kinds()?)?.kinds().filter(|k| caller.principal().sees_every(*k)).collect();
     let bbox = p.bbox()?.unwrap_or(st.city_bbox);
     let twin = st.twin.read();
     let base = twin.config().h3_resolution;

@@ -32,7 +32,7 @@ const DEFAULT_WINDOW_MS: i64 = 2 * 3600 * 1000;
 pub async fn history(State(st): State<AppState>, caller: Caller, p: Params) -> Result<Response, Problem> {
     let to = p.time("to")?.unwrap_or_else(now);
     let from = p.time("from")?.unwrap_or_else(|| twin_core::Timestamp::from_millis(to.as_millis() - DEFAULT_WINDOW_MS));
-    let kinds = caller.kinds(p.kinds()?);
+    let kinds = caller.kinds(p.kinds()?)?;
     let twin = st.twin.clone();
     json_off_workers("application/json", move || {
         // Under the read lock only the points in the window are copied; the JSON is built after.

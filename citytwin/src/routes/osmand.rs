@@ -128,6 +128,11 @@ pub async fn osmand(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<OsmandResponse>, Problem> {
+    // No credentials at all: refused before anything is parsed.
+    let has_key = query.as_deref().is_some_and(|q| q.split('&').any(|kv| kv.starts_with("key=")));
+    if caller.principal().is_anonymous() && !has_key && !headers.contains_key(header::AUTHORIZATION) {
+        return Err(denied(Decision::Unauthenticated, ""));
+    }
     let body = body.map_err(|e| body_problem(&e, st.body_limit))?;
     let fixes = fixes(query.as_deref(), &headers, &body).map_err(|e| {
         tracing::debug!(reason = e.reason(), error = %e, "osmand report refused");

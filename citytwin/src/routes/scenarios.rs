@@ -12,9 +12,11 @@ use axum::response::IntoResponse;
 use axum::Json;
 use serde_json::{json, Value};
 
+use crate::auth::Caller;
 use crate::problem::Problem;
 use crate::state::AppState;
-use twin_scenarios::jobs::{CityInputs, JobError, ScenarioRequest};
+use twin_auth::{Action, Owner, Resource};
+use twin_scenarios::jobs::{CityInputs, Job, JobError, ScenarioRequest};
 
 /// The scenario and congestion routes (merged into the app's router).
 pub fn router() -> axum::Router<AppState> {
@@ -35,7 +37,10 @@ pub fn router() -> axum::Router<AppState> {
 #[utoipa::path(post, path = "/api/scenarios", tag = "scenarios", request_body = ScenarioRequest,
     responses((status = 202, description = "{id, status, href}"), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 429, body = Problem, content_type = "application/problem+json", description = "too many running scenarios (Retry-After)")))]
-pub async fn create(State(st): State<AppState>, body: Bytes) -> Result<impl IntoResponse, Problem> {
+pub async fn create(State(st): State<AppState>, caller: Caller, body: Bytes) -> Result<impl IntoResponse, Problem> {
+    let own = caller.principal().agency().cloned();
+    let owner = Owner { agency: own.as_ref(), ..Owner::NONE };
+    caller.check(Action::Write, &Resource::ScenarioJob(owner), "scenario")?;
     let req: ScenarioRequest = serde_json::from_slice(&body)
         .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "invalid-scenario", e.to_string()).field("body"))?;
     use twin_scenarios::jobs::ScenarioKind;
@@ -50,8 +55,8 @@ pub async fn create(State(st): State<AppState>, body: Bytes) -> Result<impl Into
         );
     }
     let inputs = CityInputs { layers: st.layers.clone(), dem: st.tiles.dem() };
-    // The caller's identity is passed in by the auth layer once it is wired here.
-    let job = st.scenarios.start("anonymous", req, inputs, twin_runtime::clock::now()).map_err(job_problem)?;
+    let actor = caller.actor();
+    let job = st.scenarios.start(actor.as_str(), req, inputs, twin_runtime::clock::now()).map_err(job_problem)?;
     tracing::info!(job = job.id, kind = ?job.kind, "scenario started");
     let href = format!("/api/scenarios/{}", job.id);
     Ok((
@@ -63,8 +68,15 @@ pub async fn create(State(st): State<AppState>, body: Bytes) -> Result<impl Into
 
 /// Every job with its progress.
 #[utoipa::path(get, path = "/api/scenarios", tag = "scenarios", responses((status = 200, description = "{scenarios: [...]}")))]
-pub async fn list(State(st): State<AppState>) -> Json<Value> {
-    let jobs: Vec<Value> = st.scenarios.list().iter().map(|j| j.view()).collect();
+pub async fn list(State(st): State<AppState>, caller: Caller) -> Json<Value> {
+    st.scenarios.expire(twin_runtime::clock::now());
+    let jobs: Vec<Value> = st
+        .scenarios
+        .list()
+        .iter()
+        .filter(|j| check_job(&st, &caller, j, Action::Read).is_ok())
+        .map(|j| j.view())
+        .collect();
     Json(json!({ "scenarios": jobs }))
 }
 
@@ -87,19 +99,33 @@ fn job_id(raw: &str) -> Result<u64, Problem> {
     raw.parse().map_err(|_| Problem::bad_param("id", format!("`{raw}` is not a scenario id")))
 }
 
+/// A job belongs to the agency of the account that started it.
+fn check_job(st: &AppState, caller: &Caller, job: &Job, action: Action) -> Result<(), Problem> {
+    let agency = st.auth.access.agency_of_actor(job.actor());
+    let owner = Owner { agency: agency.as_ref(), ..Owner::NONE };
+    caller.check(action, &Resource::ScenarioJob(owner), &format!("scenario {}", job.id))
+}
+
+/// The job `raw` names, if the caller may `action` it (404 when it may not even see it).
+pub(crate) fn visible_job(st: &AppState, caller: &Caller, raw: &str, action: Action) -> Result<Arc<Job>, Problem> {
+    let job = st.scenarios.get(job_id(raw)?).ok_or_else(|| Problem::not_found(format!("no scenario {raw}")))?;
+    check_job(st, caller, &job, action)?;
+    Ok(job)
+}
+
 /// Progress (percent, simulated time, cells/s) and, when done, the summary and layer links.
 #[utoipa::path(get, path = "/api/scenarios/{id}", tag = "scenarios", params(("id" = u64, Path)),
     responses((status = 200, description = "job view"), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn one(State(st): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
-    let job = st.scenarios.get(job_id(&id)?).ok_or_else(|| Problem::not_found(format!("no scenario {id}")))?;
+pub async fn one(State(st): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
+    let job = visible_job(&st, &caller, &id, Action::Read)?;
     Ok(Json(job.view()))
 }
 
 /// Cancels a running job (the state reached so far is kept).
 #[utoipa::path(delete, path = "/api/scenarios/{id}", tag = "scenarios", params(("id" = u64, Path)),
     responses((status = 202, description = "cancellation requested"), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn cancel(State(st): State<AppState>, Path(id): Path<String>) -> Result<impl IntoResponse, Problem> {
-    let job = st.scenarios.get(job_id(&id)?).ok_or_else(|| Problem::not_found(format!("no scenario {id}")))?;
+pub async fn cancel(State(st): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<impl IntoResponse, Problem> {
+    let job = visible_job(&st, &caller, &id, Action::Write)?;
     job.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
     tracing::info!(job = job.id, "scenario cancellation requested");
     Ok((StatusCode::ACCEPTED, Json(job.view())))
@@ -111,9 +137,10 @@ pub async fn cancel(State(st): State<AppState>, Path(id): Path<String>) -> Resul
     responses((status = 200, description = "GeoJSON FeatureCollection"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn layer(
     State(st): State<AppState>,
+    caller: Caller,
     Path((id, name)): Path<(String, String)>,
 ) -> Result<Json<Value>, Problem> {
-    let job = st.scenarios.get(job_id(&id)?).ok_or_else(|| Problem::not_found(format!("no scenario {id}")))?;
+    let job = visible_job(&st, &caller, &id, Action::Read)?;
     let layer: Option<Arc<Value>> = job.state.lock().layers.get(&name).cloned();
     let layer = layer.ok_or_else(|| Problem::not_found(format!("scenario {id} has no layer `{name}` (yet)")))?;
     Ok(Json(Value::clone(&layer)))

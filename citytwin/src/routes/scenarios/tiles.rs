@@ -188,9 +188,8 @@ pub async fn congestion_tilejson(State(st): State<AppState>) -> Result<Response,
     Ok(json_response(tilejson_doc("congestion", url, [b.min_lon, b.min_lat, b.max_lon, b.max_lat], maxzoom, extra)))
 }
 
-fn job_of(st: &AppState, id: &str) -> Result<Arc<twin_scenarios::jobs::Job>, Problem> {
-    let n: u64 = id.parse().map_err(|_| Problem::bad_param("id", format!("`{id}` is not a scenario id")))?;
-    st.scenarios.get(n).ok_or_else(|| Problem::not_found(format!("no scenario {id}")))
+fn job_of(st: &AppState, caller: &crate::auth::Caller, id: &str) -> Result<Arc<twin_scenarios::jobs::Job>, Problem> {
+    super::visible_job(st, caller, id, twin_auth::Action::Read)
 }
 
 /// A tile of a scenario result: a depth raster (`.png`) or a result layer (`.mvt`).
@@ -205,10 +204,11 @@ fn job_of(st: &AppState, id: &str) -> Result<Arc<twin_scenarios::jobs::Job>, Pro
         (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn result_tile(
     State(st): State<AppState>,
+    caller: crate::auth::Caller,
     Path((id, name, z, x, file)): Path<(String, String, String, String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
-    let job = job_of(&st, &id)?;
+    let job = job_of(&st, &caller, &id)?;
     let (raster, vector) = {
         let s = job.state.lock();
         (s.rasters.get(&name).cloned(), s.vector_tiles.get(&name).cloned())
@@ -241,9 +241,10 @@ pub async fn result_tile(
     responses((status = 200, description = "TileJSON 3.0.0"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn result_tilejson(
     State(st): State<AppState>,
+    caller: crate::auth::Caller,
     Path((id, file)): Path<(String, String)>,
 ) -> Result<Response, Problem> {
-    let job = job_of(&st, &id)?;
+    let job = job_of(&st, &caller, &id)?;
     let name = file.strip_suffix(".json").ok_or_else(|| Problem::not_found(format!("no tile resource {file}")))?;
     let (raster, vector) = {
         let s = job.state.lock();
