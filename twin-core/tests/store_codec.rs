@@ -7,8 +7,9 @@ use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
 use twin_core::rules::RuleState;
 use twin_core::store::{
-    decode_parts, decode_record, decode_snapshot, encode_parts, encode_record, encode_snapshot, encoded_len, CodecError,
-    ExtensionSection, ExtensionSections, LogRecord, SnapshotContents, SnapshotDecodeError, StreamName, UNATTRIBUTED,
+    decode_parts, decode_record, decode_snapshot, encode_parts, encode_record, encode_snapshot, encoded_len,
+    CodecError, ExtensionSection, ExtensionSections, LogRecord, SnapshotContents, SnapshotDecodeError, StreamName,
+    UNATTRIBUTED,
 };
 use twin_core::{
     ActorId, Alert, AlertId, AlertSubject, Entity, EntityId, EntityKind, Observation, Position, Properties,

@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 
 use parking_lot::{Mutex, RwLock};
 use tokio::sync::oneshot;
-use twin_core::rules::RaiseAlert;
 use twin_core::entity::MAX_FUTURE_MS;
+use twin_core::rules::RaiseAlert;
 use twin_core::store::{encoded_len, FsyncPolicy, LogRecord, Store, StoreError, MAX_RECORD_BYTES};
 use twin_core::{ActorId, AlertId, Applied, Observation, Twin};
 
@@ -509,7 +509,13 @@ impl Ctx {
             }
             Job::Record { record, reply } => (
                 record,
-                Pending { reply: Reply::Record(reply), early: Vec::new(), kept: Vec::new(), submitted: 0, source: String::new() },
+                Pending {
+                    reply: Reply::Record(reply),
+                    early: Vec::new(),
+                    kept: Vec::new(),
+                    submitted: 0,
+                    source: String::new(),
+                },
             ),
         };
         let bytes = encoded_len(&record);
@@ -611,7 +617,6 @@ impl Ctx {
         }
     }
 }
-
 
 #[cfg(test)]
 mod tests {

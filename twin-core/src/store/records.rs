@@ -148,7 +148,13 @@ fn raise_len(a: &RaiseAlert) -> usize {
         AlertSubject::Key { external_id, .. } => 1 + str_len(external_id),
         AlertSubject::Feed { name, .. } => str_len(name) + 1,
     };
-    8 + 1 + 1 + str_len(&a.rule) + 1 + subject + str_len(&a.message) + properties_len(&a.detail)
+    8 + 1
+        + 1
+        + str_len(&a.rule)
+        + 1
+        + subject
+        + str_len(&a.message)
+        + properties_len(&a.detail)
         + 1
         + if a.position.is_some() { POSITION_LEN } else { 0 }
 }
