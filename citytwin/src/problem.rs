@@ -53,12 +53,18 @@ pub struct Problem {
 }
 
 /// The one mapping of a refused submission: 503 with Retry-After, 1 s for a full queue (it drains
-/// in milliseconds), 5 s when the writer stopped (a restart or an operator is needed).
+/// in milliseconds), 5 s when the writer stopped (a restart or an operator is needed), 30 s when
+/// the disk is full (ingest resumes by itself once space returns); 413 for a batch too large for
+/// one log record (split it).
 impl From<SubmitError> for Problem {
     fn from(e: SubmitError) -> Self {
         let (slug, detail, retry) = match e {
             SubmitError::QueueFull => ("queue-full", "the ingest queue is full; retry shortly".to_owned(), 1),
             SubmitError::Unavailable(reason) => ("ingest-unavailable", reason, 5),
+            SubmitError::StorageFull(reason) => ("storage-full", reason, 30),
+            e @ SubmitError::TooLarge { .. } => {
+                return Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "batch-too-large", e.to_string()).field("body");
+            }
             SubmitError::Invalid(e) => {
                 return Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-record", e.to_string());
             }

@@ -244,47 +244,112 @@ impl Observation {
         self
     }
 
-    /// Checks what the model relies on: a non-empty id, a valid position, a finite heading and speed.
+    /// Checks what the model relies on: a non-empty id, a valid position, a finite heading and
+    /// speed, and every text within its limit ([`MAX_EXTERNAL_ID_BYTES`] and the other `MAX_*`
+    /// constants of this module), so that no single observation can make an entity large.
     pub fn validate(&self) -> Result<(), crate::Error> {
+        let invalid = |field: &'static str, reason: String| Err(crate::Error::InvalidObservation { field, reason });
         if self.external_id.is_empty() {
-            return Err(crate::Error::InvalidObservation { field: "id", reason: "must not be empty".into() });
+            return invalid("id", "must not be empty".into());
+        }
+        if let Some(reason) = too_long(&self.external_id, MAX_EXTERNAL_ID_BYTES) {
+            return invalid("id", reason);
+        }
+        if let Some(reason) = too_long(&self.source, MAX_SOURCE_BYTES) {
+            return invalid("source", reason);
+        }
+        if let Some(reason) = self.status.as_deref().and_then(|s| too_long(s, MAX_STATUS_BYTES)) {
+            return invalid("status", reason);
         }
         if let Some(p) = self.position {
             if !p.is_valid() {
-                return Err(crate::Error::InvalidObservation {
-                    field: "lon/lat",
-                    reason: format!("({}, {}) is not a WGS84 position", p.lon, p.lat),
-                });
+                return invalid("lon/lat", format!("({}, {}) is not a WGS84 position", p.lon, p.lat));
             }
         }
         if let Some(h) = self.heading {
             if !h.is_finite() || !(0.0..=360.0).contains(&h) {
-                return Err(crate::Error::InvalidObservation {
-                    field: "heading",
-                    reason: format!("{h} is not in [0, 360]"),
-                });
+                return invalid("heading", format!("{h} is not in [0, 360]"));
             }
         }
         if let Some(s) = self.speed {
             if !s.is_finite() || s < 0.0 {
-                return Err(crate::Error::InvalidObservation {
-                    field: "speed",
-                    reason: format!("{s} is not a speed in m/s"),
-                });
+                return invalid("speed", format!("{s} is not a speed in m/s"));
             }
         }
+        if self.properties.len() > MAX_PROPERTIES {
+            return invalid("properties", format!("{} properties, at most {MAX_PROPERTIES}", self.properties.len()));
+        }
+        let mut text_bytes = 0usize;
         for (k, v) in &self.properties {
-            if let PropertyValue::Float(f) = v {
-                if !f.is_finite() {
-                    return Err(crate::Error::InvalidObservation {
-                        field: "properties",
-                        reason: format!("{k} is not a finite number"),
-                    });
-                }
+            if let Some(reason) = too_long(k, MAX_PROPERTY_NAME_BYTES) {
+                return invalid("properties", format!("name: {reason}"));
             }
+            match v {
+                PropertyValue::Float(f) if !f.is_finite() => {
+                    return invalid("properties", format!("{k} is not a finite number"));
+                }
+                PropertyValue::Text(s) => {
+                    if let Some(reason) = too_long(s, MAX_TEXT_PROPERTY_BYTES) {
+                        return invalid("properties", format!("{k}: {reason}"));
+                    }
+                    text_bytes += s.len();
+                }
+                _ => {}
+            }
+        }
+        if text_bytes > MAX_TEXT_PROPERTIES_TOTAL_BYTES {
+            return invalid(
+                "properties",
+                format!("{text_bytes} bytes of text, at most {MAX_TEXT_PROPERTIES_TOTAL_BYTES} together"),
+            );
         }
         Ok(())
     }
+
+    /// [`Observation::validate`], and not more than [`MAX_FUTURE_MS`] after `now`: a forged
+    /// far-future time would pin the entity (older observations never replace a newer one). The
+    /// model reads no clock, so whoever accepts observations passes its own `now`; replay does not
+    /// check it again (what was in time when logged stays valid).
+    pub fn validate_at(&self, now: Timestamp) -> Result<(), crate::Error> {
+        self.validate()?;
+        let latest = now.plus_millis(MAX_FUTURE_MS);
+        if self.time > latest {
+            return Err(crate::Error::InvalidObservation {
+                field: "time",
+                reason: format!(
+                    "{} ms is more than {MAX_FUTURE_MS} ms after the server's clock ({} ms)",
+                    self.time.as_millis(),
+                    now.as_millis()
+                ),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Longest external id, in bytes (MMSIs, plates and sensor ids are far shorter).
+pub const MAX_EXTERNAL_ID_BYTES: usize = 128;
+/// Longest status, in bytes.
+pub const MAX_STATUS_BYTES: usize = 64;
+/// Longest property name, in bytes.
+pub const MAX_PROPERTY_NAME_BYTES: usize = 64;
+/// Longest text property value, in bytes: room for a citizen report's description (2000
+/// characters, Vietnamese letters taking two or three bytes each).
+pub const MAX_TEXT_PROPERTY_BYTES: usize = 8 * 1024;
+/// Most text, in bytes, all text property values of one observation may carry together, so that
+/// [`MAX_PROPERTIES`] long values cannot add up.
+pub const MAX_TEXT_PROPERTIES_TOTAL_BYTES: usize = 16 * 1024;
+/// Most properties one observation may carry.
+pub const MAX_PROPERTIES: usize = 64;
+/// Longest source name, in bytes.
+pub const MAX_SOURCE_BYTES: usize = 64;
+/// How far after the accepting server's clock an observation's time may be, in milliseconds:
+/// room for devices whose clocks run a little fast, not for a time that would pin an entity.
+pub const MAX_FUTURE_MS: i64 = 5 * 60_000;
+
+/// Why `s` is over `max` bytes, if it is.
+fn too_long(s: &str, max: usize) -> Option<String> {
+    (s.len() > max).then(|| format!("{} bytes, at most {max}", s.len()))
 }
 
 /// One point of an entity's track.
@@ -387,5 +452,117 @@ impl Entity {
     pub(crate) fn track_is_consistent(&self, capacity: usize) -> bool {
         let sorted = self.track.iter().zip(self.track.iter().skip(1)).all(|(a, b)| a.time <= b.time);
         sorted && self.track.len() <= capacity && self.track.back().is_none_or(|p| p.time <= self.last_seen)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
+mod tests {
+    use super::*;
+    use crate::Error;
+
+    fn obs() -> Observation {
+        let mut o = Observation::new(EntityKind::Bus, "b1", Timestamp(1_000)).at(106.7, 10.8);
+        o.source = "http".into();
+        o
+    }
+
+    /// The field a refusal names.
+    fn field_of(o: &Observation) -> &'static str {
+        match o.validate() {
+            Err(Error::InvalidObservation { field, .. }) => field,
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn external_id_is_limited() {
+        let mut o = obs();
+        o.external_id = "x".repeat(MAX_EXTERNAL_ID_BYTES);
+        assert!(o.validate().is_ok());
+        // Bytes, not characters: 65 two-byte letters are 130 bytes.
+        o.external_id = "ư".repeat(MAX_EXTERNAL_ID_BYTES / 2 + 1);
+        assert_eq!(field_of(&o), "id");
+    }
+
+    #[test]
+    fn status_is_limited() {
+        let mut o = obs();
+        o.status = Some("s".repeat(MAX_STATUS_BYTES));
+        assert!(o.validate().is_ok());
+        o.status = Some("s".repeat(MAX_STATUS_BYTES + 1));
+        assert_eq!(field_of(&o), "status");
+    }
+
+    #[test]
+    fn source_is_limited() {
+        let mut o = obs();
+        o.source = "s".repeat(MAX_SOURCE_BYTES);
+        assert!(o.validate().is_ok());
+        o.source = "s".repeat(MAX_SOURCE_BYTES + 1);
+        assert_eq!(field_of(&o), "source");
+    }
+
+    #[test]
+    fn property_names_are_limited() {
+        let mut o = obs();
+        o.properties.insert("k".repeat(MAX_PROPERTY_NAME_BYTES), PropertyValue::Int(1));
+        assert!(o.validate().is_ok());
+        o.properties.insert("k".repeat(MAX_PROPERTY_NAME_BYTES + 1), PropertyValue::Int(1));
+        assert_eq!(field_of(&o), "properties");
+    }
+
+    #[test]
+    fn text_values_are_limited() {
+        let mut o = obs();
+        o.properties.insert("description".into(), PropertyValue::Text("d".repeat(MAX_TEXT_PROPERTY_BYTES)));
+        assert!(o.validate().is_ok());
+        o.properties.insert("description".into(), PropertyValue::Text("d".repeat(MAX_TEXT_PROPERTY_BYTES + 1)));
+        assert_eq!(field_of(&o), "properties");
+        let Err(Error::InvalidObservation { reason, .. }) = o.validate() else { unreachable!() };
+        assert!(reason.starts_with("description:"), "{reason}");
+    }
+
+    #[test]
+    fn text_values_together_are_limited() {
+        let mut o = obs();
+        let per = MAX_TEXT_PROPERTY_BYTES;
+        let fit = MAX_TEXT_PROPERTIES_TOTAL_BYTES / per;
+        for i in 0..fit {
+            o.properties.insert(format!("t{i}"), PropertyValue::Text("v".repeat(per)));
+        }
+        assert!(o.validate().is_ok());
+        o.properties.insert("one_more".into(), PropertyValue::Text("v".into()));
+        assert_eq!(field_of(&o), "properties");
+    }
+
+    #[test]
+    fn property_count_is_limited() {
+        let mut o = obs();
+        for i in 0..MAX_PROPERTIES {
+            o.properties.insert(format!("p{i}"), PropertyValue::Bool(true));
+        }
+        assert!(o.validate().is_ok());
+        o.properties.insert("one_more".into(), PropertyValue::Bool(true));
+        assert_eq!(field_of(&o), "properties");
+    }
+
+    #[test]
+    fn far_future_times_are_refused_against_the_given_now() {
+        let now = Timestamp(1_764_000_000_000);
+        let mut o = obs();
+        o.time = now.plus_millis(MAX_FUTURE_MS);
+        assert!(o.validate_at(now).is_ok());
+        o.time = now.plus_millis(MAX_FUTURE_MS + 1);
+        assert!(o.validate().is_ok(), "the plain check reads no clock");
+        match o.validate_at(now) {
+            Err(Error::InvalidObservation { field, .. }) => assert_eq!(field, "time"),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        // The rest of validate still applies, and the past is fine.
+        o.time = Timestamp(0);
+        assert!(o.validate_at(now).is_ok());
+        o.external_id.clear();
+        assert!(o.validate_at(now).is_err());
     }
 }

@@ -7,8 +7,9 @@ use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
 use twin_core::rules::RuleState;
 use twin_core::store::{
-    decode_parts, decode_record, decode_snapshot, encode_parts, encode_record, encode_snapshot, CodecError,
-    ExtensionSection, ExtensionSections, LogRecord, SnapshotContents, SnapshotDecodeError, StreamName, UNATTRIBUTED,
+    decode_parts, decode_record, decode_snapshot, encode_parts, encode_record, encode_snapshot, encoded_len,
+    CodecError, ExtensionSection, ExtensionSections, LogRecord, SnapshotContents, SnapshotDecodeError, StreamName,
+    UNATTRIBUTED,
 };
 use twin_core::{
     ActorId, Alert, AlertId, AlertSubject, Entity, EntityId, EntityKind, Observation, Position, Properties,
@@ -177,6 +178,12 @@ proptest! {
     #[test]
     fn records_round_trip(record in record(), seq in any::<u64>()) {
         prop_assert_eq!(decode_record(&encode_record(seq, &record)).unwrap(), (seq, record));
+    }
+
+    /// The writer's size check counts exactly what the encoder writes.
+    #[test]
+    fn encoded_len_is_exact(record in record(), seq in any::<u64>()) {
+        prop_assert_eq!(encoded_len(&record), encode_record(seq, &record).len());
     }
 
     #[test]

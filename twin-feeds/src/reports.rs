@@ -2,9 +2,11 @@
 //! `<data-dir>/media/sha256/ab/cdef….ext`, and one private record per report under
 //! `<data-dir>/reports/<id>.json` (the reporter contact stays there, out of the public model).
 //!
-//! Every file is written to a temp file in its final directory and renamed into place, so a reader
-//! never sees half a file and a crash leaves at most a stray temp file. Photos already stored (same
-//! hash) are not written again.
+//! Every file is written to a temp file in its final directory, fsynced, renamed into place and the
+//! directory fsynced, so a reader never sees half a file, a crash leaves at most a stray temp file
+//! and an acknowledged report's files survive power loss. Photos already stored (same hash) are not
+//! written again. The files of a report being filed are noted in [`PendingFiles`], which removes
+//! them again unless the report was committed: a submission that fails leaves nothing behind.
 
 use std::fs;
 use std::io::{self, Write};
@@ -59,6 +61,32 @@ impl ReportStore {
         Some(self.media.join("sha256").join(dir).join(format!("{rest}.{ext}")))
     }
 
+    /// [`ReportStore::put_media`] for a report being filed: a file it creates is noted in `pending`.
+    pub fn put_media_pending(
+        &self,
+        pending: &mut PendingFiles,
+        sha256: &str,
+        ext: &str,
+        bytes: &[u8],
+    ) -> io::Result<bool> {
+        let written = self.put_media(sha256, ext, bytes)?;
+        if written {
+            pending.created.extend(self.media_path(sha256, ext));
+        }
+        Ok(written)
+    }
+
+    /// [`ReportStore::put_record`] for a report being filed: the record is noted in `pending`.
+    pub fn put_record_pending(&self, pending: &mut PendingFiles, record: &ReportRecord) -> io::Result<()> {
+        self.put_record(record)?;
+        pending.created.push(self.record_path(&record.id));
+        Ok(())
+    }
+
+    fn record_path(&self, id: &str) -> PathBuf {
+        self.reports.join(format!("{id}.json"))
+    }
+
     /// Stores a media file unless one with the same hash and extension exists. `Ok(true)` if written.
     pub fn put_media(&self, sha256: &str, ext: &str, bytes: &[u8]) -> io::Result<bool> {
         let path = self
@@ -87,14 +115,14 @@ impl ReportStore {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, "bad report id"));
         }
         let json = serde_json::to_vec_pretty(record).map_err(io::Error::other)?;
-        self.write_atomic(&self.reports.join(format!("{}.json", record.id)), &json)
+        self.write_atomic(&self.record_path(&record.id), &json)
     }
 
     pub fn record(&self, id: &str) -> io::Result<Option<ReportRecord>> {
         if !is_report_id(id) {
             return Ok(None);
         }
-        match fs::read(self.reports.join(format!("{id}.json"))) {
+        match fs::read(self.record_path(id)) {
             Ok(b) => serde_json::from_slice(&b).map(Some).map_err(io::Error::other),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
@@ -103,19 +131,163 @@ impl ReportStore {
 
     fn write_atomic(&self, path: &Path, bytes: &[u8]) -> io::Result<()> {
         let dir = path.parent().ok_or_else(|| io::Error::other("media path has no parent"))?;
-        fs::create_dir_all(dir)?;
+        if !dir.is_dir() {
+            fs::create_dir_all(dir)?;
+            // The new directory's own entry must be durable too (`sha256/ab` is made on demand).
+            if let Some(parent) = dir.parent() {
+                sync_dir(parent)?;
+            }
+        }
         let n = self.tmp_counter.fetch_add(1, Ordering::Relaxed);
         let tmp = dir.join(format!(".tmp-{}-{n}", std::process::id()));
         let result = (|| {
             let mut f = fs::File::create(&tmp)?;
             f.write_all(bytes)?;
             f.sync_all()?;
-            fs::rename(&tmp, path)
+            fs::rename(&tmp, path)?;
+            // Without this the rename may not survive power loss, though the report was acknowledged.
+            sync_dir(dir)
         })();
         if result.is_err() {
             // Best effort: the temp file is garbage either way.
             let _ = fs::remove_file(&tmp);
         }
         result
+    }
+}
+
+/// fsync a directory so that a rename or removal in it is durable.
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    fs::File::open(dir)?.sync_all()
+}
+
+/// The files written for one report while it is being filed. Dropped without
+/// [`PendingFiles::commit`] (an error anywhere, the ingest refusing the report), it removes them:
+/// photos this report stored first and its private record, never photos that were already there
+/// (other reports point at those). A photo stored by two reports being filed at the same moment,
+/// where the first then fails, is the one case this can take from the second.
+#[derive(Debug, Default)]
+#[must_use = "dropping it removes the files: call commit once the report is filed"]
+pub struct PendingFiles {
+    created: Vec<PathBuf>,
+}
+
+impl PendingFiles {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The report is filed: keep its files.
+    pub fn commit(mut self) {
+        self.created.clear();
+    }
+
+    /// Files that would be removed.
+    pub fn paths(&self) -> &[PathBuf] {
+        &self.created
+    }
+}
+
+impl Drop for PendingFiles {
+    fn drop(&mut self) {
+        // A few small removals on a failure path only; best effort, as the files are garbage.
+        for path in self.created.drain(..).rev() {
+            match fs::remove_file(&path) {
+                Ok(()) => {
+                    if let Some(dir) = path.parent() {
+                        let _ = sync_dir(dir);
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => tracing::warn!(path = %path.display(), error = %e, "cannot remove a failed report's file"),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
+mod tests {
+    use super::*;
+
+    fn record(id: &str, photos: Vec<String>) -> ReportRecord {
+        ReportRecord {
+            id: id.into(),
+            received_ms: 1,
+            channel: "web".into(),
+            category: "flooding".into(),
+            reporter_contact: Some("0901 234 567".into()),
+            photos,
+        }
+    }
+
+    const OLD: &str = "aa00000000000000000000000000000000000000000000000000000000000000";
+    const NEW: &str = "bb00000000000000000000000000000000000000000000000000000000000000";
+
+    /// Stores one photo that was already there and one new one (each with a thumbnail) and the record.
+    fn file_report(store: &ReportStore, id: &str) -> PendingFiles {
+        let mut pending = PendingFiles::new();
+        for sha in [OLD, NEW] {
+            store.put_media_pending(&mut pending, sha, "jpg", b"photo").unwrap();
+            store.put_media_pending(&mut pending, sha, THUMB_EXT, b"thumb").unwrap();
+        }
+        store.put_record_pending(&mut pending, &record(id, vec![format!("{OLD}.jpg"), format!("{NEW}.jpg")])).unwrap();
+        pending
+    }
+
+    #[test]
+    fn a_failed_report_leaves_nothing_of_its_own_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ReportStore::new(dir.path());
+        // Another report stored this photo before.
+        assert!(store.put_media(OLD, "jpg", b"photo").unwrap());
+        assert!(store.put_media(OLD, THUMB_EXT, b"thumb").unwrap());
+
+        let pending = file_report(&store, "r1-0001");
+        assert_eq!(pending.paths().len(), 3, "the new photo, its thumbnail and the record");
+        assert!(store.record("r1-0001").unwrap().is_some());
+        // The ingest refused the report: the handler returns early and drops it.
+        drop(pending);
+
+        assert!(store.record("r1-0001").unwrap().is_none());
+        assert!(store.read_media(NEW, "jpg").unwrap().is_none());
+        assert!(store.read_media(NEW, THUMB_EXT).unwrap().is_none());
+        // The photo another report points at stays.
+        assert_eq!(store.read_media(OLD, "jpg").unwrap().as_deref(), Some(&b"photo"[..]));
+        assert_eq!(store.read_media(OLD, THUMB_EXT).unwrap().as_deref(), Some(&b"thumb"[..]));
+        // No temp files anywhere.
+        let mut stack = vec![dir.path().to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                assert!(!p.file_name().unwrap().to_string_lossy().starts_with(".tmp-"), "{p:?}");
+                if p.is_dir() {
+                    stack.push(p);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_committed_report_keeps_its_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ReportStore::new(dir.path());
+        file_report(&store, "r2-0002").commit();
+        assert!(store.record("r2-0002").unwrap().is_some());
+        assert!(store.read_media(NEW, "jpg").unwrap().is_some());
+        assert!(store.read_media(OLD, THUMB_EXT).unwrap().is_some());
+    }
+
+    #[test]
+    fn a_failure_midway_takes_back_what_was_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ReportStore::new(dir.path());
+        let mut pending = PendingFiles::new();
+        assert!(store.put_media_pending(&mut pending, NEW, "jpg", b"photo").unwrap());
+        // The record cannot be written: a directory squats on its name.
+        fs::create_dir_all(dir.path().join("reports").join("r3-0003.json").join("x")).unwrap();
+        assert!(store.put_record_pending(&mut pending, &record("r3-0003", vec![])).is_err());
+        drop(pending);
+        assert!(store.read_media(NEW, "jpg").unwrap().is_none());
     }
 }

@@ -99,9 +99,10 @@ impl ObservationSink for IngestHandle {
     async fn submit(&self, source: &str, batch: Vec<Observation>) -> Result<SinkOutcome, SinkError> {
         match IngestHandle::submit(self, source, batch).await {
             Ok(a) => Ok(SinkOutcome { accepted: a.accepted, rejected: a.rejected }),
-            Err(SubmitError::QueueFull) => Err(SinkError::Full),
+            // A full disk is waited out like a full queue: the writer resumes once space returns.
+            Err(SubmitError::QueueFull | SubmitError::StorageFull(_)) => Err(SinkError::Full),
             Err(SubmitError::Unavailable(m)) => Err(SinkError::Closed(m)),
-            Err(e @ SubmitError::Invalid(_)) => Err(SinkError::Closed(e.to_string())),
+            Err(e @ (SubmitError::Invalid(_) | SubmitError::TooLarge { .. })) => Err(SinkError::Closed(e.to_string())),
         }
     }
 }

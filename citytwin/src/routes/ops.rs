@@ -14,10 +14,20 @@ use crate::problem::Problem;
 use crate::state::AppState;
 use twin_runtime::geojson::alert_json;
 
-/// Liveness: the process answers and the writer accepts work.
-#[utoipa::path(get, path = "/healthz", tag = "ops", security(()), responses((status = 200, description = "ok")))]
-pub async fn healthz() -> Json<Value> {
-    Json(json!({"status": "ok"}))
+/// Liveness: the process answers and the writer accepts work; 503 with the reason while the
+/// durable log refuses writes (disk full, or failed for good).
+#[utoipa::path(get, path = "/healthz", tag = "ops", security(()), responses((status = 200, description = "ok"), (status = 503, description = "the durable log refuses writes; `reason` says why")))]
+pub async fn healthz(State(st): State<AppState>) -> (axum::http::StatusCode, Json<Value>) {
+    use twin_runtime::writer::LogHealth;
+    match st.ingest.health() {
+        LogHealth::Ok => (axum::http::StatusCode::OK, Json(json!({"status": "ok"}))),
+        LogHealth::StorageFull(reason) => {
+            (axum::http::StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "storage_full", "reason": reason})))
+        }
+        LogHealth::Failed(reason) => {
+            (axum::http::StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "log_failed", "reason": reason})))
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -22,7 +22,7 @@ use crate::auth::Caller;
 use crate::problem::Problem;
 use twin_auth::{Action, Owner, Resource};
 use crate::state::AppState;
-use twin_feeds::reports::{ReportRecord, THUMB_EXT};
+use twin_feeds::reports::{PendingFiles, ReportRecord, THUMB_EXT};
 use twin_runtime::clock::now;
 
 /// Source name of citizen-report observations.
@@ -222,12 +222,14 @@ pub async fn create(
         reporter_contact: contact,
         photos: metas.iter().map(|(ph, _)| format!("{}.{}", ph.sha256, ph.format.extension())).collect(),
     };
-    let photos = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<ReportPhoto>> {
+    // Until `commit`, a failure at any step below removes the files this report wrote.
+    let (photos, files) = tokio::task::spawn_blocking(move || -> std::io::Result<(Vec<ReportPhoto>, PendingFiles)> {
+        let mut files = PendingFiles::new();
         let mut out = Vec::with_capacity(metas.len());
         for (ph, bytes) in &metas {
             let ext = ph.format.extension();
-            let fresh = store.put_media(&ph.sha256, ext, bytes)?;
-            store.put_media(&ph.sha256, THUMB_EXT, &ph.thumbnail)?;
+            let fresh = store.put_media_pending(&mut files, &ph.sha256, ext, bytes)?;
+            store.put_media_pending(&mut files, &ph.sha256, THUMB_EXT, &ph.thumbnail)?;
             out.push(ReportPhoto {
                 sha256: ph.sha256.clone(),
                 url: media_url(&ph.sha256, ext),
@@ -238,8 +240,8 @@ pub async fn create(
                 newly_stored: fresh,
             });
         }
-        store.put_record(&record_base)?;
-        Ok(out)
+        store.put_record_pending(&mut files, &record_base)?;
+        Ok((out, files))
     })
     .await
     .map_err(|e| internal("report storage task failed", e))?
@@ -254,6 +256,7 @@ pub async fn create(
         let reason = result.rejected.first().map(|(_, r)| r.clone()).unwrap_or_default();
         return Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-observation", reason));
     }
+    files.commit();
     let entity_id = st.twin.read().id_of(EntityKind::CitizenReport, &id).map(|e| e.0);
     tracing::info!(%id, channel = channel.as_str(), category = category.as_str(), photos = photos.len(), "citizen report filed");
     let body = ReportCreated {

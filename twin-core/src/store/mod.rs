@@ -39,7 +39,7 @@ pub use extension::{
     MAX_STREAM_NAME,
 };
 pub use reader::LogReader;
-pub use records::{decode_parts, decode_record, encode_parts, encode_record};
+pub use records::{decode_parts, decode_record, encode_parts, encode_record, encoded_len};
 pub use segment::LOG_VERSION;
 pub use snapshot::{decode_snapshot, encode_snapshot, SnapshotContents, SnapshotDecodeError, SNAPSHOT_VERSION};
 
@@ -172,6 +172,22 @@ pub enum StoreError {
     Model(#[from] crate::Error),
 }
 
+impl StoreError {
+    /// The file system ran out of space (ENOSPC). An append that failed so took back what it
+    /// wrote and the store stays usable: retry once space returns.
+    pub fn is_storage_full(&self) -> bool {
+        match self {
+            StoreError::Io { source, .. } => {
+                source.kind() == std::io::ErrorKind::StorageFull || source.raw_os_error() == Some(ENOSPC)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// `ENOSPC` on Linux and the BSDs; `ErrorKind::StorageFull` covers it where std maps it.
+const ENOSPC: i32 = 28;
+
 fn replayed(seq: &Option<u64>) -> String {
     seq.map_or_else(|| "the snapshot sections".to_owned(), |s| format!("record {s}"))
 }
@@ -260,7 +276,9 @@ impl Store {
     }
 
     /// Appends records as one group commit; returns once they are durable per the fsync policy.
-    /// Returns the sequence number of the last record.
+    /// Returns the sequence number of the last record. A failed write (the disk is full: see
+    /// [`StoreError::is_storage_full`]) is cut back off the segment, so the log stays valid and a
+    /// later append may succeed; a failed fsync makes the store unusable.
     pub fn append(&mut self, records: &[LogRecord]) -> Result<u64, StoreError> {
         self.check_usable()?;
         if records.is_empty() {
@@ -379,6 +397,13 @@ impl Store {
             return Err(StoreError::Io { path: self.path.clone(), source });
         }
         Ok(())
+    }
+
+    /// False once a write or fsync failed in a way that leaves the file's state unknown: nothing
+    /// more can be appended until a restart recovers from the log. A write that failed for lack
+    /// of space and was taken back leaves the store usable.
+    pub fn is_usable(&self) -> bool {
+        !self.failed
     }
 
     /// Sequence number of the last appended record (0 when the log is empty).

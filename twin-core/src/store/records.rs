@@ -90,6 +90,75 @@ pub fn encode_record(seq: u64, record: &LogRecord) -> Vec<u8> {
     buf
 }
 
+/// The length of the payload [`encode_record`] produces for `record`, without encoding it: what
+/// the writer checks against the record size limit before anything is logged.
+pub fn encoded_len(record: &LogRecord) -> usize {
+    const SEQ_AND_TAG: usize = 8 + 1;
+    SEQ_AND_TAG
+        + match record {
+            LogRecord::Observations { actor, batch } => {
+                str_len(actor.as_str()) + 4 + batch.iter().map(observation_len).sum::<usize>()
+            }
+            LogRecord::Tick(_) => 8,
+            LogRecord::Remove { actor, .. } => str_len(actor.as_str()) + 8,
+            LogRecord::RaiseAlert { actor, alert } => str_len(actor.as_str()) + raise_len(alert),
+            LogRecord::Extension { actor, stream, payload, .. } => {
+                str_len(actor.as_str()) + str_len(stream.as_str()) + 2 + 4 + payload.len()
+            }
+        }
+}
+
+fn str_len(s: &str) -> usize {
+    4 + s.len()
+}
+
+const POSITION_LEN: usize = 16;
+
+fn observation_len(o: &Observation) -> usize {
+    let opt = |present: bool, len: usize| 1 + if present { len } else { 0 };
+    str_len(&o.source)
+        + 1
+        + str_len(&o.external_id)
+        + 8
+        + opt(o.position.is_some(), POSITION_LEN)
+        + opt(o.heading.is_some(), 8)
+        + opt(o.speed.is_some(), 8)
+        + opt(o.status.is_some(), o.status.as_deref().map_or(0, str_len))
+        + properties_len(&o.properties)
+}
+
+fn properties_len(props: &Properties) -> usize {
+    4 + props
+        .iter()
+        .map(|(k, v)| {
+            str_len(k)
+                + 1
+                + match v {
+                    PropertyValue::Bool(_) => 1,
+                    PropertyValue::Int(_) | PropertyValue::Float(_) => 8,
+                    PropertyValue::Text(s) => str_len(s),
+                }
+        })
+        .sum::<usize>()
+}
+
+fn raise_len(a: &RaiseAlert) -> usize {
+    let subject = match &a.subject {
+        AlertSubject::Entity(_) => 8,
+        AlertSubject::Key { external_id, .. } => 1 + str_len(external_id),
+        AlertSubject::Feed { name, .. } => str_len(name) + 1,
+    };
+    8 + 1
+        + 1
+        + str_len(&a.rule)
+        + 1
+        + subject
+        + str_len(&a.message)
+        + properties_len(&a.detail)
+        + 1
+        + if a.position.is_some() { POSITION_LEN } else { 0 }
+}
+
 /// Decodes one log payload (as framed in a segment, without the length and CRC) into its sequence
 /// number and record. Never panics, whatever the bytes.
 pub fn decode_record(payload: &[u8]) -> Result<(u64, LogRecord), CodecError> {

@@ -70,9 +70,18 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<(), StoreError> {
 pub(crate) fn create_segment(log_dir: &Path, first_seq: u64) -> Result<(File, PathBuf), StoreError> {
     let path = segment_path(log_dir, first_seq);
     let mut file = OpenOptions::new().create_new(true).append(true).open(&path).map_err(io_err(&path))?;
-    file.write_all(&header(LOG_MAGIC, LOG_VERSION)).map_err(io_err(&path))?;
-    file.sync_all().map_err(io_err(&path))?;
-    sync_dir(log_dir)?;
+    let made = file
+        .write_all(&header(LOG_MAGIC, LOG_VERSION))
+        .and_then(|()| file.sync_all())
+        .map_err(io_err(&path))
+        .and_then(|()| sync_dir(log_dir));
+    if let Err(e) = made {
+        // Take the file back so that a retry (the disk was full) can create it again; a torn
+        // header left by a crash here is what recovery expects anyway.
+        drop(file);
+        let _ = fs::remove_file(&path);
+        return Err(e);
+    }
     Ok((file, path))
 }
 

@@ -78,11 +78,18 @@ pub(crate) fn write_snapshot(
     let mut tmp = path.clone().into_os_string();
     tmp.push(TMP_SUFFIX);
     let tmp = PathBuf::from(tmp);
-    let mut file = File::create(&tmp).map_err(io_err(&tmp))?;
-    file.write_all(&buf).map_err(io_err(&tmp))?;
-    file.sync_all().map_err(io_err(&tmp))?;
-    drop(file);
-    fs::rename(&tmp, &path).map_err(io_err(&path))?;
+    let written = File::create(&tmp)
+        .and_then(|mut file| {
+            file.write_all(&buf)?;
+            file.sync_all()
+        })
+        .map_err(io_err(&tmp))
+        .and_then(|()| fs::rename(&tmp, &path).map_err(io_err(&path)));
+    if let Err(e) = written {
+        // A half-written snapshot is of no use, and on a full disk it holds the space the log needs.
+        let _ = fs::remove_file(&tmp);
+        return Err(e);
+    }
     sync_dir(dir)?;
     Ok(path)
 }
