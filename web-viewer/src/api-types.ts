@@ -21,7 +21,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/cameras": {
+    "/api/audit": {
         parameters: {
             query?: never;
             header?: never;
@@ -29,64 +29,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Cameras with position, view footprint (GeoJSON Polygon) and worker status; with
-         *     `covering=lon,lat` only those whose footprint contains the point.
+         * Who changed what, when: log records oldest first from `from_seq` (default: the newest ones),
+         *     optionally of one `actor`. `at` is the server time of the tick before the record.
          */
-        get: operations["get_api_cameras"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/cameras/{id}/evidence": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Evidence snapshots saved when the camera's alert flags rose, newest first. */
-        get: operations["get_api_cameras_id_evidence"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/cameras/{id}/evidence/{file}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * One evidence file: the JPEG (`….jpg`, heads of people pixelated) or its JSON sidecar (`….json`).
-         *     Only names the server writes are accepted.
-         */
-        get: operations["get_api_cameras_id_evidence_file"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/cameras/{id}/snapshot.jpg": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The camera's last analysed frame as JPEG, the upper third of every person box pixelated. */
-        get: operations["get_api_cameras_id_snapshot_jpg"];
+        get: operations["get_api_audit"];
         put?: never;
         post?: never;
         delete?: never;
@@ -292,7 +238,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * One report with its private record; the reporter's contact only for those granted it (the
+         *     agency the report is routed to, leaders).
+         */
+        get: operations["get_api_reports_id"];
         put?: never;
         post?: never;
         delete?: never;
@@ -396,7 +346,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Counts per kind, total, log sequence and uptime. */
+        /** Counts per kind (of the kinds the caller sees in full), total, log sequence and uptime. */
         get: operations["get_api_stats"];
         put?: never;
         post?: never;
@@ -480,6 +430,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/auth/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The signed-in account. */
+        get: operations["get_auth_me"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/ticket": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Exchange a bearer token for a single-use WebSocket/SSE ticket. */
+        post: operations["post_auth_ticket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * OAuth 2.0 token endpoint (RFC 6749): `grant_type=password` (people), `client_credentials`
+         *     (devices, feed clients; form fields or Basic auth) and `refresh_token` (rotating).
+         */
+        post: operations["post_auth_token"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/demo/gtfs-rt/{file}": {
         parameters: {
             query?: never;
@@ -542,7 +546,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness: the process answers and the writer accepts work. */
+        /**
+         * Liveness: the process answers and the writer accepts work; 503 with the reason while the
+         *     durable log refuses writes (disk full, or failed for good).
+         */
         get: operations["get_healthz"];
         put?: never;
         post?: never;
@@ -955,6 +962,15 @@ export interface components {
             accepted: number;
             rejected: components["schemas"]["RejectedItem"][];
         };
+        /**
+         * @description Who am I: the signed-in account, its role and agency (the viewer shows it and hides what
+         *     the role cannot use).
+         */
+        Me: {
+            agency?: string | null;
+            name: string;
+            role: string;
+        };
         OsmandResponse: {
             /** @description Position reports now durable and applied. */
             accepted: number;
@@ -1123,6 +1139,30 @@ export interface components {
             id: string;
             status: string;
         };
+        /**
+         * @description A single-use ticket for `/ws?ticket=…` or `/events?ticket=…` (browsers cannot set headers
+         *     on a WebSocket).
+         */
+        TicketBody: {
+            /**
+             * Format: int32
+             * @description Seconds the ticket may wait before it is used.
+             */
+            expires_in: number;
+            ticket: string;
+        };
+        /** @description The token endpoint's success body (RFC 6749 §5.1). */
+        TokenBody: {
+            access_token: string;
+            /**
+             * Format: int32
+             * @description Seconds.
+             */
+            expires_in: number;
+            refresh_token?: string | null;
+            /** @description Always `Bearer`. */
+            token_type: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -1163,11 +1203,15 @@ export interface operations {
             };
         };
     };
-    get_api_cameras: {
+    get_api_audit: {
         parameters: {
             query?: {
-                /** @description lon,lat: only cameras whose view footprint contains this point */
-                covering?: string;
+                /** @description first log sequence number (default: the last 5000 records) */
+                from_seq?: number;
+                /** @description only this actor, e.g. user:police or device:115-01 */
+                actor?: string;
+                /** @description most entries (default 500, max 10000) */
+                limit?: number;
             };
             header?: never;
             path?: never;
@@ -1175,15 +1219,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description {cameras: [{id, name, position, heading, source, replay, footprint, status: {state, frames, fps, last_error, …}}]} */
+            /** @description {"entries": [{seq, at, actor, action, detail}], "next_seq"} */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description covering is not lon,lat */
-            400: {
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1191,101 +1234,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-        };
-    };
-    get_api_cameras_id_evidence: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description {camera, evidence: [{file, alert, time, url, sidecar, sidecar_url}]}, newest first */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description no such camera */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    get_api_cameras_id_evidence_file: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-                /** @description yyyymmddThhmmssZ-<alert>.jpg or .json, as listed */
-                file: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description the evidence JPEG, or its sidecar as application/json */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "image/jpeg": unknown;
-                };
-            };
-            /** @description not an evidence file name */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description no such camera or file */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    get_api_cameras_id_snapshot_jpg: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description last analysed frame, faces pixelated */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "image/jpeg": unknown;
-                };
-            };
-            /** @description no such camera, or no frame yet */
-            404: {
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1453,6 +1402,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -1677,6 +1634,35 @@ export interface operations {
             };
         };
     };
+    get_api_reports_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description report id from POST /api/reports */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description {id, received, channel, category, photos, agency_id?, reporter_contact?} */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     patch_api_reports_id: {
         parameters: {
             query?: never;
@@ -1769,6 +1755,15 @@ export interface operations {
                 content?: never;
             };
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description too many running scenarios (Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2091,6 +2086,105 @@ export interface operations {
             };
         };
     };
+    get_auth_me: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    post_auth_ticket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    post_auth_token: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description grant_type=password&username=…&password=… | grant_type=client_credentials&client_id=…&client_secret=… | grant_type=refresh_token&refresh_token=… */
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": string;
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenBody"];
+                };
+            };
+            /** @description RFC 6749 error: {"error": "invalid_grant" | "invalid_request" | "unsupported_grant_type"} */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description {"error": "invalid_client"} */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description too many attempts for this account or address; Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     get_demo_gtfs_rt_file: {
         parameters: {
             query?: never;
@@ -2218,6 +2312,13 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description the durable log refuses writes; `reason` says why */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
     post_ingest_observations: {
@@ -2245,6 +2346,24 @@ export interface operations {
             };
             /** @description malformed JSON; names line (NDJSON) or byte offset */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the account may not write to this source */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2285,6 +2404,8 @@ export interface operations {
             query?: {
                 /** @description device id (also `deviceid`) */
                 id?: string;
+                /** @description the device's secret (the account named by `id`), unless Basic auth or a bearer token is sent */
+                key?: string;
                 /** @description WGS84 latitude */
                 lat?: number;
                 /** @description WGS84 longitude */
@@ -2324,6 +2445,24 @@ export interface operations {
             };
             /** @description missing id/lat/lon, bad number, position or timestamp */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no or wrong key/credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the account may not report for this device */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2407,6 +2546,14 @@ export interface operations {
                 };
                 content: {
                     "text/plain": unknown;
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
