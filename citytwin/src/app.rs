@@ -107,9 +107,14 @@ impl utoipa::Modify for BearerSecurity {
             .build();
         let components = doc.components.get_or_insert_with(Default::default);
         components.add_security_scheme("bearer", SecurityScheme::Http(bearer));
-        components.add_security_scheme("basic", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Basic).build()));
-        let key = utoipa::openapi::security::ApiKeyValue::with_description("key", "A tracker's secret (OsmAnd / Traccar)");
-        components.add_security_scheme("osmand_key", SecurityScheme::ApiKey(utoipa::openapi::security::ApiKey::Query(key)));
+        components.add_security_scheme(
+            "basic",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Basic).build()),
+        );
+        let key =
+            utoipa::openapi::security::ApiKeyValue::with_description("key", "A tracker's secret (OsmAnd / Traccar)");
+        components
+            .add_security_scheme("osmand_key", SecurityScheme::ApiKey(utoipa::openapi::security::ApiKey::Query(key)));
     }
 }
 

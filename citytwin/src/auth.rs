@@ -236,10 +236,7 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
 
 /// The client's address: the socket peer (no proxy headers are trusted).
 fn client_addr(parts: &Parts) -> IpAddr {
-    parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |ConnectInfo(a)| a.ip())
+    parts.extensions.get::<ConnectInfo<SocketAddr>>().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |ConnectInfo(a)| a.ip())
 }
 
 fn oauth_error(e: &OAuthError) -> Response {

@@ -181,7 +181,8 @@ pub async fn run(config_path: PathBuf, common: CommonArgs, demo_password: Option
         .with_context(|| format!("cannot listen on {}", common.listen))?;
     let addr = listener.local_addr()?;
     let mut state = state;
-    state.public_url = raw.city.public_url.clone().unwrap_or_else(|| format!("http://{addr}")).trim_end_matches('/').into();
+    state.public_url =
+        raw.city.public_url.clone().unwrap_or_else(|| format!("http://{addr}")).trim_end_matches('/').into();
     // `citytwin users …` on a running server: applied within seconds.
     let reload = access.clone();
     tokio::spawn(async move {

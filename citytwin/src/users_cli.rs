@@ -105,7 +105,9 @@ pub fn run(args: UsersArgs) -> anyhow::Result<()> {
                 let secret = store.add_client(&name, role, agency, sources, &mut OsRng)?;
                 save(&store, &path)?;
                 println!("{name}: secret {secret}");
-                eprintln!("the secret is shown once; store it in the device (client_secret, OsmAnd key=, MQTT password)");
+                eprintln!(
+                    "the secret is shown once; store it in the device (client_secret, OsmAnd key=, MQTT password)"
+                );
                 return Ok(());
             }
             if !sources.is_empty() {

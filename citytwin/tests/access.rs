@@ -45,7 +45,8 @@ async fn as_token(s: &TestServer, token: &str, method: &str, uri: &str, body: Op
 #[tokio::test]
 async fn token_endpoint_speaks_rfc_6749() {
     let s = TestServer::start();
-    let (st, h, v) = token_request(&s, &format!("grant_type=password&username={ADMIN}&password={ADMIN_PASSWORD}")).await;
+    let (st, h, v) =
+        token_request(&s, &format!("grant_type=password&username={ADMIN}&password={ADMIN_PASSWORD}")).await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["token_type"], "Bearer");
     assert!(v["expires_in"].as_u64().unwrap() > 0);
@@ -116,14 +117,26 @@ async fn every_protected_route_in_the_openapi_document_needs_a_token() {
     let mut checked = 0;
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
-            let public = op["security"].as_array().is_some_and(|s| s.iter().any(|r| r.as_object().is_some_and(|o| o.is_empty())));
+            let public = op["security"]
+                .as_array()
+                .is_some_and(|s| s.iter().any(|r| r.as_object().is_some_and(|o| o.is_empty())));
             if public {
                 continue;
             }
             // Path parameters get a plausible value; the 401 must come before any lookup.
             let uri: String = path
                 .split('/')
-                .map(|seg| if seg.starts_with('{') { if seg.contains('.') { "1.json" } else { "1" } } else { seg })
+                .map(|seg| {
+                    if seg.starts_with('{') {
+                        if seg.contains('.') {
+                            "1.json"
+                        } else {
+                            "1"
+                        }
+                    } else {
+                        seg
+                    }
+                })
                 .collect::<Vec<_>>()
                 .join("/");
             let uri = uri.replace("{y}.mvt", "1.mvt").replace("{name}.json", "x.json");
@@ -179,7 +192,8 @@ async fn police_units_reach_only_police_and_leaders_on_every_rest_channel() {
         assert_eq!(ids(&within).contains(&"CA-01".to_owned()), sees, "{who} within: {within}");
 
         let (_, h3) = as_token(&s, token, "GET", "/api/h3?bbox=108.0,15.9,108.4,16.2&res=7", None).await;
-        let police_units: u64 = h3["features"].as_array().unwrap().iter().filter_map(|f| f["properties"]["police_unit"].as_u64()).sum();
+        let police_units: u64 =
+            h3["features"].as_array().unwrap().iter().filter_map(|f| f["properties"]["police_unit"].as_u64()).sum();
         assert_eq!(police_units > 0, sees, "{who} h3: {h3}");
 
         let (_, stats) = as_token(&s, token, "GET", "/api/stats", None).await;
@@ -219,9 +233,8 @@ async fn devices_only_ingest_into_their_sources_and_the_log_names_them() {
     let s = TestServer::start();
     let path = s.dir.path().join(twin_auth::service::USERS_FILE);
     let mut users = twin_auth::UserStore::load(&path).unwrap();
-    let secret = users
-        .add_client("feed-1", Role::Device, None, vec!["observations".into()], &mut rand::rngs::OsRng)
-        .unwrap();
+    let secret =
+        users.add_client("feed-1", Role::Device, None, vec!["observations".into()], &mut rand::rngs::OsRng).unwrap();
     users.save(&path).unwrap();
     let f = std::fs::File::options().append(true).open(&path).unwrap();
     f.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(5)).unwrap();
@@ -290,7 +303,9 @@ fn multipart(fields: &[(&str, &str)]) -> (String, Vec<u8>) {
     let boundary = "citytwin-test-boundary";
     let mut body = Vec::new();
     for (name, value) in fields {
-        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
+        );
     }
     body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
     (format!("multipart/form-data; boundary={boundary}"), body)
@@ -324,10 +339,19 @@ async fn a_report_contact_reaches_only_the_agency_it_is_routed_to() {
     }
     // Only the routed agency's operators change its status.
     let ack = json!({"status": "acknowledged"});
-    assert_eq!(as_token(&s, &police, "PATCH", &format!("/api/reports/{id}"), Some(ack.clone())).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        as_token(&s, &police, "PATCH", &format!("/api/reports/{id}"), Some(ack.clone())).await.0,
+        StatusCode::FORBIDDEN
+    );
     assert_eq!(as_token(&s, &transport, "PATCH", &format!("/api/reports/{id}"), Some(ack)).await.0, StatusCode::OK);
     // Anonymous callers cannot file or change reports.
-    let (ct, body) = multipart(&[("channel", "app"), ("category", "other"), ("description", "x"), ("lon", "108.2"), ("lat", "16.0")]);
+    let (ct, body) = multipart(&[
+        ("channel", "app"),
+        ("category", "other"),
+        ("description", "x"),
+        ("lon", "108.2"),
+        ("lat", "16.0"),
+    ]);
     let req = Request::post("/api/reports").header("content-type", ct).body(Body::from(body)).unwrap();
     assert_eq!(send(s.app_anonymous(), req).await.0, StatusCode::UNAUTHORIZED);
 }

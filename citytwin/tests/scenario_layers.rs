@@ -246,10 +246,7 @@ async fn flood_depth_and_flooded_area_tiles() {
     assert_eq!(status, StatusCode::OK);
     let tj: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(tj["vector_layers"][0]["id"], "flooded");
-    assert_eq!(
-        tj["tiles"][0],
-        format!("http://localhost/api/scenarios/{id}/tiles/flooded/{{z}}/{{x}}/{{y}}.mvt")
-    );
+    assert_eq!(tj["tiles"][0], format!("http://localhost/api/scenarios/{id}/tiles/flooded/{{z}}/{{x}}/{{y}}.mvt"));
     let b = tj["bounds"].as_array().unwrap();
     assert!(b[0].as_f64().unwrap() <= pit.0 && pit.0 <= b[2].as_f64().unwrap());
     let (status, _, body) = fetch(&srv, &format!("/api/scenarios/{id}/tiles/depth.json"), &[]).await;

@@ -81,7 +81,9 @@ pub fn load_or_create_key(data_dir: &Path) -> Result<SigningKey, AccessError> {
     let path = data_dir.join(KEY_FILE);
     let err = |source| AccessError::Key { path: path.display().to_string(), source };
     match std::fs::read(&path) {
-        Ok(bytes) => SigningKey::from_bytes(&bytes).map_err(|_| AccessError::BadKey { path: path.display().to_string() }),
+        Ok(bytes) => {
+            SigningKey::from_bytes(&bytes).map_err(|_| AccessError::BadKey { path: path.display().to_string() })
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let key = SigningKey::generate(&mut OsRng);
             crate::users::write_atomic(&path, key.as_bytes()).map_err(err)?;
@@ -195,9 +197,7 @@ impl Access {
         let principal = {
             let users = self.users.read().unwrap_or_else(PoisonError::into_inner);
             let a = users.store.get(&claims.sub).filter(|a| !a.disabled).ok_or(TokenError::AccountGone)?;
-            self.policy
-                .principal(&a.name, a.role, a.agency.as_ref(), &a.sources)
-                .map_err(|_| TokenError::BadClaims)?
+            self.policy.principal(&a.name, a.role, a.agency.as_ref(), &a.sources).map_err(|_| TokenError::BadClaims)?
         };
         let principal = Arc::new(principal);
         let mut cache = self.cache.write().unwrap_or_else(PoisonError::into_inner);
@@ -226,9 +226,7 @@ impl Access {
     pub fn device(&self, name: &str, secret: &str) -> Result<Principal, UserError> {
         let users = self.users.read().unwrap_or_else(PoisonError::into_inner);
         let a = users.store.verify_secret(name, secret)?;
-        self.policy
-            .principal(&a.name, a.role, a.agency.as_ref(), &a.sources)
-            .map_err(|_| UserError::InvalidCredentials)
+        self.policy.principal(&a.name, a.role, a.agency.as_ref(), &a.sources).map_err(|_| UserError::InvalidCredentials)
     }
 
     /// `POST /auth/ticket`: a single-use ticket for a WebSocket or SSE connection.

@@ -60,7 +60,11 @@ impl Metrics {
         self.append_sum_ns.fetch_add(d.as_nanos().min(u128::from(u64::MAX)) as u64, Ordering::Relaxed);
     }
 
+    /// Counts a request. Methods outside the standard set are counted as `OTHER`, so a client
+    /// cannot grow the label set (routes are matched templates, never raw paths).
     pub fn count_http(&self, method: &str, route: &str, status: u16) {
+        const KNOWN: [&str; 9] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"];
+        let method = KNOWN.iter().find(|m| **m == method).copied().unwrap_or("OTHER");
         self.http.count(method, route, status);
     }
 
@@ -200,6 +204,19 @@ pub fn escape_label(v: &str) -> String {
 #[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
+
+    #[test]
+    fn unknown_methods_share_one_label() {
+        let m = Metrics::default();
+        for i in 0..50 {
+            m.count_http(&format!("X{i}"), "/api/entities", 405);
+        }
+        m.count_http("GET", "/api/entities", 200);
+        let text = m.render(&KindCounts::default(), 0, 0, Duration::ZERO);
+        let lines: Vec<&str> = text.lines().filter(|l| l.contains("/api/entities")).collect();
+        assert!(lines.iter().any(|l| l.contains("method=\"OTHER\"") && l.contains("} 50")), "{lines:?}");
+        assert!(!text.contains("X1"), "{text}");
+    }
 
     #[test]
     fn http_counts_are_exact_per_method_route_and_status_across_threads() {

@@ -100,7 +100,9 @@ fn leak_matrix_police_units_and_report_contacts() {
     let report = file_report(&server, &admin);
     let unit_id = admin.get_json(&server.url("/api/entities?kind=police_unit"))["features"][0]["id"].as_u64().unwrap();
 
-    for (who, token, sees_unit, sees_contact) in [("police", &police, true, false), ("transport", &transport, false, true)] {
+    for (who, token, sees_unit, sees_contact) in
+        [("police", &police, true, false), ("transport", &transport, false, true)]
+    {
         let c = admin.with_token(token);
         // REST: list, one, nearest, H3.
         let list = c.get_json(&server.url("/api/entities"));

@@ -17,7 +17,10 @@ use twin_tests::server::{workspace_root, Server};
 /// QGIS and GDAL users configure it (`GDAL_HTTP_HEADERS`).
 fn gdal(tool: &str, args: &[&str]) -> Output {
     let mut cmd = Command::new(tool);
-    let token = args.iter().find(|a| a.contains("http://")).and_then(|a| twin_tests::auth::token_for(&a[a.find("http://").unwrap_or(0)..]));
+    let token = args
+        .iter()
+        .find(|a| a.contains("http://"))
+        .and_then(|a| twin_tests::auth::token_for(&a[a.find("http://").unwrap_or(0)..]));
     if let Some(t) = token {
         cmd.env("GDAL_HTTP_HEADERS", format!("Authorization: Bearer {t}"));
     }

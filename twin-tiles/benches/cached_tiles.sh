@@ -20,11 +20,16 @@ bbox = [107.9, 15.8, 108.5, 16.3]
 [store]
 fsync = "interval"
 TOML
+# Tiles need a signed-in caller: an admin account, then its bearer token on every request.
+echo bench-password | "$BIN" users --data-dir "$WORK/data" add bench --role admin >/dev/null 2>&1
 "$BIN" serve --config "$WORK/city.toml" --data-dir "$WORK/data" --listen 127.0.0.1:0 >"$WORK/out" 2>"$WORK/err" &
 PID=$!
 for _ in $(seq 600); do grep -q "listening on" "$WORK/out" && break; sleep 0.1; done
 URL=$(sed -n 's/^listening on //p' "$WORK/out" | head -1)
 [ -n "$URL" ] || { cat "$WORK/err"; exit 1; }
+TOKEN=$(curl -s -d grant_type=password -d username=bench -d password=bench-password "$URL/auth/token" |
+  sed 's/.*"access_token":"\([^"]*\)".*/\1/')
+export CITYTWIN_TOKEN=$TOKEN
 "$LOAD" --url "$URL" --entities 100000 --observations 100000 --skip-freshness >"$WORK/load.txt"
 
 # 8 × 8 z14 tiles around (108.21, 16.06).
@@ -39,10 +44,11 @@ for dx = -4, 3 do
     paths[#paths + 1] = string.format("/tiles/live/14/%d/%d.mvt", cx + dx, cy + dy)
   end
 end
+local headers = { ["Accept-Encoding"] = "gzip", ["Authorization"] = "Bearer " .. os.getenv("CITYTWIN_TOKEN") }
 local i = 0
 request = function()
   i = i % #paths + 1
-  return wrk.format("GET", paths[i], { ["Accept-Encoding"] = "gzip" })
+  return wrk.format("GET", paths[i], headers)
 end
 LUA
 # Warm the cache, then measure.

@@ -52,7 +52,12 @@ fn bench(c: &mut Criterion) {
     for z in [14u8, 12, 10] {
         let tile = TileCoord::containing(108.22, 16.06, z).unwrap();
         let bytes = r.render(&TileLayer::Live, tile, &twin, now).unwrap();
-        let features: usize = r.layers(&TileLayer::Live, tile, &twin, now, &twin_tiles::live::ShowAll).unwrap().iter().map(|l| l.len()).sum();
+        let features: usize = r
+            .layers(&TileLayer::Live, tile, &twin, now, &twin_tiles::live::ShowAll)
+            .unwrap()
+            .iter()
+            .map(|l| l.len())
+            .sum();
         println!("z{z} tile {tile}: {features} features, {} bytes raw, {} bytes gzip", bytes.len(), gzip(&bytes).len());
         c.bench_function(&format!("live tile z{z} uncached (100k entities)"), |b| {
             b.iter(|| r.render(&TileLayer::Live, tile, &twin, now).unwrap())

@@ -74,7 +74,9 @@ fn main() {
     // A long steady loop for `perf record`.
     let t = Instant::now();
     for _ in 0..200 {
-        let layers = twin_tiles::live::live_layers(&twin, tile, KindFilter::ALL, now, &opts, &twin_tiles::live::ShowAll).unwrap();
+        let layers =
+            twin_tiles::live::live_layers(&twin, tile, KindFilter::ALL, now, &opts, &twin_tiles::live::ShowAll)
+                .unwrap();
         std::hint::black_box(encode_tile(&layers));
     }
     println!("render: {:?} per tile", t.elapsed() / 200);

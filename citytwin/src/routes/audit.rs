@@ -58,7 +58,9 @@ pub async fn audit(State(st): State<AppState>, caller: Caller, p: Params) -> Res
     let limit = p.usize("limit", MAX_LIMIT)?.unwrap_or(DEFAULT_LIMIT);
     let last = st.log_seq();
     let from_seq = match p.get("from_seq") {
-        Some(v) => v.parse::<u64>().map_err(|_| Problem::bad_param("from_seq", format!("`{v}` is not a sequence number")))?,
+        Some(v) => {
+            v.parse::<u64>().map_err(|_| Problem::bad_param("from_seq", format!("`{v}` is not a sequence number")))?
+        }
         None => last.saturating_sub(5000),
     };
     let actor = p.get("actor").map(str::to_owned);

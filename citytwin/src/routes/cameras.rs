@@ -7,11 +7,11 @@ use axum::response::IntoResponse;
 use axum::Json;
 use serde_json::{json, Value};
 
-use crate::params::Params;
 use crate::auth::Caller;
+use crate::params::Params;
 use crate::problem::Problem;
-use twin_auth::{Action, Owner, Resource};
 use crate::state::AppState;
+use twin_auth::{Action, Owner, Resource};
 use twin_cameras::evidence::EvidenceName;
 
 /// Parses `lon,lat` (WGS84).

@@ -92,7 +92,8 @@ pub async fn series(
     let key = p.get("key");
     let (kind, name) = {
         let twin = st.twin.read();
-        let e = twin.get(id).filter(|e| caller.can_read(e)).ok_or_else(|| Problem::not_found(format!("no entity {id}")))?;
+        let e =
+            twin.get(id).filter(|e| caller.can_read(e)).ok_or_else(|| Problem::not_found(format!("no entity {id}")))?;
         (e.kind, e.name().to_owned())
     };
     let series: serde_json::Map<String, Value> = st

@@ -7,11 +7,11 @@ use serde_json::{json, Value};
 
 use crate::auth::Caller;
 use crate::params::Params;
-use twin_auth::{Action, Resource};
 use crate::problem::Problem;
 use crate::routes::docs::FeatureCollection;
 use crate::routes::json_off_workers;
 use crate::state::AppState;
+use twin_auth::{Action, Resource};
 
 /// The loaded reference layers and their feature counts.
 #[utoipa::path(get, path = "/api/layers", tag = "layers", responses((status = 200, description = "{layers: [{name, features}]}")))]

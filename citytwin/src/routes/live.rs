@@ -39,7 +39,11 @@ fn check_origin(st: &AppState, headers: &HeaderMap) -> Result<(), Problem> {
     if same_host || origin == &*st.public_url || st.origins.iter().any(|o| o == origin) {
         Ok(())
     } else {
-        Err(Problem::new(StatusCode::FORBIDDEN, "origin-not-allowed", format!("origin {origin} may not open live sessions")))
+        Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "origin-not-allowed",
+            format!("origin {origin} may not open live sessions"),
+        ))
     }
 }
 
@@ -151,8 +155,8 @@ pub async fn events(
     tokio::spawn(async move {
         let _gauge = gauge;
         // The session ends when the caller's access does; the client signs in and reconnects.
-        let _ = tokio::time::timeout_at(until, run_session(st.twin.clone(), st.hub.clone(), sub, None, out_tx, clip))
-            .await;
+        let _ =
+            tokio::time::timeout_at(until, run_session(st.twin.clone(), st.hub.clone(), sub, None, out_tx, clip)).await;
     });
     let stream = ReceiverStream::new(out_rx).map(|m| Ok(Event::default().event(m.name()).data(m.to_json())));
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))

@@ -1,8 +1,8 @@
 //! HTTP handlers, one file per resource.
 
+pub mod audit;
 #[cfg(feature = "cameras")]
 pub mod cameras;
-pub mod audit;
 pub mod docs;
 pub mod entities;
 pub mod feeds;

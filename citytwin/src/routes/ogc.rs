@@ -6,17 +6,17 @@ use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
+use crate::auth::Caller;
 use crate::ogc::query::{with_page, ItemsQuery, DEFAULT_LIMIT, MAX_LIMIT};
 use crate::ogc::{
     extent, html, layer_feature, live_candidates, queryables, select_entities, select_layer, title, Source,
     CONFORMANCE, CRS84,
 };
-use crate::auth::Caller;
 use crate::params::Params;
-use twin_auth::{Action, Resource};
 use crate::problem::Problem;
 use crate::routes::off_workers;
 use crate::state::AppState;
+use twin_auth::{Action, Resource};
 use twin_runtime::clock::{now, rfc3339};
 use twin_runtime::geojson::entity_feature;
 

@@ -18,9 +18,9 @@ use utoipa::ToSchema;
 
 use crate::auth::{denied, Caller};
 use crate::problem::Problem;
-use twin_auth::{authorize, parse_basic_auth, Action, Decision, Principal, Resource};
 use crate::routes::body_problem;
 use crate::state::AppState;
+use twin_auth::{authorize, parse_basic_auth, Action, Decision, Principal, Resource};
 use twin_runtime::clock::now;
 
 /// Source name of tracker observations.
@@ -84,7 +84,9 @@ fn tracker(
         Some(v) => parse_basic_auth(v).map_err(|_| unauthenticated())?,
         None => {
             let key = query
-                .and_then(|q| form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "key").map(|(_, v)| v.into_owned()))
+                .and_then(|q| {
+                    form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "key").map(|(_, v)| v.into_owned())
+                })
                 .ok_or_else(unauthenticated)?;
             // One request, one device: its id names the account.
             let id = fixes.first().map(|f| f.device_id.clone()).ok_or_else(unauthenticated)?;

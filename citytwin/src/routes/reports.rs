@@ -20,8 +20,8 @@ use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::problem::Problem;
-use twin_auth::{Action, Owner, Resource};
 use crate::state::AppState;
+use twin_auth::{Action, Owner, Resource};
 use twin_feeds::reports::{PendingFiles, ReportRecord, THUMB_EXT};
 use twin_runtime::clock::now;
 
@@ -344,7 +344,11 @@ fn check_report(st: &AppState, caller: &Caller, id: &str, action: Action) -> Res
     params(("id" = String, Path, description = "report id from POST /api/reports")),
     responses((status = 200, description = "{id, received, channel, category, photos, agency_id?, reporter_contact?}"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn one(State(st): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<serde_json::Value>, Problem> {
+pub async fn one(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, Problem> {
     let agency = check_report(&st, &caller, &id, Action::Read)?;
     let store = st.reports.clone();
     let lookup = id.clone();

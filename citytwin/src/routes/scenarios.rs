@@ -124,7 +124,11 @@ pub async fn one(State(st): State<AppState>, caller: Caller, Path(id): Path<Stri
 /// Cancels a running job (the state reached so far is kept).
 #[utoipa::path(delete, path = "/api/scenarios/{id}", tag = "scenarios", params(("id" = u64, Path)),
     responses((status = 202, description = "cancellation requested"), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn cancel(State(st): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<impl IntoResponse, Problem> {
+pub async fn cancel(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, Problem> {
     let job = visible_job(&st, &caller, &id, Action::Write)?;
     job.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
     tracing::info!(job = job.id, "scenario cancellation requested");

@@ -18,8 +18,8 @@ use twin_tiles::{TileCoord, TileError, TileLayer};
 
 use crate::auth::Caller;
 use crate::problem::Problem;
-use twin_auth::{Action, Resource};
 use crate::state::AppState;
+use twin_auth::{Action, Resource};
 use twin_runtime::tile_service::{ExternalLayer, Rendered};
 
 const MVT: &str = "application/vnd.mapbox-vector-tile";
@@ -258,10 +258,7 @@ fn context<'a>(st: &AppState, base: &'a str) -> TileJsonContext<'a> {
 #[utoipa::path(get, path = "/tiles/{layer}.json", tag = "tiles", params(("layer" = String, Path)),
     responses((status = 200, description = "TileJSON 3.0.0"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn tilejson_doc(
-    State(st): State<AppState>,
-    Path(file): Path<String>,
-) -> Result<Response, Problem> {
+pub async fn tilejson_doc(State(st): State<AppState>, Path(file): Path<String>) -> Result<Response, Problem> {
     let name = file.strip_suffix(".json").ok_or_else(|| Problem::not_found(format!("no tile resource {file}")))?;
     let base = base_url(&st).to_owned();
     let mut ctx = context(&st, &base);
@@ -290,10 +287,7 @@ pub async fn tilejson_doc(
 #[utoipa::path(get, path = "/styles/{name}.json", tag = "tiles", params(("name" = String, Path)),
     responses((status = 200, description = "MapLibre style v8"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn style_doc(
-    State(st): State<AppState>,
-    Path(file): Path<String>,
-) -> Result<Response, Problem> {
+pub async fn style_doc(State(st): State<AppState>, Path(file): Path<String>) -> Result<Response, Problem> {
     let name = file.strip_suffix(".json").ok_or_else(|| Problem::not_found(format!("no style {file}")))?;
     let b = st.city_bbox;
     let center = [(b.min_lon + b.max_lon) / 2.0, (b.min_lat + b.max_lat) / 2.0];

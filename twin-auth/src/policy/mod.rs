@@ -23,7 +23,9 @@ use crate::config::Place;
 
 pub use authorize::authorize;
 pub use compile::Policy;
-pub use entity::{can_read_entity, redact_entity, with_entity_resource, AGENCY_PROPERTY, CLASS_PROPERTY, COMMUNE_PROPERTY};
+pub use entity::{
+    can_read_entity, redact_entity, with_entity_resource, AGENCY_PROPERTY, CLASS_PROPERTY, COMMUNE_PROPERTY,
+};
 pub use filter::{property_filter, PropertyFilter};
 pub use permissions::{Permissions, VisibilityClass};
 pub use principal::Principal;
