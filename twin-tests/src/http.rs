@@ -89,6 +89,19 @@ impl Client {
         into_reply(req.call()?)
     }
 
+    /// GET of a binary body (tiles, images): status, content type and bytes.
+    pub fn get_bytes(&self, url: &str) -> Result<(u16, String, Vec<u8>), ureq::Error> {
+        let mut req = self.agent.get(url);
+        if let Some(b) = self.bearer(url) {
+            req = req.header("authorization", &b);
+        }
+        let mut resp = req.call()?;
+        let status = resp.status().as_u16();
+        let ct = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        let body = resp.body_mut().with_config().limit(BODY_LIMIT).read_to_vec()?;
+        Ok((status, ct, body))
+    }
+
     /// GET with extra headers.
     pub fn get_with(&self, url: &str, headers: &[(&str, &str)]) -> Result<Reply, ureq::Error> {
         let mut req = self.agent.get(url);

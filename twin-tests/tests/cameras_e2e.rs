@@ -172,9 +172,9 @@ fn a_replayed_video_gives_moving_detections_with_track_ids() {
     assert!(status["frames"].as_u64().unwrap() > 0 && status["state"] == "running", "{status}");
 
     // The evidence snapshot is a JPEG of the camera's size.
-    let mut snap = ureq::get(&server.url("/api/cameras/cam-v/snapshot.jpg")).call().unwrap();
-    assert_eq!(snap.headers().get("content-type").unwrap(), "image/jpeg");
-    let jpeg = snap.body_mut().read_to_vec().unwrap();
+    let (status, ct, jpeg) =
+        twin_tests::Client::default().get_bytes(&server.url("/api/cameras/cam-v/snapshot.jpg")).unwrap();
+    assert_eq!((status, ct.as_str()), (200, "image/jpeg"));
     assert!(jpeg.starts_with(&[0xFF, 0xD8]) && jpeg.ends_with(&[0xFF, 0xD9]), "{} bytes", jpeg.len());
     assert_eq!(client.get(&server.url("/api/cameras/nope/snapshot.jpg")).unwrap().status, 404);
 
@@ -205,10 +205,9 @@ fn parked_clip(dir: &Path, seconds: u32) -> std::path::PathBuf {
 }
 
 fn get_bytes(url: &str) -> (String, Vec<u8>) {
-    let mut r = ureq::get(url).call().unwrap();
-    assert_eq!(r.status(), 200, "{url}");
-    let ct = r.headers().get("content-type").unwrap().to_str().unwrap().to_owned();
-    (ct, r.body_mut().read_to_vec().unwrap())
+    let (status, ct, body) = twin_tests::Client::default().get_bytes(url).unwrap();
+    assert_eq!(status, 200, "{url}");
+    (ct, body)
 }
 
 #[test]

@@ -123,12 +123,7 @@ fn gdal_mvt_driver_reads_a_served_tile() {
     let server = start(data.path());
     // Hải Châu, on Bạch Đằng street: roads are certainly there.
     let (x, y) = tile_of(108.2238, 16.0680, 14);
-    let bytes = ureq::get(&server.url(&format!("/tiles/roads/14/{x}/{y}.mvt")))
-        .call()
-        .unwrap()
-        .into_body()
-        .read_to_vec()
-        .unwrap();
+    let (_, _, bytes) = Client::default().get_bytes(&server.url(&format!("/tiles/roads/14/{x}/{y}.mvt"))).unwrap();
     assert!(!bytes.is_empty());
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join(format!("{y}.mvt"));
