@@ -343,15 +343,7 @@ impl UserStore {
     ) -> Result<(), UserError> {
         check_name(name)?;
         let hash = hash_password(password, rng)?;
-        self.insert_new(Account {
-            name: name.into(),
-            role,
-            agency,
-            disabled: false,
-            password_hash: Some(hash),
-            secret_hash: None,
-            sources: Vec::new(),
-        })
+        self.insert_person(name, role, agency, hash)
     }
 
     /// A person whose password is below the minimum length: only for the demo's well-known
@@ -364,11 +356,21 @@ impl UserStore {
         password: &str,
         rng: &mut R,
     ) -> Result<(), UserError> {
-        check_name(name)?;
         if password.is_empty() || password.len() > MAX_PASSWORD_LEN {
             return Err(UserError::BadPassword);
         }
+        check_name(name)?;
         let hash = hash_any_length(password, rng)?;
+        self.insert_person(name, role, agency, hash)
+    }
+
+    fn insert_person(
+        &mut self,
+        name: &str,
+        role: Role,
+        agency: Option<AgencyId>,
+        hash: String,
+    ) -> Result<(), UserError> {
         self.insert_new(Account {
             name: name.into(),
             role,
