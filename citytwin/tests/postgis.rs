@@ -54,7 +54,25 @@ enum Started {
     Exited(String),
 }
 
+/// The bearer token of the admin `serve` adds; `http` sends it.
+static TOKEN: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
+
 fn serve(config: &Path, data: &Path) -> Started {
+    std::fs::create_dir_all(data).unwrap();
+    let mut users = twin_auth::UserStore::new();
+    users.add_user("pg-admin", twin_auth::Role::Admin, None, "pg-admin-password", &mut rand::rngs::OsRng).unwrap();
+    users.save(&data.join(twin_auth::service::USERS_FILE)).unwrap();
+    let started = spawn(config, data);
+    if let Started::Listening(s) = &started {
+        let form = b"grant_type=password&username=pg-admin&password=pg-admin-password";
+        let r = http(&s.addr, "POST", "/auth/token", &[("Content-Type", "application/x-www-form-urlencoded")], form);
+        let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        *TOKEN.lock().unwrap() = v["access_token"].as_str().unwrap().to_owned();
+    }
+    started
+}
+
+fn spawn(config: &Path, data: &Path) -> Started {
     let mut child = Command::new(env!("CARGO_BIN_EXE_citytwin"))
         .arg("serve")
         .arg("--config")
@@ -102,6 +120,10 @@ fn http(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &[
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    let token = TOKEN.lock().unwrap().clone();
+    if !token.is_empty() && path != "/auth/token" {
+        req.push_str(&format!("Authorization: Bearer {token}\r\n"));
+    }
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
