@@ -101,13 +101,14 @@ impl twin_runtime::live::Clip for Caller {
         if !twin_auth::can_read_entity(&self.0, e) {
             return None;
         }
-        let mut copy = e.clone();
-        twin_auth::redact_entity(&self.0, &mut copy);
-        Some(if copy.properties.len() == e.properties.len() {
-            std::borrow::Cow::Borrowed(e)
-        } else {
-            std::borrow::Cow::Owned(copy)
-        })
+        // Copy (without the track) only when something present must go.
+        let filter = twin_auth::entity_property_filter(&self.0, e);
+        if filter.hidden().all(|h| !e.properties.contains_key(h)) {
+            return Some(std::borrow::Cow::Borrowed(e));
+        }
+        let mut copy = twin_runtime::live::without_track(e);
+        filter.redact(&mut copy.properties);
+        Some(std::borrow::Cow::Owned(copy))
     }
     fn alert(&self, kind: twin_core::EntityKind) -> bool {
         self.can_read_alert(kind)

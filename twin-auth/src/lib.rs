@@ -45,8 +45,8 @@ pub use config::{
 pub use jwt::{parse_bearer, Claims, SigningKey, TokenError};
 pub use oauth::{parse_basic_auth, OAuthError, TokenRequest, TokenResponse, TokenService};
 pub use policy::{
-    authorize, can_read_entity, property_filter, redact_entity, with_entity_resource, Action, Decision, Owner,
-    Permissions, Policy, Principal, PropertyFilter, Resource, VisibilityClass, AGENCY_PROPERTY,
+    authorize, can_read_entity, entity_property_filter, property_filter, redact_entity, with_entity_resource, Action,
+    Decision, Owner, Permissions, Policy, Principal, PropertyFilter, Resource, VisibilityClass, AGENCY_PROPERTY,
 };
 pub use ratelimit::{LimiterConfig, LoginLimiter, RateLimited};
 pub use service::{Access, AccessError};

@@ -3,7 +3,7 @@
 
 use twin_core::{AgencyId, Entity, EntityKind, KindFilter};
 
-use super::{authorize, property_filter, Action, Owner, Principal, Resource};
+use super::{authorize, property_filter, Action, Owner, Principal, PropertyFilter, Resource};
 use crate::config::Place;
 
 /// The property naming the agency an entity belongs to or is routed to (a unit's agency, the
@@ -18,15 +18,25 @@ fn text<'a>(e: &'a Entity, name: &str) -> Option<&'a str> {
     e.properties.get(name).and_then(|v| v.as_str())
 }
 
-/// Calls `f` with the entity's resource for `authorize` (owner agency, place, class).
-pub fn with_entity_resource<T>(e: &Entity, f: impl FnOnce(&Resource<'_>) -> T) -> T {
+/// Calls `f` with the entity's owner: its agency, commune and position.
+fn with_owner<T>(e: &Entity, f: impl FnOnce(&Owner<'_>) -> T) -> T {
     let agency = text(e, AGENCY_PROPERTY).map(|a| AgencyId(a.to_owned()));
     let owner = Owner {
         agency: agency.as_ref(),
         place: Place { commune: text(e, COMMUNE_PROPERTY), point: e.position.map(|p| [p.lon, p.lat]) },
     };
+    f(&owner)
+}
+
+/// Calls `f` with the entity's resource for `authorize` (owner agency, place, class).
+pub fn with_entity_resource<T>(e: &Entity, f: impl FnOnce(&Resource<'_>) -> T) -> T {
     let class = (e.kind == EntityKind::Detection).then(|| text(e, CLASS_PROPERTY)).flatten();
-    f(&Resource::Entity { kind: e.kind, class, owner })
+    with_owner(e, |owner| f(&Resource::Entity { kind: e.kind, class, owner: *owner }))
+}
+
+/// The properties of `e` that `principal` may not read.
+pub fn entity_property_filter(principal: &Principal, e: &Entity) -> PropertyFilter {
+    with_owner(e, |owner| property_filter(principal, e.kind, owner))
 }
 
 /// May `principal` read this entity?
@@ -36,12 +46,7 @@ pub fn can_read_entity(principal: &Principal, e: &Entity) -> bool {
 
 /// Removes the properties of `e` that `principal` may not read (a citizen report's contact …).
 pub fn redact_entity(principal: &Principal, e: &mut Entity) {
-    let agency = text(e, AGENCY_PROPERTY).map(|a| AgencyId(a.to_owned()));
-    let owner = Owner {
-        agency: agency.as_ref(),
-        place: Place { commune: text(e, COMMUNE_PROPERTY), point: e.position.map(|p| [p.lon, p.lat]) },
-    };
-    let filter = property_filter(principal, e.kind, &owner);
+    let filter = entity_property_filter(principal, e);
     if !filter.is_identity() {
         filter.redact(&mut e.properties);
     }

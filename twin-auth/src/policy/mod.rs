@@ -24,7 +24,8 @@ use crate::config::Place;
 pub use authorize::authorize;
 pub use compile::Policy;
 pub use entity::{
-    can_read_entity, redact_entity, with_entity_resource, AGENCY_PROPERTY, CLASS_PROPERTY, COMMUNE_PROPERTY,
+    can_read_entity, entity_property_filter, redact_entity, with_entity_resource, AGENCY_PROPERTY, CLASS_PROPERTY,
+    COMMUNE_PROPERTY,
 };
 pub use filter::{property_filter, PropertyFilter};
 pub use permissions::{Permissions, VisibilityClass};
